@@ -1,0 +1,34 @@
+//! # onair-media
+//!
+//! Everything OnAir does with media bytes and playlists, shared by the broadcaster (Wasm), the server and
+//! the player (Wasm). It is pure Rust with no I/O and no platform types, so all of it is tested natively.
+//!
+//! What it owns:
+//! - [`track`]: the description of a track (codec configuration, timescale, size or channels) and the
+//!   RFC 6381 codec strings derived from the bitstream configuration.
+//! - [`mux`]: writing CMAF init segments (`ftyp` + `moov`) and fragments (`moof` + `mdat`). Boxes that the
+//!   `mp4` crate has are written with it; the sample entries it lacks (`Opus`/`dOps`, a verbatim `avcC`) are
+//!   written here, one file per box.
+//! - [`demux`]: a bounded, never-panicking reader and validator for init segments and fragments. Every
+//!   upload the server accepts goes through it.
+//! - [`segmenter`]: cuts encoded frames of several tracks into segments that start on a video keyframe.
+//! - [`playlist`]: the HLS playlist model, rendered with `m3u8-rs`.
+//!
+//! What it leaves to others: capturing and encoding (broadcaster), storage and HTTP (server), fetching and
+//! Media Source Extensions (player).
+#![warn(missing_docs)]
+
+pub mod demux;
+pub mod error;
+pub mod mux;
+pub mod playlist;
+pub mod segmenter;
+pub mod track;
+
+pub use demux::{parse_init, parse_segment, Limits, MediaSegment, SampleEntry, TrackSamples};
+pub use error::{DemuxError, MuxError, SegmentError};
+pub use m3u8_rs;
+pub use mux::{write_fragment, write_init, Sample, TrackFragment};
+pub use playlist::{render_multivariant, MediaPlaylist, PlaylistSegment, Variant};
+pub use segmenter::{Frame, Segment, Segmenter, SegmenterConfig};
+pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

@@ -1,0 +1,289 @@
+//! Mux → demux round trips, the segmenter's cuts, and the validator's refusals.
+
+use onair_media::*;
+use proptest::prelude::*;
+
+fn init() -> InitSegment {
+    InitSegment {
+        tracks: vec![
+            TrackInfo {
+                id: 1,
+                timescale: 90_000,
+                codec: Codec::Avc {
+                    avcc: vec![1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0x00, 0x00, 0x01, 0x00, 0x00],
+                },
+                params: MediaParams::Video {
+                    width: 1280,
+                    height: 720,
+                },
+            },
+            TrackInfo {
+                id: 2,
+                timescale: 48_000,
+                codec: Codec::Opus {
+                    dops: opus_dops(2, 312, 48_000),
+                },
+                params: MediaParams::Audio {
+                    channels: 2,
+                    sample_rate: 48_000,
+                },
+            },
+        ],
+    }
+}
+
+#[test]
+fn init_round_trips() {
+    let init = init();
+    let bytes = write_init(&init).unwrap();
+    assert_eq!(parse_init(&bytes).unwrap(), init);
+    let aac = InitSegment {
+        tracks: vec![TrackInfo {
+            id: 3,
+            timescale: 44_100,
+            codec: Codec::Aac {
+                asc: vec![0x12, 0x10],
+            },
+            params: MediaParams::Audio {
+                channels: 2,
+                sample_rate: 44_100,
+            },
+        }],
+    };
+    assert_eq!(parse_init(&write_init(&aac).unwrap()).unwrap(), aac);
+    assert_eq!(aac.codecs(), "mp4a.40.2");
+}
+
+fn fragment() -> Vec<u8> {
+    write_fragment(
+        7,
+        &[
+            TrackFragment {
+                track_id: 1,
+                base_decode_time: 180_000,
+                samples: vec![
+                    Sample {
+                        duration: 3000,
+                        cts_offset: 0,
+                        keyframe: true,
+                        data: vec![1; 100],
+                    },
+                    Sample {
+                        duration: 3000,
+                        cts_offset: -3000,
+                        keyframe: false,
+                        data: vec![2; 50],
+                    },
+                ],
+            },
+            TrackFragment {
+                track_id: 2,
+                base_decode_time: 96_000,
+                samples: vec![Sample {
+                    duration: 960,
+                    cts_offset: 0,
+                    keyframe: true,
+                    data: vec![3; 20],
+                }],
+            },
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn fragment_round_trips() {
+    let init = init();
+    let bytes = fragment();
+    let seg = parse_segment(&init, &bytes, &Limits::default()).unwrap();
+    assert_eq!(seg.sequence_numbers, vec![7]);
+    let video = seg.track(1).unwrap();
+    assert_eq!(video.base_decode_time, 180_000);
+    assert_eq!(video.samples.len(), 2);
+    assert_eq!(video.samples[1].dts, 183_000);
+    assert_eq!(video.samples[1].cts_offset, -3000);
+    assert!(video.samples[0].keyframe && !video.samples[1].keyframe);
+    let s = video.samples[1];
+    assert_eq!(&bytes[s.offset..s.offset + s.size as usize], &[2; 50][..]);
+    let audio = seg.track(2).unwrap();
+    assert_eq!(&bytes[audio.samples[0].offset..][..20], &[3; 20][..]);
+    assert!(seg.starts_with_keyframe(&init));
+    assert!((seg.duration_secs(&init) - 6000.0 / 90_000.0).abs() < 1e-9);
+}
+
+#[test]
+fn every_truncation_is_an_error_never_a_panic() {
+    let init = init();
+    let bytes = fragment();
+    for len in 0..bytes.len() {
+        assert!(
+            parse_segment(&init, &bytes[..len], &Limits::default()).is_err(),
+            "prefix of {len} bytes accepted"
+        );
+    }
+    let init_bytes = write_init(&init).unwrap();
+    for len in 0..init_bytes.len() {
+        assert!(parse_init(&init_bytes[..len]).is_err(), "prefix {len}");
+    }
+}
+
+#[test]
+fn refusals_name_the_problem() {
+    let init = init();
+    let err = parse_segment(&init, b"hello, this is not mp4 at all", &Limits::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("not an MP4 file"), "{err}");
+    let err = parse_init(b"\x00\x00\x00\x08moov").unwrap_err();
+    assert!(matches!(err, DemuxError::Missing { fourcc: "mvex", .. }), "{err}");
+    let other = InitSegment {
+        tracks: vec![init.tracks[1].clone()],
+    };
+    let err = parse_segment(&other, &fragment(), &Limits::default()).unwrap_err();
+    assert!(matches!(err, DemuxError::UnknownTrack { track_id: 1, .. }), "{err}");
+    let small = Limits {
+        max_bytes: 100,
+        ..Limits::default()
+    };
+    let err = parse_segment(&init, &fragment(), &small).unwrap_err();
+    assert!(matches!(err, DemuxError::TooLarge { .. }), "{err}");
+    // A sample count far larger than the trun could hold is refused before any allocation.
+    let mut bytes = fragment();
+    let trun = bytes.windows(4).position(|w| w == b"trun").unwrap();
+    bytes[trun + 8..trun + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    let err = parse_segment(&init, &bytes, &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("sample_count"), "{err}");
+}
+
+fn frames(video_fps: u64, secs: u64, gop: u64) -> Vec<Frame> {
+    let mut out = Vec::new();
+    let vn = video_fps * secs;
+    let an = secs * 50; // 20 ms Opus packets
+    let (mut v, mut a) = (0, 0);
+    while v < vn || a < an {
+        let vt = v * 1_000_000 / video_fps;
+        let at = a * 20_000;
+        if v < vn && (a >= an || vt <= at) {
+            out.push(Frame {
+                track_id: 1,
+                dts: vt * 9 / 100,
+                cts_offset: 0,
+                duration: None,
+                keyframe: v % gop == 0,
+                data: vec![(v % 251) as u8; 10 + (v % 7) as usize],
+            });
+            v += 1;
+        } else {
+            out.push(Frame {
+                track_id: 2,
+                dts: at * 48 / 1000,
+                cts_offset: 0,
+                duration: Some(960),
+                keyframe: true,
+                data: vec![(a % 253) as u8; 5],
+            });
+            a += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn segmenter_cuts_on_keyframes_and_keeps_tracks_continuous() {
+    let init = init();
+    let mut seg = Segmenter::new(&init, SegmenterConfig::default());
+    let mut segments = Vec::new();
+    for f in frames(30, 10, 60) {
+        segments.extend(seg.push(f).unwrap());
+    }
+    segments.extend(seg.finish().unwrap());
+    assert_eq!(segments.len(), 5);
+    let (mut vcount, mut acount) = (0, 0);
+    let mut next = [0u64, 0u64];
+    for (n, s) in segments.iter().enumerate() {
+        assert_eq!(s.sequence, n as u64);
+        assert!((s.start_secs - 2.0 * n as f64).abs() < 1e-9, "{}", s.start_secs);
+        assert!((s.duration_secs - 2.0).abs() < 0.05, "{}", s.duration_secs);
+        let parsed = parse_segment(&init, &s.data, &Limits::default()).unwrap();
+        assert!(parsed.starts_with_keyframe(&init));
+        for (i, id) in [1u32, 2].iter().enumerate() {
+            let t = parsed.track(*id).unwrap();
+            assert_eq!(t.base_decode_time, next[i], "track {id} segment {n}");
+            next[i] = t.end_decode_time();
+        }
+        vcount += parsed.track(1).unwrap().samples.len();
+        acount += parsed.track(2).unwrap().samples.len();
+    }
+    assert_eq!((vcount, acount), (300, 500));
+}
+
+#[test]
+fn segmenter_drops_frames_before_the_first_keyframe() {
+    let init = init();
+    let mut seg = Segmenter::new(&init, SegmenterConfig::default());
+    let mut all = frames(30, 4, 60);
+    // The stream's first video frame is not a keyframe: it and audio before the keyframe are dropped.
+    for f in all.iter_mut() {
+        if f.track_id == 1 {
+            f.keyframe = f.dts == 2999; // the second frame: 33 333 µs
+        }
+    }
+    let mut segments = Vec::new();
+    for f in all {
+        segments.extend(seg.push(f).unwrap());
+    }
+    segments.extend(seg.finish().unwrap());
+    let first = parse_segment(&init, &segments[0].data, &Limits::default()).unwrap();
+    assert_eq!(first.track(1).unwrap().base_decode_time, 2999);
+    assert!(first.track(2).unwrap().base_decode_time * 90_000 >= 2999 * 48_000);
+    assert!(seg
+        .push(Frame {
+            track_id: 9,
+            dts: 0,
+            cts_offset: 0,
+            duration: None,
+            keyframe: true,
+            data: vec![]
+        })
+        .is_err());
+}
+
+proptest! {
+    #[test]
+    fn any_samples_round_trip(
+        base in 0u64..(1u64 << 40),
+        samples in prop::collection::vec((1u32..100_000, -5000i32..5000, any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)), 1..40),
+        seq in any::<u32>(),
+    ) {
+        let init = init();
+        let input: Vec<Sample> = samples.into_iter().map(|(duration, cts_offset, keyframe, data)| Sample { duration, cts_offset, keyframe, data }).collect();
+        let bytes = write_fragment(seq, &[TrackFragment { track_id: 1, base_decode_time: base, samples: input.clone() }]).unwrap();
+        let parsed = parse_segment(&init, &bytes, &Limits::default()).unwrap();
+        prop_assert_eq!(&parsed.sequence_numbers, &vec![seq]);
+        let t = parsed.track(1).unwrap();
+        let mut dts = base;
+        for (got, want) in t.samples.iter().zip(&input) {
+            prop_assert_eq!(got.dts, dts);
+            prop_assert_eq!(got.duration, want.duration);
+            prop_assert_eq!(got.cts_offset, want.cts_offset);
+            prop_assert_eq!(got.keyframe, want.keyframe);
+            prop_assert_eq!(&bytes[got.offset..got.offset + got.size as usize], &want.data[..]);
+            dts += u64::from(want.duration);
+        }
+        prop_assert_eq!(t.samples.len(), input.len());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = parse_init(&data);
+        let _ = parse_segment(&init(), &data, &Limits::default());
+    }
+
+    #[test]
+    fn mutated_fragments_never_panic(pos in 0usize..400, byte in any::<u8>()) {
+        let mut bytes = fragment();
+        let len = bytes.len();
+        bytes[pos % len] = byte;
+        let _ = parse_segment(&init(), &bytes, &Limits::default());
+    }
+}
