@@ -164,7 +164,8 @@ pub fn parse_segment(
                 };
                 parse_fragment(init, &moof, &b, limits, &mut sample_total, &mut segment)?;
             }
-            b"styp" | b"sidx" | b"prft" | b"emsg" | b"free" | b"skip" | b"uuid" => {}
+            // mfra closes a whole fragmented file (ffmpeg writes one); harmless in a segment.
+            b"styp" | b"sidx" | b"prft" | b"emsg" | b"free" | b"skip" | b"uuid" | b"mfra" => {}
             other if b.start == 0 => {
                 return Err(DemuxError::NotMp4(format!(
                     "first box is '{}', expected 'styp' or 'moof'",
