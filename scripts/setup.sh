@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything OnAir needs on a Debian machine that has only the Rust toolchain, and nothing that is
+# already there at the pinned version. Safe to run again: a machine that has everything is done in seconds.
+#
+# Pinned versions (see ../shared/FACTS.md for why):
+#   trunk 0.21.14            (0.22 needs a newer rustc)
+#   wasm-bindgen-cli 0.2.130 (exactly the `wasm-bindgen = "=0.2.130"` of Cargo.toml, so Trunk never downloads one)
+# Debian's binaryen (wasm-opt 108) breaks the wasm it touches; the web app builds with data-wasm-opt="0".
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+APT_PACKAGES=(chromium chromium-driver ffmpeg nginx)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Debian packages: the browser and its driver for tests, ffmpeg/ffprobe as independent clients, nginx as a
+# cache in front of the origin.
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if dpkg-query -W -f='${Status}' binaryen 2>/dev/null | grep -q "install ok installed"; then
+  say "warning: Debian's binaryen is installed; OnAir never runs its wasm-opt (data-wasm-opt=\"0\")"
+fi
+
+# The wasm target.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# trunk and wasm-bindgen-cli at their pinned versions.
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (about 9 minutes on 2 cores)"
+  cargo install trunk --locked --version "$TRUNK_VERSION"
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
+  # Not --locked: its lockfile pins a webpki-roots version the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"

@@ -1,0 +1,180 @@
+//! The whole path, as people use it: one headless Chromium window opens /go-live with the fake camera and
+//! microphone and goes live; a second window watches /watch/{id}; ffprobe reads the stream as an
+//! independent client. Screenshots of every page land in tests/artifacts/.
+
+use anyhow::{bail, Context, Result};
+use fantoccini::Locator;
+use onair_tests::{ffprobe_json, Browser, TestServer};
+use std::time::Duration;
+
+async fn wait_for_http_ok(url: &str, timeout: Duration) -> Result<String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Ok(r) = reqwest::get(url).await {
+            if r.status().is_success() {
+                return Ok(r.text().await?);
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("{url} did not become available");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_live_in_one_window_and_watch_in_another() -> Result<()> {
+    let server = TestServer::start().await?;
+    let browser = Browser::start().await?;
+    let result = run(&server, &browser).await;
+    if result.is_err() {
+        let _ = browser.screenshot("failure").await;
+    }
+    browser.close().await?;
+    result
+}
+
+async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
+    let c = &browser.client;
+
+    // The directory before anyone is live.
+    c.goto(&server.url("/")).await?;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#no-streams"))
+        .await
+        .context("home page shows that no one is live")?;
+    browser.screenshot("home-empty").await?;
+
+    // Go live.
+    c.goto(&server.url("/go-live")).await?;
+    browser
+        .wait_for(
+            "the camera preview and an enabled Go live button",
+            "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+             return !!(v && b && v.readyState >= 2 && v.videoWidth > 0 && !b.disabled);",
+            Duration::from_secs(30),
+        )
+        .await?;
+    browser.screenshot("go-live-camera-ready").await?;
+    let title = c.find(Locator::Css("#title")).await?;
+    title.clear().await?;
+    title.send_keys("End-to-end test stream").await?;
+    c.find(Locator::Css("#go-live")).await?.click().await?;
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#watch-link"))
+        .await
+        .context("the watch link appears once live")?;
+    let href = link.attr("href").await?.context("watch link has an href")?;
+    let id = href
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .context("stream id in the watch link")?
+        .to_string();
+    let broadcaster_window = c.window().await?;
+
+    // The server publishes the stream once a segment is in.
+    let multivariant = wait_for_http_ok(
+        &server.url(&format!("/live/{id}/index.m3u8")),
+        Duration::from_secs(40),
+    )
+    .await?;
+    assert!(multivariant.contains("avc1."), "{multivariant}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    browser.screenshot("go-live-on-air").await?;
+    let stats = c.find(Locator::Css("#stats")).await?.text().await?;
+    println!("broadcaster stats: {stats}");
+
+    // Watch in a second window.
+    let viewer = c.new_window(false).await?;
+    c.switch_to_window(viewer.handle).await?;
+    c.goto(&server.url(&format!("/watch/{id}"))).await?;
+    browser
+        .wait_for(
+            "the player to play past 6 seconds",
+            "const v = document.querySelector('#player'); return !!(v && v.currentTime > 6);",
+            Duration::from_secs(60),
+        )
+        .await?;
+    let state = browser
+        .js(
+            "const v = document.querySelector('#player');
+             return { t: v.currentTime, w: v.videoWidth, h: v.videoHeight, error: v.error && v.error.message,
+                      paused: v.paused, audioBytes: v.webkitAudioDecodedByteCount,
+                      videoBytes: v.webkitVideoDecodedByteCount,
+                      dropped: v.getVideoPlaybackQuality().droppedVideoFrames,
+                      frames: v.getVideoPlaybackQuality().totalVideoFrames };",
+        )
+        .await?;
+    println!("viewer: {state}");
+    assert_eq!(state["w"], 1280, "{state}");
+    assert_eq!(state["h"], 720, "{state}");
+    assert!(state["error"].is_null(), "{state}");
+    assert_eq!(state["paused"], false, "{state}");
+    assert!(
+        state["audioBytes"].as_u64().unwrap_or(0) > 0,
+        "no audio decoded: {state}"
+    );
+    browser.screenshot("watch-playing").await?;
+
+    // The directory lists the live stream.
+    c.goto(&server.url("/")).await?;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("a.stream-link[href='/watch/{id}']")))
+        .await
+        .context("home page lists the live stream")?;
+    browser.screenshot("home-live").await?;
+
+    // ffprobe as an independent client.
+    let probe = ffprobe_json(&[
+        "-show_streams",
+        &server.url(&format!("/live/{id}/index.m3u8")),
+    ])?;
+    let streams = probe["streams"].as_array().context("streams")?;
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .context("ffprobe sees a video stream")?;
+    assert_eq!(video["codec_name"], "h264", "{video}");
+    assert_eq!(
+        (video["width"].as_u64(), video["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
+    assert!(
+        streams.iter().any(|s| s["codec_type"] == "audio"),
+        "ffprobe sees an audio stream: {probe}"
+    );
+
+    // End the stream.
+    c.switch_to_window(broadcaster_window).await?;
+    c.find(Locator::Css("#end-stream")).await?.click().await?;
+    browser
+        .wait_for(
+            "the stream to end",
+            "return (document.querySelector('#status')?.textContent || '').includes('Ended');",
+            Duration::from_secs(20),
+        )
+        .await?;
+    browser.screenshot("go-live-ended").await?;
+    let media = wait_for_http_ok(
+        &server.url(&format!("/live/{id}/r0/index.m3u8")),
+        Duration::from_secs(5),
+    )
+    .await?;
+    assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
+    let list: serde_json::Value = reqwest::get(server.url("/api/streams"))
+        .await?
+        .json()
+        .await?;
+    assert!(
+        !list["streams"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["id"] == id.as_str())),
+        "ended stream still listed: {list}"
+    );
+    Ok(())
+}
