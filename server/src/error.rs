@@ -1,0 +1,183 @@
+//! The server's one error type and how it becomes an HTTP response.
+//!
+//! Every failure a handler can meet is an [`AppError`]. [`AppError::status_code`] is the only place that
+//! maps errors to statuses, and every error answers with the JSON body `{"error": "human readable reason"}`.
+//! Server-side failures (database, disk, a panicked blocking task) are logged with their detail and
+//! answered with a generic message, so internals never reach clients.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use onair_media::DemuxError;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The upload carries no `Authorization: Bearer <stream key>` header.
+    #[error("missing stream key: send `Authorization: Bearer <stream key>`")]
+    Unauthorized,
+    /// The bearer token is not the stream's key.
+    #[error("wrong stream key for this stream")]
+    Forbidden,
+    /// The named resource does not exist (yet).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. "stream abc" or "segment 7".
+        what: String,
+    },
+    /// The request itself is malformed (bad name, bad JSON, ...).
+    #[error("{reason}")]
+    BadRequest {
+        /// Why.
+        reason: String,
+    },
+    /// The uploaded init segment could not be parsed.
+    #[error("invalid init segment: {source}")]
+    InvalidInit {
+        /// The demuxer's account of what and where.
+        #[source]
+        source: DemuxError,
+    },
+    /// The uploaded media segment could not be parsed.
+    #[error("invalid segment {msn}: {source}")]
+    InvalidSegment {
+        /// Media sequence number of the upload.
+        msn: u64,
+        /// The demuxer's account of what and where.
+        #[source]
+        source: DemuxError,
+    },
+    /// The media segment parses but breaks a rule of the stream (keyframe, track ids, timing).
+    #[error("segment {msn} rejected: {reason}")]
+    RejectedSegment {
+        /// Media sequence number of the upload.
+        msn: u64,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// The request is well formed but does not fit the stream's current state.
+    #[error("{reason}")]
+    Conflict {
+        /// Why, e.g. "expected segment 4, got 6".
+        reason: String,
+    },
+    /// The request body is larger than the upload limit.
+    #[error("body larger than the {limit} byte upload limit")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The disk failed.
+    #[error("storage: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else on the server side (a blocking task that panicked, ...).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Shorthand for [`AppError::NotFound`].
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+
+    /// Shorthand for [`AppError::BadRequest`].
+    pub fn bad_request(reason: impl Into<String>) -> Self {
+        Self::BadRequest {
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`AppError::Conflict`].
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        Self::Conflict {
+            reason: reason.into(),
+        }
+    }
+
+    /// The HTTP status of this error: the one place where errors meet statuses.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::BadRequest { .. }
+            | Self::InvalidInit { .. }
+            | Self::InvalidSegment { .. }
+            | Self::RejectedSegment { .. } => StatusCode::BAD_REQUEST,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        Self::Internal(format!("blocking task failed: {err}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal server error".to_owned()
+        } else {
+            tracing::debug!(error = %self, %status, "request refused");
+            self.to_string()
+        };
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        // An error is about this moment (a stream not started yet, a full disk): never let a CDN keep it.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// Result of a handler or of the origin's operations.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_errors_are_not_leaked() {
+        let response = AppError::Internal("secret path /var/x".into()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "internal server error");
+    }
+
+    #[tokio::test]
+    async fn client_errors_explain_themselves() {
+        let response = AppError::conflict("expected segment 4, got 6").into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "expected segment 4, got 6");
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(AppError::Unauthorized.status_code(), 401);
+        assert_eq!(AppError::Forbidden.status_code(), 403);
+        assert_eq!(AppError::not_found("x").status_code(), 404);
+        assert_eq!(AppError::PayloadTooLarge { limit: 1 }.status_code(), 413);
+    }
+}

@@ -1,0 +1,104 @@
+//! In-memory state of every stream: its metadata record and, per rendition, the parsed init segment and
+//! the list of accepted segments. Playlists are rendered from this state ([`crate::playlist`]).
+//!
+//! Locking: each stream has an async `ingest` mutex that serialises its uploads and its end (validation,
+//! disk write and state update happen as one step), and a synchronous `RwLock` around its state that is
+//! only held for short, await-free reads and updates, so playback never waits for an upload's disk write.
+
+pub mod rendition;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::time::Instant;
+
+pub use rendition::{AcceptedSegment, InitCheck, InitState, Rendition, SegmentCheck, SegmentInfo};
+
+use crate::names::{RenditionName, StreamId};
+use crate::store::StreamRecord;
+
+/// Everything known about one stream.
+#[derive(Debug)]
+pub struct StreamState {
+    /// Metadata, as stored in the database.
+    pub record: StreamRecord,
+    /// Renditions by name.
+    pub renditions: BTreeMap<RenditionName, Rendition>,
+    /// Last accepted upload (or creation / start-up), for the idle timeout.
+    pub last_activity: Instant,
+}
+
+/// One stream's state and its ingest lock.
+#[derive(Debug)]
+pub struct LiveStream {
+    ingest: tokio::sync::Mutex<()>,
+    state: RwLock<StreamState>,
+}
+
+impl LiveStream {
+    /// Wraps a stream's state.
+    pub fn new(state: StreamState) -> Self {
+        Self {
+            ingest: tokio::sync::Mutex::new(()),
+            state: RwLock::new(state),
+        }
+    }
+
+    /// Serialises changes to this stream; hold it from validation to the state update.
+    pub async fn lock_ingest(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.ingest.lock().await
+    }
+
+    /// Takes the ingest lock only if nobody holds it.
+    pub fn try_lock_ingest(
+        &self,
+    ) -> Result<tokio::sync::MutexGuard<'_, ()>, tokio::sync::TryLockError> {
+        self.ingest.try_lock()
+    }
+
+    /// Reads the state. Never hold the guard across an `.await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, StreamState> {
+        // Updates are single assignments, so a panicking writer cannot leave the state half-changed.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the state. Never hold the guard across an `.await`.
+    pub fn write(&self) -> RwLockWriteGuard<'_, StreamState> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// All streams by id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    streams: RwLock<HashMap<StreamId, Arc<LiveStream>>>,
+}
+
+impl Registry {
+    /// Looks a stream up.
+    pub fn get(&self, id: &StreamId) -> Option<Arc<LiveStream>> {
+        self.streams
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Adds (or replaces) a stream.
+    pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
+        self.streams
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, stream);
+    }
+
+    /// Every stream, in no particular order.
+    pub fn all(&self) -> Vec<Arc<LiveStream>> {
+        self.streams
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+}

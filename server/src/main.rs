@@ -1,0 +1,42 @@
+//! `onair`: the OnAir origin server. See the `onair_server` crate for what it does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// OnAir origin: streams API, uploads from the browser broadcaster, HLS playback and the web app.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "ONAIR_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for the database and the media files (created if missing).
+    #[arg(long, env = "ONAIR_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Directory of the built web app.
+    #[arg(long, env = "ONAIR_WEB_DIR", default_value = "dist")]
+    web_dir: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let config = onair_server::Config {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        web_dir: args.web_dir,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    onair_server::serve(listener, config).await
+}

@@ -1,0 +1,206 @@
+//! Names that come from URLs and end up in paths on disk: checked here, before anything touches the disk.
+//!
+//! A [`StreamId`] or [`RenditionName`] can only be built through its checked constructor, so a path built
+//! from them can never climb out of the data directory.
+
+use std::fmt;
+
+use rand::distributions::Alphanumeric;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use crate::error::AppError;
+
+/// Length of a stream id: 10 lowercase alphanumeric characters.
+pub const STREAM_ID_LEN: usize = 10;
+/// Prefix of every stream key.
+pub const STREAM_KEY_PREFIX: &str = "sk_";
+/// Number of random alphanumeric characters after [`STREAM_KEY_PREFIX`].
+pub const STREAM_KEY_RANDOM_LEN: usize = 32;
+/// Longest rendition name.
+pub const RENDITION_MAX_LEN: usize = 32;
+
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A stream id: exactly [`STREAM_ID_LEN`] characters of `[a-z0-9]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(String);
+
+impl StreamId {
+    /// Checks an id taken from a URL or the database.
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let ok = raw.len() == STREAM_ID_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            // An id that cannot exist names no stream.
+            Err(AppError::not_found(format!("stream {raw:?}")))
+        }
+    }
+
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        let mut rng = rand::thread_rng();
+        let id = (0..STREAM_ID_LEN)
+            .filter_map(|_| ID_ALPHABET.choose(&mut rng).copied().map(char::from))
+            .collect();
+        Self(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A rendition name: 1 to [`RENDITION_MAX_LEN`] characters of `[a-z0-9_-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RenditionName(String);
+
+impl RenditionName {
+    /// Checks a name taken from a URL or a directory listing.
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= RENDITION_MAX_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(AppError::bad_request(format!(
+                "invalid rendition name {raw:?}: use 1 to {RENDITION_MAX_LEN} characters of [a-z0-9_-]"
+            )))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RenditionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads the media sequence number out of a segment file name `{msn}.m4s`.
+///
+/// Only the canonical spelling is accepted (decimal, no sign, no leading zero), so every segment has
+/// exactly one name. Returns `None` for anything else.
+pub fn parse_segment_file_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".m4s")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The file name of segment `msn`.
+pub fn segment_file_name(msn: u64) -> String {
+    format!("{msn}.m4s")
+}
+
+/// A fresh stream key: `sk_` followed by [`STREAM_KEY_RANDOM_LEN`] alphanumeric characters.
+pub fn generate_stream_key() -> String {
+    let random: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(STREAM_KEY_RANDOM_LEN)
+        .map(char::from)
+        .collect();
+    format!("{STREAM_KEY_PREFIX}{random}")
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_ids() {
+        let id = StreamId::generate();
+        assert_eq!(id.as_str().len(), STREAM_ID_LEN);
+        assert!(StreamId::parse(id.as_str()).is_ok());
+        for bad in [
+            "",
+            "abc",
+            "ABCDEFGHIJ",
+            "../../etc0",
+            "abcdefghijk",
+            "abcdefghi/",
+            "abcdéfghi",
+        ] {
+            assert!(StreamId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rendition_names() {
+        for good in ["r0", "720p", "audio_en", "a-b", "x"] {
+            assert!(RenditionName::parse(good).is_ok(), "{good:?}");
+        }
+        let too_long = "a".repeat(RENDITION_MAX_LEN + 1);
+        for bad in ["", "..", "a/b", "R0", "a.b", "a b", too_long.as_str()] {
+            assert!(RenditionName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn segment_names() {
+        assert_eq!(parse_segment_file_name("0.m4s"), Some(0));
+        assert_eq!(parse_segment_file_name("42.m4s"), Some(42));
+        assert_eq!(segment_file_name(42), "42.m4s");
+        for bad in [
+            "",
+            ".m4s",
+            "007.m4s",
+            "-1.m4s",
+            "+1.m4s",
+            "1.mp4",
+            "1",
+            "a.m4s",
+            "99999999999999999999.m4s",
+        ] {
+            assert_eq!(parse_segment_file_name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn stream_keys() {
+        let key = generate_stream_key();
+        assert!(key.starts_with(STREAM_KEY_PREFIX));
+        assert_eq!(key.len(), STREAM_KEY_PREFIX.len() + STREAM_KEY_RANDOM_LEN);
+        assert!(key[STREAM_KEY_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(key, generate_stream_key());
+    }
+
+    #[test]
+    fn constant_time() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Uploads from the broadcaster, all authenticated with `Authorization: Bearer {stream_key}`:
+//!
+//! - `PUT /api/streams/{id}/renditions/{rendition}/init.mp4` → 204
+//! - `PUT /api/streams/{id}/renditions/{rendition}/segments/{msn}.m4s` → 201 new, 200 identical retry
+//! - `POST /api/streams/{id}/end` → 204
+//!
+//! Extractors run in argument order, and the body comes last: the key is checked (401/403), then the
+//! names in the path (400), and only then is the body read, up to the upload limit (413). The limit is a
+//! [`DefaultBodyLimit`] layer on these routes only.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawPathParams, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{post, put};
+use axum::Router;
+use serde::Deserialize;
+
+use crate::error::{AppError, AppResult};
+use crate::live::LiveStream;
+use crate::names::{parse_segment_file_name, RenditionName, StreamId};
+use crate::origin::SegmentStored;
+use crate::AppState;
+
+/// The upload routes, with a body limit of `max_upload_bytes`.
+pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/streams/{id}/renditions/{rendition}/init.mp4",
+            put(put_init),
+        )
+        .route(
+            "/api/streams/{id}/renditions/{rendition}/segments/{file}",
+            put(put_segment),
+        )
+        .route("/api/streams/{id}/end", post(end_stream))
+        .layer(DefaultBodyLimit::max(max_upload_bytes))
+}
+
+/// The stream whose key the request presents: 401 without a bearer token, 404 for an unknown stream,
+/// 403 for a wrong key. Reads nothing but the header and the path.
+#[derive(Debug)]
+pub struct Broadcaster {
+    /// The stream's id.
+    pub id: StreamId,
+    /// The stream.
+    pub stream: Arc<LiveStream>,
+}
+
+impl FromRequestParts<AppState> for Broadcaster {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer_token(&parts.headers)
+            .ok_or(AppError::Unauthorized)?
+            .to_owned();
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::not_found("stream"))?;
+        let raw_id = params
+            .iter()
+            .find_map(|(name, value)| (name == "id").then_some(value))
+            .ok_or_else(|| AppError::not_found("stream"))?;
+        let id = StreamId::parse(raw_id)?;
+        let stream = state.origin().authorize(&id, &token)?;
+        Ok(Self { id, stream })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[derive(Debug, Deserialize)]
+struct TargetParams {
+    rendition: String,
+    #[serde(default)]
+    file: Option<String>,
+}
+
+/// The rendition (and segment) an upload is for, checked before the body is read.
+#[derive(Debug)]
+pub struct UploadTarget {
+    /// The rendition.
+    pub rendition: RenditionName,
+    /// The segment's msn, for segment uploads.
+    pub msn: Option<u64>,
+}
+
+impl FromRequestParts<AppState> for UploadTarget {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Path(params) = Path::<TargetParams>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| AppError::bad_request(rejection.body_text()))?;
+        let rendition = RenditionName::parse(&params.rendition)?;
+        let msn = params
+            .file
+            .map(|file| {
+                parse_segment_file_name(&file).ok_or_else(|| {
+                    AppError::bad_request(format!(
+                        "invalid segment name {file:?}: expected {{msn}}.m4s with a decimal msn"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(Self { rendition, msn })
+    }
+}
+
+/// The whole request body, at most the upload limit (413 JSON otherwise).
+#[derive(Debug)]
+pub struct UploadBody(pub Bytes);
+
+impl FromRequest<AppState> for UploadBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
+        let limit = state.origin().settings().max_upload_bytes;
+        let too_large = AppError::PayloadTooLarge { limit };
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(too_large);
+        }
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large),
+            Err(rejection) => Err(AppError::bad_request(format!(
+                "cannot read the request body: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+async fn put_init(
+    State(state): State<AppState>,
+    broadcaster: Broadcaster,
+    target: UploadTarget,
+    UploadBody(body): UploadBody,
+) -> AppResult<StatusCode> {
+    state
+        .origin()
+        .put_init(&broadcaster.stream, &target.rendition, body)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn put_segment(
+    State(state): State<AppState>,
+    broadcaster: Broadcaster,
+    target: UploadTarget,
+    UploadBody(body): UploadBody,
+) -> AppResult<StatusCode> {
+    let msn = target
+        .msn
+        .ok_or_else(|| AppError::bad_request("missing segment number"))?;
+    let stored = state
+        .origin()
+        .put_segment(&broadcaster.stream, &target.rendition, msn, body)
+        .await?;
+    Ok(match stored {
+        SegmentStored::New => StatusCode::CREATED,
+        SegmentStored::Duplicate => StatusCode::OK,
+    })
+}
+
+async fn end_stream(
+    State(state): State<AppState>,
+    broadcaster: Broadcaster,
+) -> AppResult<StatusCode> {
+    state.origin().end_stream(&broadcaster.stream).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let cases = [
+            ("Bearer sk_abc", Some("sk_abc")),
+            ("bearer  sk_abc ", Some("sk_abc")),
+            ("Basic sk_abc", None),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("sk_abc", None),
+        ];
+        for (value, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(bearer_token(&headers), expected, "{value:?}");
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! The built web app from `--web-dir`, with the single-page-app fallback: any path that is not a file
+//! (`/`, `/go-live`, `/watch/{id}`, ...) gets `index.html`, and the app's router takes it from there.
+
+use std::path::Path;
+
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Name of the web app's entry page.
+pub const INDEX_FILE_NAME: &str = "index.html";
+
+/// Static files under `web_dir`, falling back to `web_dir/index.html` (status 200).
+pub fn service(web_dir: &Path) -> ServeDir<ServeFile> {
+    ServeDir::new(web_dir)
+        .append_index_html_on_directories(true)
+        .fallback(ServeFile::new(web_dir.join(INDEX_FILE_NAME)))
+}

@@ -1,0 +1,337 @@
+//! Stream metadata in SQLite: `<data-dir>/onair.db`, created on first run, in WAL mode.
+//!
+//! One connection behind a mutex, used briefly and only inside `spawn_blocking` (see [`Db::call`]).
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::AppResult;
+use crate::names::StreamId;
+
+/// The schema, applied when `PRAGMA user_version` is below [`SCHEMA_VERSION`].
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS streams (
+    id          TEXT PRIMARY KEY NOT NULL,
+    stream_key  TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('created', 'live', 'ended')),
+    created_at  INTEGER NOT NULL,
+    started_at  INTEGER,
+    ended_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS streams_status ON streams (status, started_at);
+";
+const SCHEMA_VERSION: i64 = 1;
+
+/// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    /// Created through the API, no segment yet.
+    Created,
+    /// Has received its first segment and has not ended.
+    Live,
+    /// Ended by its broadcaster, by the idle timeout or by a restart. Final.
+    Ended,
+}
+
+impl StreamStatus {
+    /// The name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Live => "live",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+impl fmt::Display for StreamStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StreamStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "created" => Ok(Self::Created),
+            "live" => Ok(Self::Live),
+            "ended" => Ok(Self::Ended),
+            other => Err(format!("unknown stream status {other:?}")),
+        }
+    }
+}
+
+/// One row of the `streams` table. Times are unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRecord {
+    /// Public id.
+    pub id: StreamId,
+    /// Secret the broadcaster presents as `Authorization: Bearer`.
+    pub stream_key: String,
+    /// Title shown to viewers.
+    pub title: String,
+    /// Current status.
+    pub status: StreamStatus,
+    /// When the stream was created.
+    pub created_at: i64,
+    /// When its first segment arrived.
+    pub started_at: Option<i64>,
+    /// When it ended.
+    pub ended_at: Option<i64>,
+}
+
+impl StreamRecord {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        let id: String = row.get(0)?;
+        let status: String = row.get(3)?;
+        let conversion = |index: usize, message: String| {
+            rusqlite::Error::FromSqlConversionFailure(
+                index,
+                rusqlite::types::Type::Text,
+                message.into(),
+            )
+        };
+        Ok(Self {
+            id: StreamId::parse(&id).map_err(|e| conversion(0, e.to_string()))?,
+            stream_key: row.get(1)?,
+            title: row.get(2)?,
+            status: status.parse().map_err(|e| conversion(3, e))?,
+            created_at: row.get(4)?,
+            started_at: row.get(5)?,
+            ended_at: row.get(6)?,
+        })
+    }
+}
+
+const SELECT_STREAM: &str =
+    "SELECT id, stream_key, title, status, created_at, started_at, ended_at FROM streams";
+
+/// Handle on the metadata database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and brings its schema up to date. Blocking.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let conn = Connection::open(path)?;
+        // WAL: readers never wait for the writer, and a crash loses at most the last transaction.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Self::migrate(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> rusqlite::Result<Self> {
+        Self::migrate(Connection::open_in_memory()?)
+    }
+
+    fn migrate(conn: Connection) -> rusqlite::Result<Self> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection. Blocking: call from `spawn_blocking` or start-up code.
+    pub fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        // A panic while holding the lock cannot leave SQLite half-written (statements are atomic).
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&conn)
+    }
+
+    /// Runs `f` on the connection on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        Ok(tokio::task::spawn_blocking(move || db.with_conn(f)).await??)
+    }
+
+    /// Inserts a new stream. Returns `false` when the id is already taken.
+    pub async fn insert_stream(&self, record: StreamRecord) -> AppResult<bool> {
+        self.call(move |conn| {
+            let inserted = conn.execute(
+                "INSERT INTO streams (id, stream_key, title, status, created_at, started_at, ended_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                params![
+                    record.id.as_str(),
+                    record.stream_key,
+                    record.title,
+                    record.status.as_str(),
+                    record.created_at,
+                    record.started_at,
+                    record.ended_at
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    /// Marks a stream live from `started_at` on.
+    pub async fn mark_live(&self, id: &StreamId, started_at: i64) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE streams SET status = 'live', started_at = ?2 WHERE id = ?1 AND status = 'created'",
+                params![id.as_str(), started_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Marks a stream ended at `ended_at` (no-op when it already is).
+    pub async fn mark_ended(&self, id: &StreamId, ended_at: i64) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE streams SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'",
+                params![id.as_str(), ended_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Looks one stream up.
+    pub async fn get_stream(&self, id: &StreamId) -> AppResult<Option<StreamRecord>> {
+        let id = id.clone();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!("{SELECT_STREAM} WHERE id = ?1"),
+                [id.as_str()],
+                StreamRecord::from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Every stream, oldest first, skipping (and logging) rows that do not parse. Blocking.
+    pub fn load_all(&self) -> rusqlite::Result<Vec<StreamRecord>> {
+        self.with_conn(|conn| {
+            let mut statement =
+                conn.prepare(&format!("{SELECT_STREAM} ORDER BY created_at, id"))?;
+            let rows = statement.query_map([], StreamRecord::from_row)?;
+            let mut records = Vec::new();
+            for row in rows {
+                match row {
+                    Ok(record) => records.push(record),
+                    Err(err) => tracing::warn!(error = %err, "skipping unreadable stream row"),
+                }
+            }
+            Ok(records)
+        })
+    }
+
+    /// Ends every stream still marked live (used at start-up: their broadcasters are gone). Blocking.
+    pub fn end_all_live(&self, ended_at: i64) -> rusqlite::Result<usize> {
+        self.with_conn(|conn| {
+            conn.execute(
+                "UPDATE streams SET status = 'ended', ended_at = ?1 WHERE status = 'live'",
+                [ended_at],
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> StreamRecord {
+        StreamRecord {
+            id: StreamId::parse(id).unwrap(),
+            stream_key: "sk_test".into(),
+            title: "Title".into(),
+            status: StreamStatus::Created,
+            created_at: 100,
+            started_at: None,
+            ended_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn lifecycle() {
+        let db = Db::open_in_memory().unwrap();
+        let rec = record("abcdefghij");
+        assert!(db.insert_stream(rec.clone()).await.unwrap());
+        assert!(
+            !db.insert_stream(rec.clone()).await.unwrap(),
+            "duplicate id"
+        );
+        assert_eq!(db.get_stream(&rec.id).await.unwrap(), Some(rec.clone()));
+
+        db.mark_live(&rec.id, 200).await.unwrap();
+        let live = db.get_stream(&rec.id).await.unwrap().unwrap();
+        assert_eq!(
+            (live.status, live.started_at),
+            (StreamStatus::Live, Some(200))
+        );
+
+        db.mark_ended(&rec.id, 300).await.unwrap();
+        db.mark_ended(&rec.id, 400).await.unwrap();
+        let ended = db.get_stream(&rec.id).await.unwrap().unwrap();
+        assert_eq!(
+            (ended.status, ended.ended_at),
+            (StreamStatus::Ended, Some(300))
+        );
+        // Status never goes back.
+        db.mark_live(&rec.id, 500).await.unwrap();
+        assert_eq!(
+            db.get_stream(&rec.id).await.unwrap().unwrap().status,
+            StreamStatus::Ended
+        );
+    }
+
+    #[tokio::test]
+    async fn restart_ends_live_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onair.db");
+        {
+            let db = Db::open(&path).unwrap();
+            db.insert_stream(record("aaaaaaaaaa")).await.unwrap();
+            db.insert_stream(record("bbbbbbbbbb")).await.unwrap();
+            db.mark_live(&StreamId::parse("bbbbbbbbbb").unwrap(), 5)
+                .await
+                .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.end_all_live(9).unwrap(), 1);
+        let all = db.load_all().unwrap();
+        let statuses: Vec<_> = all.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        assert_eq!(
+            statuses,
+            [
+                ("aaaaaaaaaa", StreamStatus::Created),
+                ("bbbbbbbbbb", StreamStatus::Ended)
+            ]
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Media files on disk: `<data-dir>/streams/{id}/{rendition}/init.mp4` and `{msn}.m4s`.
+//!
+//! Paths are only ever built from checked [`StreamId`]s, [`RenditionName`]s and numbers. Every file is
+//! written to a temporary name in its final directory, flushed, then renamed over the final name, so a
+//! reader (or a restart) sees either the whole old file, the whole new one, or none.
+
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use rand::Rng;
+
+use crate::error::AppResult;
+use crate::names::{parse_segment_file_name, segment_file_name, RenditionName, StreamId};
+
+/// File name of a rendition's init segment.
+pub const INIT_FILE_NAME: &str = "init.mp4";
+/// Marker in the names of temporary files (never a valid segment or init name).
+const TEMP_MARKER: &str = ".tmp-";
+
+/// What a rendition directory holds, as found at start-up.
+#[derive(Debug, Default)]
+pub struct RenditionFiles {
+    /// Contents of `init.mp4`, if present.
+    pub init: Option<Vec<u8>>,
+    /// Segment files `(msn, path, modification time)`, sorted by msn.
+    pub segments: Vec<(u64, PathBuf, SystemTime)>,
+}
+
+/// The media directory tree.
+#[derive(Debug, Clone)]
+pub struct MediaFiles {
+    root: PathBuf,
+}
+
+impl MediaFiles {
+    /// Media under `root` (normally `<data-dir>/streams`). Nothing is created until the first write.
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn stream_dir(&self, id: &StreamId) -> PathBuf {
+        self.root.join(id.as_str())
+    }
+
+    fn rendition_dir(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
+        self.stream_dir(id).join(rendition.as_str())
+    }
+
+    /// Path of a rendition's init segment.
+    pub fn init_path(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
+        self.rendition_dir(id, rendition).join(INIT_FILE_NAME)
+    }
+
+    /// Path of a media segment.
+    pub fn segment_path(&self, id: &StreamId, rendition: &RenditionName, msn: u64) -> PathBuf {
+        self.rendition_dir(id, rendition)
+            .join(segment_file_name(msn))
+    }
+
+    /// Atomically writes a rendition's init segment.
+    pub async fn write_init(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        data: Bytes,
+    ) -> AppResult<()> {
+        let path = self.init_path(id, rendition);
+        Ok(tokio::task::spawn_blocking(move || write_atomically(&path, &data)).await??)
+    }
+
+    /// Atomically writes a media segment.
+    pub async fn write_segment(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        msn: u64,
+        data: Bytes,
+    ) -> AppResult<()> {
+        let path = self.segment_path(id, rendition, msn);
+        Ok(tokio::task::spawn_blocking(move || write_atomically(&path, &data)).await??)
+    }
+
+    /// Reads a media segment; `None` when the file does not exist.
+    pub async fn read_segment(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        msn: u64,
+    ) -> AppResult<Option<Bytes>> {
+        match tokio::fs::read(self.segment_path(id, rendition, msn)).await {
+            Ok(data) => Ok(Some(Bytes::from(data))),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The rendition directories of a stream, sorted by name; entries with invalid names are skipped.
+    /// Blocking.
+    pub fn list_renditions(&self, id: &StreamId) -> std::io::Result<Vec<RenditionName>> {
+        let mut names = Vec::new();
+        let entries = match std::fs::read_dir(self.stream_dir(id)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(names),
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let name = entry.file_name();
+            match name.to_str().map(RenditionName::parse) {
+                Some(Ok(rendition)) => names.push(rendition),
+                _ => tracing::warn!(stream = %id, entry = ?name, "ignoring unexpected directory"),
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Reads what a rendition directory holds and deletes temporary files left by a crash. Blocking.
+    pub fn scan_rendition(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+    ) -> std::io::Result<RenditionFiles> {
+        let dir = self.rendition_dir(id, rendition);
+        let mut files = RenditionFiles::default();
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.contains(TEMP_MARKER) {
+                tracing::info!(path = %entry.path().display(), "removing leftover temporary file");
+                if let Err(err) = std::fs::remove_file(entry.path()) {
+                    tracing::warn!(error = %err, "could not remove temporary file");
+                }
+            } else if name == INIT_FILE_NAME {
+                files.init = Some(std::fs::read(entry.path())?);
+            } else if let Some(msn) = parse_segment_file_name(name) {
+                let modified = entry
+                    .metadata()?
+                    .modified()
+                    .unwrap_or_else(|_| SystemTime::now());
+                files.segments.push((msn, entry.path(), modified));
+            }
+        }
+        files.segments.sort_by_key(|(msn, _, _)| *msn);
+        Ok(files)
+    }
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory and a rename.
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "path has no file name"))?;
+    let temp = dir.join(format!(
+        ".{file_name}{TEMP_MARKER}{:016x}",
+        rand::thread_rng().gen::<u64>()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        // Best effort: a leftover is also removed by the next start-up scan.
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_reads_and_scans() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = MediaFiles::new(dir.path().join("streams"));
+        let id = StreamId::parse("abcdefghij").unwrap();
+        let r0 = RenditionName::parse("r0").unwrap();
+
+        assert!(files.list_renditions(&id).unwrap().is_empty());
+        assert_eq!(files.read_segment(&id, &r0, 0).await.unwrap(), None);
+
+        files
+            .write_init(&id, &r0, Bytes::from_static(b"init"))
+            .await
+            .unwrap();
+        files
+            .write_segment(&id, &r0, 1, Bytes::from_static(b"one"))
+            .await
+            .unwrap();
+        files
+            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero"))
+            .await
+            .unwrap();
+        files
+            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero!"))
+            .await
+            .unwrap();
+        assert_eq!(
+            files.read_segment(&id, &r0, 0).await.unwrap(),
+            Some(Bytes::from_static(b"zero!"))
+        );
+
+        // A crash mid-write leaves a temporary file behind; the scan ignores and removes it.
+        let leftover = dir
+            .path()
+            .join("streams/abcdefghij/r0/.2.m4s.tmp-0000000000000001");
+        std::fs::write(&leftover, b"half").unwrap();
+        std::fs::write(dir.path().join("streams/abcdefghij/r0/notes.txt"), b"x").unwrap();
+
+        assert_eq!(
+            files.list_renditions(&id).unwrap(),
+            std::slice::from_ref(&r0)
+        );
+        let scan = files.scan_rendition(&id, &r0).unwrap();
+        assert_eq!(scan.init.as_deref(), Some(&b"init"[..]));
+        let msns: Vec<u64> = scan.segments.iter().map(|(msn, _, _)| *msn).collect();
+        assert_eq!(msns, [0, 1]);
+        assert!(!leftover.exists());
+    }
+}
