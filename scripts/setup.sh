@@ -47,4 +47,14 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   # Not --locked: its lockfile pins a webpki-roots version the registry no longer has.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
+# cargo-fuzz for the bounded fuzz runs (the nightly toolchain comes with this machine image).
+CARGO_FUZZ_VERSION=0.13.2
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+  fi
+else
+  say "warning: no nightly toolchain; scripts/fuzz.sh cannot run"
+fi
 say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"

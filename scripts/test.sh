@@ -24,6 +24,9 @@ wasm=$(ls dist/*.wasm | head -1)
 raw=$(stat -c %s "$wasm"); gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "bundle: $(basename "$wasm") ${raw} bytes raw, ${gz} bytes gzip"
 
+step "fuzz (20 s per target)"
+bash scripts/fuzz.sh 20
+
 step "tests"
 rm -rf tests/artifacts
 export ONAIR_WEB_DIR="$PWD/dist"
