@@ -39,7 +39,9 @@ pub enum DemuxError {
     #[error("not an MP4 file: {0}")]
     NotMp4(String),
     /// A box declares more bytes than remain in its parent.
-    #[error("truncated box '{fourcc}' at byte {offset}: declares {declared} bytes, {available} remain")]
+    #[error(
+        "truncated box '{fourcc}' at byte {offset}: declares {declared} bytes, {available} remain"
+    )]
     Truncated {
         /// The box type.
         fourcc: String,

@@ -163,7 +163,10 @@ mod tests {
         p.segments[0].program_date_time = Some("2026-11-23T10:00:00.000Z".into());
         let text = p.render();
         assert!(text.contains("#EXT-X-ENDLIST"), "{text}");
-        assert!(text.contains("#EXT-X-PROGRAM-DATE-TIME:2026-11-23T10:00:00"), "{text}");
+        assert!(
+            text.contains("#EXT-X-PROGRAM-DATE-TIME:2026-11-23T10:00:00"),
+            "{text}"
+        );
     }
 
     #[test]

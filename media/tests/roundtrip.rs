@@ -10,7 +10,9 @@ fn init() -> InitSegment {
                 id: 1,
                 timescale: 90_000,
                 codec: Codec::Avc {
-                    avcc: vec![1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0x00, 0x00, 0x01, 0x00, 0x00],
+                    avcc: vec![
+                        1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0x00, 0x00, 0x01, 0x00, 0x00,
+                    ],
                 },
                 params: MediaParams::Video {
                     width: 1280,
@@ -135,12 +137,18 @@ fn refusals_name_the_problem() {
         .to_string();
     assert!(err.starts_with("not an MP4 file"), "{err}");
     let err = parse_init(b"\x00\x00\x00\x08moov").unwrap_err();
-    assert!(matches!(err, DemuxError::Missing { fourcc: "mvex", .. }), "{err}");
+    assert!(
+        matches!(err, DemuxError::Missing { fourcc: "mvex", .. }),
+        "{err}"
+    );
     let other = InitSegment {
         tracks: vec![init.tracks[1].clone()],
     };
     let err = parse_segment(&other, &fragment(), &Limits::default()).unwrap_err();
-    assert!(matches!(err, DemuxError::UnknownTrack { track_id: 1, .. }), "{err}");
+    assert!(
+        matches!(err, DemuxError::UnknownTrack { track_id: 1, .. }),
+        "{err}"
+    );
     let small = Limits {
         max_bytes: 100,
         ..Limits::default()
@@ -202,7 +210,11 @@ fn segmenter_cuts_on_keyframes_and_keeps_tracks_continuous() {
     let mut next = [0u64, 0u64];
     for (n, s) in segments.iter().enumerate() {
         assert_eq!(s.sequence, n as u64);
-        assert!((s.start_secs - 2.0 * n as f64).abs() < 1e-9, "{}", s.start_secs);
+        assert!(
+            (s.start_secs - 2.0 * n as f64).abs() < 1e-9,
+            "{}",
+            s.start_secs
+        );
         assert!((s.duration_secs - 2.0).abs() < 0.05, "{}", s.duration_secs);
         let parsed = parse_segment(&init, &s.data, &Limits::default()).unwrap();
         assert!(parsed.starts_with_keyframe(&init));

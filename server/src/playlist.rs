@@ -14,7 +14,6 @@ use crate::time::rfc3339_millis;
 /// Segments listed in a live media playlist (the sliding window). It defaults to 10.
 pub const DEFAULT_LIVE_WINDOW: usize = 10;
 
-
 /// The media playlist of a rendition, or `None` before its first segment.
 ///
 /// While live it lists the last `window` segments; once `ended` it lists all of them and ends with

@@ -322,13 +322,13 @@ fn parse_traf(
         let (version, tr_flags) = f.version_flags()?;
         let count = f.u32("sample_count")? as usize;
         if let Some(offset) = opt(tr_flags & TRUN_DATA_OFFSET != 0, || f.u32("data_offset"))? {
-            data_pos = base
-                .checked_add_signed(i64::from(offset as i32))
-                .ok_or(DemuxError::Invalid {
-                    fourcc: "trun",
-                    offset: trun.start,
-                    reason: "data_offset before the start of the file".into(),
-                })?;
+            data_pos =
+                base.checked_add_signed(i64::from(offset as i32))
+                    .ok_or(DemuxError::Invalid {
+                        fourcc: "trun",
+                        offset: trun.start,
+                        reason: "data_offset before the start of the file".into(),
+                    })?;
         }
         // Without a data_offset, a run's data follows the previous run's.
         let first_flags = opt(tr_flags & TRUN_FIRST_SAMPLE_FLAGS != 0, || {
@@ -424,11 +424,13 @@ fn parse_traf(
                 offset: start as usize,
                 size,
             });
-            dts = dts.checked_add(u64::from(duration)).ok_or(DemuxError::Invalid {
-                fourcc: "trun",
-                offset: trun.start,
-                reason: "decode time overflows".into(),
-            })?;
+            dts = dts
+                .checked_add(u64::from(duration))
+                .ok_or(DemuxError::Invalid {
+                    fourcc: "trun",
+                    offset: trun.start,
+                    reason: "decode time overflows".into(),
+                })?;
             data_pos = end;
         }
     }

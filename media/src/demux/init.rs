@@ -87,7 +87,10 @@ fn parse_trak(trak: &BoxRef) -> Result<TrackInfo, DemuxError> {
     let tkhd = require(trak, "trak", b"tkhd", "tkhd")?;
     let mut f = Fields::new(&tkhd, "tkhd");
     let (version, _) = f.version_flags()?;
-    f.skip(if version == 1 { 16 } else { 8 }, "creation/modification time")?;
+    f.skip(
+        if version == 1 { 16 } else { 8 },
+        "creation/modification time",
+    )?;
     let id = f.u32("track_ID")?;
     if id == 0 {
         return Err(DemuxError::Invalid {
@@ -100,7 +103,10 @@ fn parse_trak(trak: &BoxRef) -> Result<TrackInfo, DemuxError> {
     let mdhd = require(&mdia, "mdia", b"mdhd", "mdhd")?;
     let mut f = Fields::new(&mdhd, "mdhd");
     let (version, _) = f.version_flags()?;
-    f.skip(if version == 1 { 16 } else { 8 }, "creation/modification time")?;
+    f.skip(
+        if version == 1 { 16 } else { 8 },
+        "creation/modification time",
+    )?;
     let timescale = f.u32("timescale")?;
     if timescale == 0 {
         return Err(DemuxError::Invalid {
@@ -152,7 +158,10 @@ fn parse_avc1(entry: &BoxRef) -> Result<(Codec, MediaParams), DemuxError> {
     f.skip(24, "reserved")?;
     let width = f.u16("width")?;
     let height = f.u16("height")?;
-    f.skip(VISUAL_SAMPLE_ENTRY_FIELDS - 28, "resolution, compressorname, depth")?;
+    f.skip(
+        VISUAL_SAMPLE_ENTRY_FIELDS - 28,
+        "resolution, compressorname, depth",
+    )?;
     let children_start = entry.body_start + f.position();
     let children = f.rest();
     let holder = BoxRef {

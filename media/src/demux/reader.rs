@@ -161,7 +161,10 @@ impl<'a> Fields<'a> {
 
     pub fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DemuxError> {
         let end = self.pos.checked_add(n).ok_or_else(|| self.short(field))?;
-        let slice = self.data.get(self.pos..end).ok_or_else(|| self.short(field))?;
+        let slice = self
+            .data
+            .get(self.pos..end)
+            .ok_or_else(|| self.short(field))?;
         self.pos = end;
         Ok(slice)
     }
@@ -171,7 +174,10 @@ impl<'a> Fields<'a> {
     }
 
     pub fn u8(&mut self, field: &'static str) -> Result<u8, DemuxError> {
-        Ok(*self.bytes(1, field)?.first().ok_or_else(|| self.short(field))?)
+        Ok(*self
+            .bytes(1, field)?
+            .first()
+            .ok_or_else(|| self.short(field))?)
     }
 
     pub fn u16(&mut self, field: &'static str) -> Result<u16, DemuxError> {
@@ -277,7 +283,9 @@ mod tests {
 
     #[test]
     fn large_size_and_size_zero() {
-        let data = [0, 0, 0, 1, b'm', b'd', b'a', b't', 0, 0, 0, 0, 0, 0, 0, 17, 7];
+        let data = [
+            0, 0, 0, 1, b'm', b'd', b'a', b't', 0, 0, 0, 0, 0, 0, 0, 17, 7,
+        ];
         let b = Boxes::new(&data, 100).next().unwrap().unwrap();
         assert_eq!((b.start, b.body_start, b.body), (100, 116, &[7u8][..]));
         let data = [0, 0, 0, 0, b'm', b'd', b'a', b't', 1, 2, 3];

@@ -146,7 +146,11 @@ pub fn write_fragment(sequence_number: u32, tracks: &[TrackFragment]) -> Result<
             fourcc: "moof".into(),
             size: offset,
         })?);
-        offset += track.samples.iter().map(|s| s.data.len() as u64).sum::<u64>();
+        offset += track
+            .samples
+            .iter()
+            .map(|s| s.data.len() as u64)
+            .sum::<u64>();
     }
     let mut out = Vec::with_capacity(moof_size as usize + 8 + data_len);
     write_moof(&mut out, sequence_number, &tracks, &offsets)?;

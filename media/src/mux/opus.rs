@@ -12,8 +12,8 @@ pub(crate) fn write_audio_sample_entry_fields(out: &mut Vec<u8>, channels: u16, 
     out.extend_from_slice(&channels.to_be_bytes());
     out.extend_from_slice(&16u16.to_be_bytes()); // samplesize
     out.extend_from_slice(&[0; 4]); // pre_defined, reserved
-    // samplerate is 16.16 fixed point; rates above 65535 Hz are written as 0 (the real rate is in the
-    // decoder configuration).
+                                    // samplerate is 16.16 fixed point; rates above 65535 Hz are written as 0 (the real rate is in the
+                                    // decoder configuration).
     let rate = if sample_rate <= 0xffff {
         sample_rate << 16
     } else {

@@ -1,0 +1,41 @@
+//! # onair-broadcaster
+//!
+//! The browser side of going live: it captures the camera and microphone, encodes them with WebCodecs
+//! (H.264 video, Opus or AAC audio), hands the encoded chunks to [`onair_media::Segmenter`] and uploads
+//! the init segment and every media segment to the OnAir origin, in order, retrying failures.
+//!
+//! What it owns:
+//! - [`keyframe`]: when to force a keyframe (every 2 s of capture time).
+//! - [`timeline`]: converting WebCodecs microsecond timestamps to track timescales, relative to the
+//!   first video keyframe.
+//! - [`interleave`]: merging the asynchronously produced audio and video chunks into one time-ordered
+//!   stream for the segmenter.
+//! - [`codec`]: choosing the H.264 level for a frame size and the audio codec candidates.
+//! - [`upload`]: the ordered upload queue with capped exponential backoff and backpressure reporting.
+//! - [`stats`]: the counters shown to the person going live.
+//! - `web` (wasm32 only): the thin glue to `getUserMedia`, `MediaStreamTrackProcessor`, `VideoEncoder`,
+//!   `AudioEncoder` and `fetch`, exposed as [`Camera`] and [`Broadcast`].
+//!
+//! What it leaves to others: every byte of CMAF and every playlist is written by `onair-media`; storage
+//! and playlists are the server's job. Everything outside `web` is plain Rust tested with `cargo test`.
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod interleave;
+pub mod keyframe;
+pub mod packager;
+pub mod stats;
+pub mod timeline;
+pub mod upload;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+pub use error::BroadcastError;
+pub use onair_media;
+pub use stats::{BroadcastState, BroadcastStats};
+pub use upload::{UploadTarget, DEFAULT_RENDITION};
+
+#[cfg(target_arch = "wasm32")]
+pub use web::{Broadcast, Camera};

@@ -1,0 +1,108 @@
+//! The player's error type and the one place that decides what is worth retrying.
+
+/// Everything that can go wrong while loading or playing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlayerError {
+    /// A browser API threw or rejected.
+    #[error("{context}: {message}")]
+    Js {
+        /// What the player was doing.
+        context: &'static str,
+        /// The JavaScript error's name and message.
+        message: String,
+    },
+    /// A request got an HTTP error status.
+    #[error("HTTP {status} for {url}")]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// A request failed without a response (network down, CORS, aborted).
+    #[error("request for {url} failed: {message}")]
+    Network {
+        /// The URL requested.
+        url: String,
+        /// What the browser said.
+        message: String,
+    },
+    /// A playlist could not be used.
+    #[error("bad playlist {url}: {reason}")]
+    Playlist {
+        /// The playlist URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The stream needs something this browser or player cannot do.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What is missing.
+        what: String,
+    },
+    /// The init segment could not be read.
+    #[error("bad init segment: {0}")]
+    Media(String),
+    /// The player was destroyed.
+    #[error("player destroyed")]
+    Destroyed,
+}
+
+/// What a failed request means for the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Try again after a backoff.
+    Yes,
+    /// Give up on this resource.
+    No,
+}
+
+impl PlayerError {
+    /// Whether retrying the request that failed this way can help. Network errors, timeouts, rate
+    /// limiting and server errors can; a 404 can too for playlists of a live stream that has not
+    /// produced its first segment yet (`playlist` is true).
+    pub fn retry(&self, playlist: bool) -> Retry {
+        match self {
+            Self::Network { .. } => Retry::Yes,
+            Self::Http { status, .. } => {
+                if status_retryable(*status) || (playlist && *status == 404) {
+                    Retry::Yes
+                } else {
+                    Retry::No
+                }
+            }
+            _ => Retry::No,
+        }
+    }
+}
+
+/// Whether an HTTP status is transient: 408, 425, 429 and 5xx.
+pub fn status_retryable(status: u16) -> bool {
+    matches!(status, 408 | 425 | 429) || (500..=599).contains(&status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_decisions() {
+        let http = |status| PlayerError::Http {
+            url: "u".into(),
+            status,
+        };
+        assert_eq!(http(503).retry(false), Retry::Yes);
+        assert_eq!(http(404).retry(true), Retry::Yes);
+        assert_eq!(http(404).retry(false), Retry::No);
+        assert_eq!(http(403).retry(true), Retry::No);
+        let net = PlayerError::Network {
+            url: "u".into(),
+            message: "offline".into(),
+        };
+        assert_eq!(net.retry(false), Retry::Yes);
+        assert_eq!(PlayerError::Destroyed.retry(true), Retry::No);
+        assert_eq!(http(404).to_string(), "HTTP 404 for u");
+    }
+}

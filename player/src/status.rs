@@ -1,0 +1,75 @@
+//! What the player tells the page.
+
+/// Where playback is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Fetching playlists and the init segment.
+    #[default]
+    Loading,
+    /// The stream has no segments yet (the playlist answers 404); retrying.
+    Waiting,
+    /// Media is playing.
+    Playing,
+    /// Paused by the viewer.
+    Paused,
+    /// Waiting for media (buffer ran dry).
+    Buffering,
+    /// The stream ended and everything was played or appended.
+    Ended,
+    /// A fatal error; see the detail.
+    Failed,
+}
+
+/// A status update.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlayerStatus {
+    /// Phase.
+    pub phase: Phase,
+    /// Extra text: the error for `Failed`, the reason for `Waiting`.
+    pub detail: Option<String>,
+    /// Autoplay with sound was refused, so the player muted itself: show an unmute control.
+    pub autoplay_muted: bool,
+    /// Media segments appended so far.
+    pub segments_appended: u64,
+    /// The codecs string in use, once known.
+    pub codecs: Option<String>,
+}
+
+impl std::fmt::Display for PlayerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self.phase {
+            Phase::Loading => "Loading",
+            Phase::Waiting => "Waiting for the stream to start",
+            Phase::Playing => "Playing",
+            Phase::Paused => "Paused",
+            Phase::Buffering => "Buffering",
+            Phase::Ended => "Stream ended",
+            Phase::Failed => "Error",
+        };
+        f.write_str(text)?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        if self.autoplay_muted && self.phase == Phase::Playing {
+            f.write_str(" (muted)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display() {
+        let mut s = PlayerStatus::default();
+        assert_eq!(s.to_string(), "Loading");
+        s.phase = Phase::Playing;
+        s.autoplay_muted = true;
+        assert_eq!(s.to_string(), "Playing (muted)");
+        s.phase = Phase::Failed;
+        s.detail = Some("HTTP 500 for x".into());
+        assert_eq!(s.to_string(), "Error: HTTP 500 for x");
+    }
+}

@@ -1,0 +1,4 @@
+//! Components shared by several pages.
+
+pub mod error_view;
+pub mod player_view;

@@ -1,0 +1,58 @@
+//! A `<video>` element driven by [`onair_player::Player`], with its status line and unmute button.
+
+use leptos::html::Video;
+use leptos::prelude::*;
+use onair_player::{Phase, Player, PlayerStatus};
+
+/// Plays the HLS stream at `url` (reactive: a new URL restarts the player).
+#[component]
+pub fn PlayerView(
+    /// Playlist URL, e.g. `/live/{id}/index.m3u8`.
+    #[prop(into)]
+    url: Signal<String>,
+    /// Show the status line (`#player-status`) under the video.
+    #[prop(default = true)]
+    show_status: bool,
+) -> impl IntoView {
+    let video = NodeRef::<Video>::new();
+    let player = StoredValue::new_local(None::<Player>);
+    let (status, set_status) = signal(PlayerStatus::default());
+
+    Effect::new(move |_| {
+        let url = url.get();
+        let Some(element) = video.get() else {
+            return;
+        };
+        // Drop (destroy) the previous player before attaching a new one.
+        player.set_value(None);
+        let p = Player::attach(element, &url);
+        p.on_status(move |s| set_status.set(s));
+        player.set_value(Some(p));
+    });
+    on_cleanup(move || player.set_value(None));
+
+    let unmute = move |_| {
+        player.with_value(|p| {
+            if let Some(p) = p {
+                p.unmute();
+            }
+        })
+    };
+    let failed = move || status.with(|s| s.phase == Phase::Failed);
+
+    view! {
+        <div class="player">
+            <video id="player" node_ref=video controls autoplay playsinline></video>
+            <Show when=move || status.with(|s| s.autoplay_muted)>
+                <button id="unmute" class="unmute" on:click=unmute>
+                    "Unmute"
+                </button>
+            </Show>
+        </div>
+        <Show when=move || show_status>
+            <p id="player-status" class="status" class:failed=failed>
+                {move || status.with(|s| s.to_string())}
+            </p>
+        </Show>
+    }
+}

@@ -1,0 +1,59 @@
+//! # onair-www
+//!
+//! OnAir's web app, a Leptos client-side-rendered single page served as static files by the server:
+//! the list of live streams, the go-live page (camera preview and broadcasting through
+//! `onair-broadcaster`), the watch and embed pages (playback through `onair-player`), and short about
+//! and help pages.
+//!
+//! What it owns: pages, navigation, the JSON API client ([`api`]) and how errors are shown
+//! ([`components::error_view`]). It leaves capture, encoding and upload to `onair-broadcaster` and
+//! playback to `onair-player`. Element ids used by the end-to-end tests are part of the contract
+//! (`notes/CONTRACT.md`).
+#![warn(missing_docs)]
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod routes;
+
+use routes::{
+    about::About, embed::Embed, go_live::GoLive, help::Help, home::Home, not_found::NotFound,
+    watch::Watch,
+};
+
+/// The whole app: header navigation and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Shell />
+        </Router>
+    }
+}
+
+/// Header plus routed page; the embed page gets the player alone, without header or margins.
+#[component]
+fn Shell() -> impl IntoView {
+    let location = use_location();
+    let is_embed = move || location.pathname.get().starts_with("/embed/");
+    view! {
+        <Show when=move || !is_embed()>
+            <routes::nav::Nav />
+        </Show>
+        <main class=move || if is_embed() { "embed" } else { "page" }>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/go-live") view=GoLive />
+                <Route path=path!("/watch/:id") view=Watch />
+                <Route path=path!("/embed/:id") view=Embed />
+                <Route path=path!("/about") view=About />
+                <Route path=path!("/help") view=Help />
+            </Routes>
+        </main>
+    }
+}

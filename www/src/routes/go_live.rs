@@ -1,0 +1,208 @@
+//! `/go-live`: camera preview, then broadcasting through [`onair_broadcaster::Broadcast`].
+
+use std::rc::Rc;
+
+use leptos::html::{Input, Video};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use onair_broadcaster::stats::format_bytes;
+use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
+
+use crate::api;
+use crate::components::error_view::ErrorView;
+use crate::error::AppError;
+
+/// Where the page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    OpeningCamera,
+    CameraReady,
+    Starting,
+    Live,
+    Stopping,
+    Ended,
+    Failed,
+}
+
+/// The go-live page.
+#[component]
+pub fn GoLive() -> impl IntoView {
+    let preview = NodeRef::<Video>::new();
+    let title = NodeRef::<Input>::new();
+    let camera = StoredValue::new_local(None::<Camera>);
+    let broadcast = StoredValue::new_local(None::<Rc<Broadcast>>);
+    let (stage, set_stage) = signal(Stage::OpeningCamera);
+    let (stats, set_stats) = signal(BroadcastStats::default());
+    let (stream_id, set_stream_id) = signal(None::<String>);
+    let (error, set_error) = signal(None::<AppError>);
+
+    let fail = move |e: AppError| {
+        set_error.set(Some(e));
+        set_stage.set(Stage::Failed);
+    };
+
+    // Open the camera as soon as the page is shown.
+    spawn_local(async move {
+        match Camera::open().await {
+            Ok(cam) => {
+                camera.set_value(Some(cam));
+                set_stage.set(Stage::CameraReady);
+            }
+            Err(e) => fail(AppError::Camera(e.to_string())),
+        }
+    });
+    // Show it in the preview once both exist.
+    Effect::new(move |_| {
+        if let (Some(video), Stage::CameraReady) = (preview.get(), stage.get()) {
+            camera.with_value(|cam| {
+                if let Some(cam) = cam {
+                    video.set_muted(true);
+                    video.set_src_object(Some(cam.stream()));
+                    let _ = video.play();
+                }
+            });
+        }
+    });
+
+    let go_live = move |_| {
+        let Some(cam) = camera.get_value() else {
+            return;
+        };
+        let title_text = title.get().map(|t| t.value()).unwrap_or_default();
+        set_error.set(None);
+        set_stage.set(Stage::Starting);
+        spawn_local(async move {
+            let created = match api::create_stream(&title_text).await {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let on_stats = move |s: BroadcastStats| {
+                match &s.state {
+                    BroadcastState::Live => set_stage.update(|st| {
+                        if *st == Stage::Starting {
+                            *st = Stage::Live;
+                        }
+                    }),
+                    BroadcastState::Failed(reason) => {
+                        set_error.set(Some(AppError::Broadcast(reason.clone())));
+                        set_stage.set(Stage::Failed);
+                    }
+                    _ => {}
+                }
+                set_stats.set(s);
+            };
+            match Broadcast::start(&cam, "", &created.id, &created.stream_key, on_stats) {
+                Ok(b) => {
+                    broadcast.set_value(Some(Rc::new(b)));
+                    set_stream_id.set(Some(created.id));
+                }
+                Err(e) => fail(AppError::Broadcast(e.to_string())),
+            }
+        });
+    };
+
+    let end_stream = move |_| {
+        let Some(b) = broadcast.get_value() else {
+            return;
+        };
+        set_stage.set(Stage::Stopping);
+        spawn_local(async move {
+            match b.stop().await {
+                Ok(()) => set_stage.set(Stage::Ended),
+                Err(e) => fail(AppError::Broadcast(e.to_string())),
+            }
+        });
+    };
+
+    // Leaving the page: end the broadcast properly and turn the camera off.
+    on_cleanup(move || {
+        if let Some(b) = broadcast.try_get_value().flatten() {
+            spawn_local(async move {
+                let _ = b.stop().await;
+            });
+        }
+        if let Some(cam) = camera.try_get_value().flatten() {
+            cam.stop();
+        }
+    });
+
+    let status_text = move || match stage.get() {
+        Stage::OpeningCamera => "Opening camera…".to_owned(),
+        Stage::CameraReady => "Camera ready".to_owned(),
+        Stage::Starting => "Starting…".to_owned(),
+        Stage::Live => "Live".to_owned(),
+        Stage::Stopping => "Ending…".to_owned(),
+        Stage::Ended => "Ended".to_owned(),
+        Stage::Failed => error
+            .get()
+            .map_or_else(|| "Error".to_owned(), |e| format!("Error: {e}")),
+    };
+    let is_live = move || matches!(stage.get(), Stage::Live | Stage::Starting);
+    let can_go_live = move || stage.get() == Stage::CameraReady;
+    let watch_href = move || stream_id.get().map(|id| format!("/watch/{id}"));
+
+    view! {
+        <section class="go-live">
+            <h1>"Go live"</h1>
+            <ErrorView error=error />
+            <div class="studio">
+                <video id="preview" node_ref=preview muted autoplay playsinline></video>
+                <div class="controls">
+                    <label for="title">"Title"</label>
+                    <input
+                        id="title"
+                        node_ref=title
+                        type="text"
+                        maxlength="100"
+                        placeholder="What is this stream about?"
+                        prop:disabled=move || !can_go_live()
+                    />
+                    <div class="buttons">
+                        <Show
+                            when=is_live
+                            fallback=move || {
+                                view! {
+                                    <button
+                                        id="go-live"
+                                        class="primary"
+                                        on:click=go_live
+                                        prop:disabled=move || !can_go_live()
+                                    >
+                                        "Go live"
+                                    </button>
+                                }
+                            }
+                        >
+                            <button id="end-stream" class="danger" on:click=end_stream>
+                                "End stream"
+                            </button>
+                        </Show>
+                    </div>
+                    <p id="status" class="status" class:live=move || stage.get() == Stage::Live>
+                        {status_text}
+                    </p>
+                    <Show when=move || matches!(stage.get(), Stage::Live | Stage::Stopping | Stage::Ended)>
+                        <p>
+                            "Viewers can watch at "
+                            <a id="watch-link" href=watch_href target="_blank">
+                                {watch_href}
+                            </a>
+                        </p>
+                    </Show>
+                    <dl id="stats" class="stats">
+                        <dt>"Frames encoded"</dt>
+                        <dd class="frames">{move || stats.with(|s| s.video_frames)}</dd>
+                        <dt>"Segments uploaded"</dt>
+                        <dd class="segments">{move || stats.with(|s| s.segments_uploaded)}</dd>
+                        <dt>"Uploaded"</dt>
+                        <dd class="bytes">{move || stats.with(|s| format_bytes(s.bytes_uploaded))}</dd>
+                        <dt>"Upload errors"</dt>
+                        <dd class="errors">{move || stats.with(|s| s.upload_errors)}</dd>
+                        <dt>"Upload queue"</dt>
+                        <dd class="queue">{move || stats.with(|s| s.queue_depth)}</dd>
+                    </dl>
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,10 @@
+//! One module per page.
+
+pub mod about;
+pub mod embed;
+pub mod go_live;
+pub mod help;
+pub mod home;
+pub mod nav;
+pub mod not_found;
+pub mod watch;

@@ -1,0 +1,43 @@
+//! `/watch/:id`: the player, the stream's title and its status.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api;
+use crate::components::error_view::ErrorView;
+use crate::components::player_view::PlayerView;
+use crate::error::AppError;
+
+/// Watches one stream.
+#[component]
+pub fn Watch() -> impl IntoView {
+    let params = use_params_map();
+    let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
+    let url = Signal::derive(move || format!("/live/{}/index.m3u8", id.get()));
+    let info = LocalResource::new(move || {
+        let id = id.get();
+        async move { api::get_stream(&id).await }
+    });
+    let title = move || match info.get() {
+        Some(Ok(stream)) => stream.display_title(),
+        _ => "Live stream".to_owned(),
+    };
+    let error = Signal::derive(move || match info.get() {
+        Some(Err(AppError::NotFound)) => Some(AppError::NotFound),
+        _ => None,
+    });
+    let ended = move || matches!(info.get(), Some(Ok(s)) if s.status == "ended");
+    view! {
+        <section class="watch">
+            <h1 id="stream-title">{title}</h1>
+            <ErrorView error=error />
+            <PlayerView url=url />
+            <Show when=ended>
+                <p class="note">"This stream has ended."</p>
+            </Show>
+            <p class="embed-hint">
+                "Embed: " <code>{move || format!("/embed/{}", id.get())}</code>
+            </p>
+        </section>
+    }
+}
