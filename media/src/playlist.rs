@@ -7,7 +7,7 @@ use m3u8_rs::{MasterPlaylist, Resolution, VariantStream};
 const VERSION: usize = 7;
 
 /// One segment of a media playlist.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlaylistSegment {
     /// URI, relative to the playlist.
     pub uri: String,
@@ -77,7 +77,7 @@ impl MediaPlaylist {
 }
 
 /// One variant of a multivariant playlist.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Variant {
     /// URI of the media playlist, relative to the multivariant playlist.
     pub uri: String,

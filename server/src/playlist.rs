@@ -35,6 +35,7 @@ pub fn media_playlist(rendition: &Rendition, ended: bool, window: usize) -> Opti
         map_uri: INIT_FILE_NAME.to_owned(),
         segments: listed.iter().map(playlist_segment).collect(),
         ended,
+        ..MediaPlaylist::default()
     })
 }
 
@@ -67,6 +68,7 @@ fn playlist_segment(segment: &SegmentInfo) -> PlaylistSegment {
         duration_secs: segment.duration_secs,
         discontinuity: false,
         program_date_time: Some(rfc3339_millis(start)),
+        ..PlaylistSegment::default()
     }
 }
 
@@ -99,6 +101,7 @@ pub fn variant(name: &RenditionName, rendition: &Rendition) -> Option<Variant> {
         codecs: init.parsed.codecs(),
         resolution,
         frame_rate: None,
+        ..Variant::default()
     })
 }
 
