@@ -29,6 +29,9 @@ pub use demux::{parse_init, parse_segment, Limits, MediaSegment, SampleEntry, Tr
 pub use error::{DemuxError, MuxError, SegmentError};
 pub use m3u8_rs;
 pub use mux::{write_fragment, write_init, Sample, TrackFragment};
-pub use playlist::{render_multivariant, MediaPlaylist, PlaylistSegment, Variant};
+pub use playlist::{
+    render_multivariant, MediaPlaylist, Part, PlaylistError, PlaylistSegment, PlaylistType,
+    PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
+};
 pub use segmenter::{Frame, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

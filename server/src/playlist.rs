@@ -101,7 +101,6 @@ pub fn variant(name: &RenditionName, rendition: &Rendition) -> Option<Variant> {
         codecs: init.parsed.codecs(),
         resolution,
         frame_rate: None,
-        ..Variant::default()
     })
 }
 
