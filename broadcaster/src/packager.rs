@@ -339,6 +339,7 @@ impl Packager {
             &init,
             SegmenterConfig {
                 target_duration_secs: self.segment_secs,
+                ..SegmenterConfig::default()
             },
         ));
         let mut out = vec![Output::Init(bytes)];

@@ -33,5 +33,5 @@ pub use playlist::{
     render_multivariant, MediaPlaylist, Part, PlaylistError, PlaylistSegment, PlaylistType,
     PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
 };
-pub use segmenter::{Frame, Segment, Segmenter, SegmenterConfig};
+pub use segmenter::{Chunk, Frame, PartChunk, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

@@ -2,6 +2,10 @@
 //! start on a video keyframe once at least the target duration has passed, keeping audio aligned to the
 //! same cut points and every track's timeline continuous (each sample lasts until the next one starts).
 //!
+//! With a part target it also cuts Low-Latency HLS parts: each part is one CMAF fragment (`moof` + `mdat`)
+//! of at most about the part target, emitted as soon as it is complete; a segment is the concatenation of
+//! its parts. A part is INDEPENDENT when it starts on a video keyframe (the first part of every segment).
+//!
 //! Audio and video arrive from separate encoders, so a segment is closed only once every audio track has
 //! delivered a frame at or past the cut point (or has been silent for [`AUDIO_STALL_SECS`] of video).
 
@@ -38,14 +42,44 @@ pub struct SegmenterConfig {
     /// Shortest segment, in seconds: a segment is cut at the first video keyframe at or after it.
     /// Defaults to 2.0.
     pub target_duration_secs: f64,
+    /// Low-Latency HLS part target in seconds (`EXT-X-PART-INF:PART-TARGET`), e.g. 0.2–0.5; `None` (the
+    /// default) for one part per segment.
+    pub part_target_secs: Option<f64>,
 }
 
 impl Default for SegmenterConfig {
     fn default() -> Self {
         SegmenterConfig {
             target_duration_secs: 2.0,
+            part_target_secs: None,
         }
     }
+}
+
+/// A finished part: one CMAF fragment of the segment being produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartChunk {
+    /// Media sequence number of the segment it belongs to.
+    pub sequence: u64,
+    /// Its index within that segment: 0, 1, 2, ...
+    pub index: u32,
+    /// `INDEPENDENT=YES`: it starts on a video keyframe (or has no video).
+    pub independent: bool,
+    /// Start time in seconds.
+    pub start_secs: f64,
+    /// Duration in seconds.
+    pub duration_secs: f64,
+    /// `moof` + `mdat`.
+    pub data: Vec<u8>,
+}
+
+/// What the segmenter produces, in order: parts, and after the last part of a segment, the segment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chunk {
+    /// A part is complete.
+    Part(PartChunk),
+    /// A segment is complete (its data is its parts, concatenated).
+    Segment(Segment),
 }
 
 /// A finished segment.
@@ -90,6 +124,12 @@ pub struct Segmenter {
     config: SegmenterConfig,
     next_sequence: u64,
     started: bool,
+    /// Fragment sequence number (`mfhd`) of the next part.
+    next_fragment: u32,
+    /// The segment being produced: its parts so far.
+    current: Vec<PartChunk>,
+    /// Decode time of the current segment's first video sample (first track without video).
+    segment_start_dts: Option<u64>,
 }
 
 impl Segmenter {
@@ -114,11 +154,24 @@ impl Segmenter {
             video,
             config,
             next_sequence: 0,
+            next_fragment: 1,
+            current: Vec::new(),
+            segment_start_dts: None,
         }
     }
 
     /// Adds a frame; returns the segments it completes (usually none or one).
     pub fn push(&mut self, frame: Frame) -> Result<Vec<Segment>, SegmentError> {
+        Ok(segments_of(self.push_chunks(frame)?))
+    }
+
+    /// Writes whatever is left as a last segment.
+    pub fn finish(&mut self) -> Result<Option<Segment>, SegmentError> {
+        Ok(segments_of(self.finish_chunks()?).pop())
+    }
+
+    /// Adds a frame; returns the parts and segments it completes, in order.
+    pub fn push_chunks(&mut self, frame: Frame) -> Result<Vec<Chunk>, SegmentError> {
         let index = self
             .tracks
             .iter()
@@ -164,42 +217,56 @@ impl Segmenter {
         }
         track.frames.push_back(frame);
         let mut out = Vec::new();
-        while let Some(segment) = self.try_cut()? {
-            out.push(segment);
-        }
+        while self.try_cut(&mut out)? {}
         Ok(out)
     }
 
-    /// Writes whatever is left as a last segment.
-    pub fn finish(&mut self) -> Result<Option<Segment>, SegmentError> {
+    /// Writes whatever is left as a last part and segment.
+    pub fn finish_chunks(&mut self) -> Result<Vec<Chunk>, SegmentError> {
+        let mut out = Vec::new();
         if !self.started {
-            return Ok(None);
+            return Ok(out);
         }
-        let mut cut: Vec<(usize, usize)> = Vec::new();
-        for (i, t) in self.tracks.iter().enumerate() {
-            cut.push((i, t.frames.len()));
-        }
-        self.emit(&cut)
+        let cut: Vec<(usize, usize)> = self
+            .tracks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.frames.len()))
+            .collect();
+        self.emit(&cut, true, &mut out)?;
+        Ok(out)
     }
 
-    /// The index in the video queue of the keyframe that ends the current segment, if there is one.
-    fn video_cut(&self, video: &TrackQueue) -> Option<usize> {
-        let first = video.frames.front()?;
+    /// Where the next part of the queue `q` ends: `(index, ends the segment)`. A segment ends at a video
+    /// keyframe (any sample without video) once the segment is long enough; a part ends once it is long
+    /// enough.
+    fn next_cut(&self, q: &TrackQueue) -> Option<(usize, bool)> {
+        let first = q.frames.front()?;
+        let segment_start = self.segment_start_dts.unwrap_or(first.dts);
         let target = self.config.target_duration_secs;
-        video.frames.iter().enumerate().skip(1).find_map(|(i, f)| {
-            let long_enough = video.secs(f.dts - first.dts) + 1e-6 >= target;
-            (f.keyframe && long_enough).then_some(i)
+        q.frames.iter().enumerate().skip(1).find_map(|(i, f)| {
+            let segment_long = q.secs(f.dts.saturating_sub(segment_start)) + 1e-6 >= target;
+            if (f.keyframe || !q.is_video) && segment_long {
+                return Some((i, true));
+            }
+            let part_long = self
+                .config
+                .part_target_secs
+                .is_some_and(|p| q.secs(f.dts - first.dts) + 1e-6 >= p);
+            part_long.then_some((i, false))
         })
     }
 
-    fn try_cut(&mut self) -> Result<Option<Segment>, SegmentError> {
+    fn try_cut(&mut self, out: &mut Vec<Chunk>) -> Result<bool, SegmentError> {
         let mut cut: Vec<(usize, usize)> = Vec::new();
+        let segment_end;
         match self.video {
             Some(v) => {
                 let video = &self.tracks[v];
-                let Some(c) = self.video_cut(video) else {
-                    return Ok(None);
+                let Some((c, ends)) = self.next_cut(video) else {
+                    return Ok(false);
                 };
+                segment_end = ends;
                 let cut_dts = video.frames[c].dts;
                 let cut_ts = video.timescale;
                 let newest_video = video.frames.back().map_or(cut_dts, |f| f.dts);
@@ -214,7 +281,7 @@ impl Segmenter {
                         .back()
                         .is_some_and(|f| at_or_after(f.dts, t.timescale, cut_dts, cut_ts));
                     if !reached && video_past_cut < AUDIO_STALL_SECS {
-                        return Ok(None); // wait for this track to pass the cut point
+                        return Ok(false); // wait for this track to pass the cut point
                     }
                     let n = t
                         .frames
@@ -227,19 +294,12 @@ impl Segmenter {
             None => {
                 // Audio only: cut the first track on time; others follow its cut point.
                 let Some(first) = self.tracks.first() else {
-                    return Ok(None);
+                    return Ok(false);
                 };
-                let Some(start) = first.frames.front().map(|f| f.dts) else {
-                    return Ok(None);
+                let Some((c, ends)) = self.next_cut(first) else {
+                    return Ok(false);
                 };
-                let target = self.config.target_duration_secs;
-                let Some(c) = first
-                    .frames
-                    .iter()
-                    .position(|f| first.secs(f.dts - start) + 1e-6 >= target)
-                else {
-                    return Ok(None);
-                };
+                segment_end = ends;
                 let (cut_dts, cut_ts) = (first.frames[c].dts, first.timescale);
                 cut.push((0, c));
                 for (i, t) in self.tracks.iter().enumerate().skip(1) {
@@ -252,14 +312,22 @@ impl Segmenter {
                 }
             }
         }
-        self.emit(&cut)
+        self.emit(&cut, segment_end, out)?;
+        Ok(true)
     }
 
-    /// Takes `n` frames from each listed track and writes them as one segment.
-    fn emit(&mut self, cut: &[(usize, usize)]) -> Result<Option<Segment>, SegmentError> {
+    /// Takes `n` frames from each listed track and writes them as one part; when `segment_end`, the part
+    /// closes its segment.
+    fn emit(
+        &mut self,
+        cut: &[(usize, usize)],
+        segment_end: bool,
+        out: &mut Vec<Chunk>,
+    ) -> Result<(), SegmentError> {
         let mut fragments = Vec::new();
         let mut start_secs = None;
         let mut duration_secs = 0.0f64;
+        let mut independent = self.video.is_none();
         for &(i, n) in cut {
             let track = &mut self.tracks[i];
             if n == 0 {
@@ -293,23 +361,54 @@ impl Segmenter {
                 start_secs = Some(track.secs(base));
                 duration_secs = track.secs(total);
             }
+            if Some(i) == self.video {
+                independent = taken.first().is_some_and(|f| f.keyframe);
+            }
+            if primary && self.segment_start_dts.is_none() {
+                self.segment_start_dts = Some(base);
+            }
             fragments.push(TrackFragment {
                 track_id: track.id,
                 base_decode_time: base,
                 samples,
             });
         }
-        if fragments.is_empty() {
-            return Ok(None);
+        if !fragments.is_empty() {
+            let data = write_fragment(self.next_fragment, &fragments)?;
+            self.next_fragment = self.next_fragment.wrapping_add(1);
+            let part = PartChunk {
+                sequence: self.next_sequence,
+                index: self.current.len() as u32,
+                independent,
+                start_secs: start_secs.unwrap_or(0.0),
+                duration_secs,
+                data,
+            };
+            self.current.push(part.clone());
+            out.push(Chunk::Part(part));
         }
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        let data = write_fragment((sequence + 1) as u32, &fragments)?;
-        Ok(Some(Segment {
-            sequence,
-            start_secs: start_secs.unwrap_or(0.0),
-            duration_secs,
-            data,
-        }))
+        if segment_end && !self.current.is_empty() {
+            let parts = std::mem::take(&mut self.current);
+            let segment = Segment {
+                sequence: self.next_sequence,
+                start_secs: parts.first().map_or(0.0, |p| p.start_secs),
+                duration_secs: parts.iter().map(|p| p.duration_secs).sum(),
+                data: parts.iter().flat_map(|p| p.data.iter().copied()).collect(),
+            };
+            self.next_sequence += 1;
+            self.segment_start_dts = None;
+            out.push(Chunk::Segment(segment));
+        }
+        Ok(())
     }
+}
+
+fn segments_of(chunks: Vec<Chunk>) -> Vec<Segment> {
+    chunks
+        .into_iter()
+        .filter_map(|c| match c {
+            Chunk::Segment(s) => Some(s),
+            Chunk::Part(_) => None,
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! Mux → demux round trips, the segmenter's cuts, and the validator's refusals.
 
 use onair_media::*;
+use onair_media::{Chunk, PartChunk};
 use proptest::prelude::*;
 
 fn init() -> InitSegment {
@@ -298,4 +299,62 @@ proptest! {
         bytes[pos % len] = byte;
         let _ = parse_segment(&init(), &bytes, &Limits::default());
     }
+}
+
+#[test]
+fn segmenter_cuts_low_latency_parts() {
+    let init = init();
+    let config = SegmenterConfig {
+        target_duration_secs: 2.0,
+        part_target_secs: Some(0.5),
+    };
+    let mut seg = Segmenter::new(&init, config);
+    let mut chunks = Vec::new();
+    for f in frames(30, 10, 60) {
+        chunks.extend(seg.push_chunks(f).unwrap());
+    }
+    chunks.extend(seg.finish_chunks().unwrap());
+    let mut parts: Vec<PartChunk> = Vec::new();
+    let mut segments = 0;
+    let mut next = [0u64, 0u64];
+    for chunk in chunks {
+        match chunk {
+            Chunk::Part(p) => {
+                assert_eq!(p.sequence, segments, "part of the segment being produced");
+                assert_eq!(p.index as usize, parts.len());
+                assert_eq!(
+                    p.independent,
+                    p.index == 0,
+                    "only a segment's first part has the keyframe"
+                );
+                assert!(p.duration_secs <= 0.5 + 1e-6, "{}", p.duration_secs);
+                let parsed = parse_segment(&init, &p.data, &Limits::default()).unwrap();
+                for (i, id) in [1u32, 2].iter().enumerate() {
+                    if let Some(t) = parsed.track(*id) {
+                        assert_eq!(
+                            t.base_decode_time, next[i],
+                            "track {id} continuous across parts"
+                        );
+                        next[i] = t.end_decode_time();
+                    }
+                }
+                parts.push(p);
+            }
+            Chunk::Segment(s) => {
+                assert_eq!(s.sequence, segments);
+                assert_eq!(parts.len(), 4, "2 s of 0.5 s parts");
+                let joined: Vec<u8> = parts.iter().flat_map(|p| p.data.clone()).collect();
+                assert_eq!(s.data, joined, "a segment is its parts");
+                let parsed = parse_segment(&init, &s.data, &Limits::default()).unwrap();
+                assert_eq!(parsed.sequence_numbers.len(), 4);
+                // 60 frames of 33 333 µs each: 2 s less the microseconds lost to rounding.
+                assert!((s.duration_secs - 2.0).abs() < 1e-3, "{}", s.duration_secs);
+                parts.clear();
+                segments += 1;
+            }
+        }
+    }
+    assert_eq!(segments, 5);
+    // Every video frame came out: the last one (dts 896 999) ends the timeline.
+    assert!(next[0] > 896_999 && next[0] <= 900_000, "{}", next[0]);
 }

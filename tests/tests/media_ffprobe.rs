@@ -92,6 +92,10 @@ fn sorted(mut v: Vec<Packet>) -> Vec<Packet> {
 }
 
 fn remux_and_compare(name: &str, ffmpeg_args: &[&str]) -> Result<()> {
+    remux_and_compare_with(name, ffmpeg_args, SegmenterConfig::default())
+}
+
+fn remux_and_compare_with(name: &str, ffmpeg_args: &[&str], config: SegmenterConfig) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let source = dir.path().join(format!("{name}-ffmpeg.mp4"));
     let source = source.to_str().context("path")?;
@@ -120,7 +124,7 @@ fn remux_and_compare(name: &str, ffmpeg_args: &[&str]) -> Result<()> {
         .collect();
 
     let mut out = write_init(&init)?;
-    let mut segmenter = Segmenter::new(&init, SegmenterConfig::default());
+    let mut segmenter = Segmenter::new(&init, config);
     let mut count = 0;
     for f in frames {
         for s in segmenter.push(f)? {
@@ -211,6 +215,40 @@ fn h264_and_aac() -> Result<()> {
             "-b:a",
             "96k",
         ],
+    )
+}
+
+#[test]
+fn low_latency_parts_h264_and_opus() -> Result<()> {
+    // Segments made of 0.33 s parts: several moof + mdat pairs each, read back sample-exact.
+    remux_and_compare_with(
+        "h264-opus-parts",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=500:sample_rate=48000",
+            "-t",
+            "5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "60",
+            "-bf",
+            "0",
+            "-c:a",
+            "libopus",
+        ],
+        SegmenterConfig {
+            target_duration_secs: 2.0,
+            part_target_secs: Some(0.33),
+        },
     )
 }
 
