@@ -12,6 +12,21 @@ pub enum Codec {
         /// The `avcC` box body.
         avcc: Vec<u8>,
     },
+    /// H.265. `hvcc` is the HEVCDecoderConfigurationRecord (ISO/IEC 14496-15), the `hvcC` box body.
+    Hevc {
+        /// The `hvcC` box body.
+        hvcc: Vec<u8>,
+    },
+    /// VP9. `vpcc` is the whole `vpcC` box body (version and flags included).
+    Vp9 {
+        /// The `vpcC` box body.
+        vpcc: Vec<u8>,
+    },
+    /// AV1. `av1c` is the AV1CodecConfigurationRecord, the `av1C` box body.
+    Av1 {
+        /// The `av1C` box body.
+        av1c: Vec<u8>,
+    },
     /// Opus. `dops` is the body of the `dOps` box (Opus in ISOBMFF, section 4.3.2).
     Opus {
         /// The `dOps` box body.
@@ -72,10 +87,72 @@ impl TrackInfo {
                 }
                 _ => "avc1".to_string(),
             },
+            Codec::Hevc { hvcc } => hevc_codec_string(hvcc),
+            Codec::Vp9 { vpcc } => vp9_codec_string(vpcc),
+            Codec::Av1 { av1c } => av1_codec_string(av1c),
             Codec::Opus { .. } => "opus".to_string(),
             Codec::Aac { asc } => format!("mp4a.40.{}", aac_object_type(asc).unwrap_or(2)),
         }
     }
+}
+
+/// `hvc1.<profile space><profile idc>.<compatibility flags, bit-reversed, hex>.<tier><level>.<constraint
+/// bytes>` (ISO/IEC 14496-15 annex E), from the `hvcC` record.
+fn hevc_codec_string(hvcc: &[u8]) -> String {
+    let (Some(&b1), Some(compat), Some(constraints), Some(&level)) =
+        (hvcc.get(1), hvcc.get(2..6), hvcc.get(6..12), hvcc.get(12))
+    else {
+        return "hvc1".to_string();
+    };
+    let space = match b1 >> 6 {
+        1 => "A",
+        2 => "B",
+        3 => "C",
+        _ => "",
+    };
+    let tier = if b1 & 0x20 != 0 { 'H' } else { 'L' };
+    let profile = b1 & 0x1f;
+    let flags = u32::from_be_bytes([compat[0], compat[1], compat[2], compat[3]]).reverse_bits();
+    let mut s = format!("hvc1.{space}{profile}.{flags:X}.{tier}{level}");
+    let last = constraints.iter().rposition(|&b| b != 0);
+    if let Some(last) = last {
+        for b in &constraints[..=last] {
+            s.push_str(&format!(".{b:X}"));
+        }
+    }
+    s
+}
+
+/// `vp09.PP.LL.DD.CC.cp.tc.mc.FF` (VP Codec ISO Media File Format Binding, "Codecs Parameter String"),
+/// from the `vpcC` body (version 1).
+fn vp9_codec_string(vpcc: &[u8]) -> String {
+    let Some(f) = vpcc.get(4..12) else {
+        return "vp09".to_string();
+    };
+    let (profile, level, bits) = (f[0], f[1], f[2]);
+    let bit_depth = bits >> 4;
+    let chroma = (bits >> 1) & 0x07;
+    let full_range = bits & 0x01;
+    let (primaries, transfer, matrix) = (f[3], f[4], f[5]);
+    format!(
+        "vp09.{profile:02}.{level:02}.{bit_depth:02}.{chroma:02}.{primaries:02}.{transfer:02}.{matrix:02}.{full_range:02}"
+    )
+}
+
+/// `av01.P.LLT.DD` (AV1 Codec ISO Media File Format Binding, "Codecs Parameter String"), from `av1C`.
+fn av1_codec_string(av1c: &[u8]) -> String {
+    let (Some(&b1), Some(&b2)) = (av1c.get(1), av1c.get(2)) else {
+        return "av01".to_string();
+    };
+    let profile = b1 >> 5;
+    let level = b1 & 0x1f;
+    let tier = if b2 & 0x80 != 0 { 'H' } else { 'M' };
+    let bit_depth = match (b2 & 0x40 != 0, b2 & 0x20 != 0) {
+        (true, true) => 12,
+        (true, false) => 10,
+        _ => 8,
+    };
+    format!("av01.{profile}.{level:02}{tier}.{bit_depth:02}")
 }
 
 /// The AAC audio object type of an AudioSpecificConfig (5 bits, with the escape to 32 + 6 bits).
@@ -181,6 +258,22 @@ mod tests {
             },
         };
         assert_eq!(track.codec_string(), "avc1.64001f");
+    }
+
+    #[test]
+    fn video_codec_strings() {
+        // Main profile, level 3.1, main tier, progressive/frame-only constraints (as x265 writes them).
+        let mut hvcc = vec![1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 93];
+        hvcc.extend_from_slice(&[0; 10]);
+        assert_eq!(hevc_codec_string(&hvcc), "hvc1.1.6.L93.90");
+        let vpcc = [1, 0, 0, 0, 0, 31, 0x82, 1, 1, 1, 0, 0];
+        assert_eq!(vp9_codec_string(&vpcc), "vp09.00.31.08.01.01.01.01.00");
+        assert_eq!(av1_codec_string(&[0x81, 0x08, 0x0c, 0]), "av01.0.08M.08");
+        assert_eq!(
+            av1_codec_string(&[0x81, 0x08 | 0x20, 0xc0, 0]),
+            "av01.1.08H.10"
+        );
+        assert_eq!(av1_codec_string(&[0x81]), "av01");
     }
 
     #[test]

@@ -91,22 +91,27 @@ fn sorted(mut v: Vec<Packet>) -> Vec<Packet> {
     v
 }
 
+/// ffmpeg's fragmented-MP4 flags. With `empty_moov` the header is written before the first packet.
+const EMPTY_MOOV: &str = "+frag_keyframe+empty_moov+default_base_moof";
+/// With `delay_moov` the (still empty) header waits for the first fragment, so encoders whose
+/// configuration record is only known after encoding (libaom's `av1C`) get theirs into it.
+const DELAYED_MOOV: &str = "+frag_keyframe+empty_moov+delay_moov+default_base_moof";
+
 fn remux_and_compare(name: &str, ffmpeg_args: &[&str]) -> Result<()> {
-    remux_and_compare_with(name, ffmpeg_args, SegmenterConfig::default())
+    remux_and_compare_with(name, ffmpeg_args, SegmenterConfig::default(), EMPTY_MOOV)
 }
 
-fn remux_and_compare_with(name: &str, ffmpeg_args: &[&str], config: SegmenterConfig) -> Result<()> {
+fn remux_and_compare_with(
+    name: &str,
+    ffmpeg_args: &[&str],
+    config: SegmenterConfig,
+    movflags: &str,
+) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let source = dir.path().join(format!("{name}-ffmpeg.mp4"));
     let source = source.to_str().context("path")?;
     let mut args: Vec<&str> = ffmpeg_args.to_vec();
-    args.extend([
-        "-movflags",
-        "+frag_keyframe+empty_moov+default_base_moof",
-        "-f",
-        "mp4",
-        source,
-    ]);
+    args.extend(["-movflags", movflags, "-f", "mp4", source]);
     ffmpeg(&args)?;
     let data = std::fs::read(source)?;
     let (init, frames) = demux_file(&data)?;
@@ -219,6 +224,95 @@ fn h264_and_aac() -> Result<()> {
 }
 
 #[test]
+fn hevc_with_b_frames_and_aac() -> Result<()> {
+    remux_and_compare(
+        "hevc-aac",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "5",
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "keyint=50:bframes=2:log-level=error",
+            "-tag:v",
+            "hvc1",
+            "-c:a",
+            "aac",
+        ],
+    )
+}
+
+#[test]
+fn vp9_and_opus() -> Result<()> {
+    remux_and_compare(
+        "vp9-opus",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "5",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-g",
+            "50",
+            "-c:a",
+            "libopus",
+        ],
+    )
+}
+
+#[test]
+fn av1_and_opus() -> Result<()> {
+    remux_and_compare_with(
+        "av1-opus",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "5",
+            "-c:v",
+            "libaom-av1",
+            "-cpu-used",
+            "8",
+            "-usage",
+            "realtime",
+            "-g",
+            "50",
+            "-c:a",
+            "libopus",
+        ],
+        SegmenterConfig::default(),
+        DELAYED_MOOV,
+    )
+}
+
+#[test]
 fn low_latency_parts_h264_and_opus() -> Result<()> {
     // Segments made of 0.33 s parts: several moof + mdat pairs each, read back sample-exact.
     remux_and_compare_with(
@@ -249,6 +343,7 @@ fn low_latency_parts_h264_and_opus() -> Result<()> {
             target_duration_secs: 2.0,
             part_target_secs: Some(0.33),
         },
+        EMPTY_MOOV,
     )
 }
 
@@ -278,5 +373,78 @@ fn init_codec_strings_match_the_bitstream() -> Result<()> {
     ])?;
     let init = parse_init(&std::fs::read(path)?)?;
     assert_eq!(init.codecs(), "avc1.640028");
+    // The same for the other codecs: the strings come from their configuration records.
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-x265-params",
+                "log-level=error",
+                "-tag:v",
+                "hvc1",
+            ],
+            "hvc1.1.6.L",
+        ),
+        (
+            &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+            ],
+            "vp09.00.",
+        ),
+        (
+            &["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"],
+            "av01.0.",
+        ),
+    ];
+    for (encoder, prefix) in cases {
+        let mut args = vec![
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-t",
+            "0.4",
+        ];
+        args.extend_from_slice(encoder);
+        args.extend(["-movflags", DELAYED_MOOV, "-f", "mp4", path]);
+        ffmpeg(&args)?;
+        let init = parse_init(&std::fs::read(path)?)?;
+        assert!(
+            init.codecs().starts_with(prefix),
+            "{} for {prefix}",
+            init.codecs()
+        );
+        println!("{prefix}: {}", init.codecs());
+    }
+    // ffmpeg 5.1 with empty_moov writes an empty av1C (no record yet): refused, with the box named.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25",
+        "-t",
+        "0.4",
+        "-c:v",
+        "libaom-av1",
+        "-cpu-used",
+        "8",
+        "-usage",
+        "realtime",
+        "-movflags",
+        EMPTY_MOOV,
+        "-f",
+        "mp4",
+        path,
+    ])?;
+    let err = parse_init(&std::fs::read(path)?).expect_err("an empty av1C is not a record");
+    assert!(err.to_string().contains("av1C"), "{err}");
     Ok(())
 }

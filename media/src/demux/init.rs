@@ -12,7 +12,7 @@ const MAX_TRACKS: usize = 16;
 /// Reads an init segment: every track's id, timescale, codec configuration and size or channels.
 ///
 /// Fails on anything that is not a fragmented MP4 header OnAir can carry: no `moov`, no `mvex` (not
-/// fragmented), a track without its boxes, a codec other than H.264, AAC or Opus.
+/// fragmented), a track without its boxes, a codec other than H.264, H.265, VP9, AV1, AAC or Opus.
 pub fn parse_init(data: &[u8]) -> Result<InitSegment, DemuxError> {
     if data.len() < 8 {
         return Err(DemuxError::NotMp4(format!(
@@ -140,7 +140,10 @@ fn parse_trak(trak: &BoxRef) -> Result<TrackInfo, DemuxError> {
             parent: "stsd",
         })??;
     let (codec, params) = match (handler, &entry.fourcc) {
-        (b"vide", b"avc1" | b"avc3") => parse_avc1(&entry)?,
+        (b"vide", b"avc1" | b"avc3") => parse_visual(&entry, b"avcC", "avcC")?,
+        (b"vide", b"hvc1" | b"hev1") => parse_visual(&entry, b"hvcC", "hvcC")?,
+        (b"vide", b"vp09") => parse_visual(&entry, b"vpcC", "vpcC")?,
+        (b"vide", b"av01") => parse_visual(&entry, b"av1C", "av1C")?,
         (b"soun", b"Opus") => parse_audio_entry(&entry, b"dOps", "dOps")?,
         (b"soun", b"mp4a") => parse_audio_entry(&entry, b"esds", "esds")?,
         (_, other) => return Err(DemuxError::UnsupportedCodec(fourcc_str(other))),
@@ -153,8 +156,13 @@ fn parse_trak(trak: &BoxRef) -> Result<TrackInfo, DemuxError> {
     })
 }
 
-fn parse_avc1(entry: &BoxRef) -> Result<(Codec, MediaParams), DemuxError> {
-    let mut f = Fields::new(entry, "avc1");
+/// A visual sample entry and its configuration record (`avcC`, `hvcC`, `vpcC` or `av1C`).
+fn parse_visual(
+    entry: &BoxRef,
+    config: &'static [u8; 4],
+    config_name: &'static str,
+) -> Result<(Codec, MediaParams), DemuxError> {
+    let mut f = Fields::new(entry, "visual sample entry");
     f.skip(24, "reserved")?;
     let width = f.u16("width")?;
     let height = f.u16("height")?;
@@ -170,27 +178,36 @@ fn parse_avc1(entry: &BoxRef) -> Result<(Codec, MediaParams), DemuxError> {
         body_start: children_start,
         body: children,
     };
-    let avcc = require(&holder, "avc1", b"avcC", "avcC")?;
-    if avcc.body.len() < 7 || avcc.body.first() != Some(&1) {
+    let record = require(&holder, "visual sample entry", config, config_name)?;
+    let body = record.body.to_vec();
+    // Minimum sizes and version bytes of each record (ISO/IEC 14496-15; VP and AV1 ISOBMFF bindings).
+    let (min_len, version_ok) = match config {
+        b"avcC" => (7, body.first() == Some(&1)),
+        b"hvcC" => (23, body.first() == Some(&1)),
+        b"vpcC" => (12, body.first() == Some(&1)),
+        _ => (4, body.first() == Some(&0x81)),
+    };
+    if body.len() < min_len || !version_ok {
         return Err(DemuxError::Invalid {
-            fourcc: "avcC",
-            offset: avcc.start,
-            reason: "not an AVCDecoderConfigurationRecord version 1".into(),
+            fourcc: config_name,
+            offset: record.start,
+            reason: format!("not a version 1 {config_name} record"),
         });
     }
     if width == 0 || height == 0 {
         return Err(DemuxError::Invalid {
-            fourcc: "avc1",
+            fourcc: "visual sample entry",
             offset: entry.start,
             reason: format!("picture size {width}x{height}"),
         });
     }
-    Ok((
-        Codec::Avc {
-            avcc: avcc.body.to_vec(),
-        },
-        MediaParams::Video { width, height },
-    ))
+    let codec = match config {
+        b"avcC" => Codec::Avc { avcc: body },
+        b"hvcC" => Codec::Hevc { hvcc: body },
+        b"vpcC" => Codec::Vp9 { vpcc: body },
+        _ => Codec::Av1 { av1c: body },
+    };
+    Ok((codec, MediaParams::Video { width, height }))
 }
 
 fn parse_audio_entry(

@@ -3,6 +3,7 @@
 use super::avc1::write_avc1;
 use super::mp4a::write_mp4a;
 use super::opus::write_opus;
+use super::visual::{check_record, write_visual_entry};
 use super::writer::{write_box, write_full_box, write_mp4_box};
 use crate::error::MuxError;
 use crate::track::{Codec, InitSegment, MediaParams, TrackInfo};
@@ -213,6 +214,18 @@ fn write_sample_entry(out: &mut Vec<u8>, track: &TrackInfo) -> Result<(), MuxErr
     match (&track.codec, track.params) {
         (Codec::Avc { avcc }, MediaParams::Video { width, height }) => {
             write_avc1(out, width, height, avcc)
+        }
+        (Codec::Hevc { hvcc }, MediaParams::Video { width, height }) => {
+            check_record("hvcC", hvcc, 23, |b| b == 1)?;
+            write_visual_entry(out, b"hvc1", b"hvcC", width, height, hvcc)
+        }
+        (Codec::Vp9 { vpcc }, MediaParams::Video { width, height }) => {
+            check_record("vpcC", vpcc, 12, |b| b == 1)?;
+            write_visual_entry(out, b"vp09", b"vpcC", width, height, vpcc)
+        }
+        (Codec::Av1 { av1c }, MediaParams::Video { width, height }) => {
+            check_record("av1C", av1c, 4, |b| b == 0x81)?;
+            write_visual_entry(out, b"av01", b"av1C", width, height, av1c)
         }
         (Codec::Opus { dops }, MediaParams::Audio { channels, .. }) => {
             write_opus(out, channels, dops)
