@@ -6,7 +6,7 @@
 //! What it owns:
 //! - [`track`]: the description of a track (codec configuration, timescale, size or channels) and the
 //!   RFC 6381 codec strings derived from the bitstream configuration.
-//! - [`mux`]: writing CMAF init segments (`ftyp` + `moov`) and fragments (`moof` + `mdat`). Boxes that the
+//! - [`mux`]: writing CMAF init segments (`ftyp` + `moov`) and fragments (`[styp] [prft] moof mdat`). Boxes that the
 //!   `mp4` crate has are written with it; the sample entries it lacks (`Opus`/`dOps`, a verbatim `avcC`) are
 //!   written here, one file per box.
 //! - [`demux`]: a bounded, never-panicking reader and validator for init segments and fragments. Every
@@ -28,7 +28,10 @@ pub mod track;
 pub use demux::{parse_init, parse_segment, Limits, MediaSegment, SampleEntry, TrackSamples};
 pub use error::{DemuxError, MuxError, SegmentError};
 pub use m3u8_rs;
-pub use mux::{write_fragment, write_init, Sample, TrackFragment};
+pub use mux::{
+    write_fragment, write_fragment_with, write_init, FragmentOptions, ProducerTime, Sample,
+    TrackFragment,
+};
 pub use playlist::{
     render_multivariant, MediaPlaylist, Part, PlaylistError, PlaylistSegment, PlaylistType,
     PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,

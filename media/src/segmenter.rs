@@ -10,7 +10,7 @@
 //! delivered a frame at or past the cut point (or has been silent for [`AUDIO_STALL_SECS`] of video).
 
 use crate::error::SegmentError;
-use crate::mux::{write_fragment, Sample, TrackFragment};
+use crate::mux::{write_fragment_with, FragmentOptions, ProducerTime, Sample, TrackFragment};
 use crate::track::InitSegment;
 use std::collections::VecDeque;
 
@@ -130,6 +130,8 @@ pub struct Segmenter {
     current: Vec<PartChunk>,
     /// Decode time of the current segment's first video sample (first track without video).
     segment_start_dts: Option<u64>,
+    /// Wall clock anchor: (track, decode time, Unix microseconds) for `prft` boxes.
+    clock: Option<(u32, u64, u64)>,
 }
 
 impl Segmenter {
@@ -157,7 +159,15 @@ impl Segmenter {
             next_fragment: 1,
             current: Vec::new(),
             segment_start_dts: None,
+            clock: None,
         }
+    }
+
+    /// Anchors media time to the producer's wall clock: the frame of `track_id` at decode time `dts` was
+    /// captured at `unix_micros`. From then on every part starts with a `prft` box for that track, the
+    /// basis for measuring latency end to end.
+    pub fn set_wall_clock(&mut self, track_id: u32, dts: u64, unix_micros: u64) {
+        self.clock = Some((track_id, dts, unix_micros));
     }
 
     /// Adds a frame; returns the segments it completes (usually none or one).
@@ -374,7 +384,22 @@ impl Segmenter {
             });
         }
         if !fragments.is_empty() {
-            let data = write_fragment(self.next_fragment, &fragments)?;
+            let producer_time = self.clock.and_then(|(track_id, anchor_dts, anchor_us)| {
+                let track = self.tracks.iter().find(|t| t.id == track_id)?;
+                let fragment = fragments.iter().find(|f| f.track_id == track_id)?;
+                let delta = fragment.base_decode_time as i128 - anchor_dts as i128;
+                let micros = anchor_us as i128 + delta * 1_000_000 / i128::from(track.timescale);
+                Some(ProducerTime::from_unix_micros(
+                    track_id,
+                    u64::try_from(micros).ok()?,
+                    fragment.base_decode_time,
+                ))
+            });
+            let options = FragmentOptions {
+                styp: false,
+                producer_time,
+            };
+            let data = write_fragment_with(self.next_fragment, &fragments, &options)?;
             self.next_fragment = self.next_fragment.wrapping_add(1);
             let part = PartChunk {
                 sequence: self.next_sequence,

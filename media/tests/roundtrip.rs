@@ -358,3 +358,71 @@ fn segmenter_cuts_low_latency_parts() {
     // Every video frame came out: the last one (dts 896 999) ends the timeline.
     assert!(next[0] > 896_999 && next[0] <= 900_000, "{}", next[0]);
 }
+
+#[test]
+fn parts_carry_the_producer_wall_clock() {
+    let init = init();
+    let mut seg = Segmenter::new(
+        &init,
+        SegmenterConfig {
+            target_duration_secs: 2.0,
+            part_target_secs: Some(0.5),
+        },
+    );
+    // The first video frame (dts 0) was captured at this Unix time.
+    let anchor = 1_763_900_000_000_000u64;
+    seg.set_wall_clock(1, 0, anchor);
+    let mut parts = Vec::new();
+    for f in frames(30, 3, 60) {
+        for c in seg.push_chunks(f).unwrap() {
+            if let Chunk::Part(p) = c {
+                parts.push(p);
+            }
+        }
+    }
+    assert!(parts.len() >= 4);
+    for p in &parts {
+        let parsed = parse_segment(&init, &p.data, &Limits::default()).unwrap();
+        let [t] = parsed.producer_times[..] else {
+            panic!("one prft per part: {:?}", parsed.producer_times);
+        };
+        let video = parsed.track(1).unwrap();
+        assert_eq!((t.track_id, t.media_time), (1, video.base_decode_time));
+        let expected = anchor + video.base_decode_time * 1_000_000 / 90_000;
+        assert!(
+            t.unix_micros().abs_diff(expected) <= 1,
+            "{} vs {expected}",
+            t.unix_micros()
+        );
+    }
+}
+
+#[test]
+fn styp_and_prft_round_trip() {
+    let options = FragmentOptions {
+        styp: true,
+        producer_time: Some(ProducerTime::from_unix_micros(1, 1_000_000, 180_000)),
+    };
+    let bytes = write_fragment_with(
+        3,
+        &[TrackFragment {
+            track_id: 1,
+            base_decode_time: 180_000,
+            samples: vec![Sample {
+                duration: 3000,
+                cts_offset: 0,
+                keyframe: true,
+                data: vec![1; 10],
+            }],
+        }],
+        &options,
+    )
+    .unwrap();
+    assert_eq!(&bytes[4..8], b"styp");
+    let parsed = parse_segment(&init(), &bytes, &Limits::default()).unwrap();
+    assert_eq!(parsed.producer_times, vec![options.producer_time.unwrap()]);
+    assert_eq!(
+        &bytes[parsed.track(1).unwrap().samples[0].offset..][..10],
+        &[1; 10]
+    );
+}

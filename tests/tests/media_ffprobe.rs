@@ -130,6 +130,12 @@ fn remux_and_compare_with(
 
     let mut out = write_init(&init)?;
     let mut segmenter = Segmenter::new(&init, config);
+    if config.part_target_secs.is_some() {
+        // Low-latency parts also carry the producer's wall clock (prft) for every independent reader.
+        if let Some(video) = init.video() {
+            segmenter.set_wall_clock(video.id, 0, 1_763_900_000_000_000);
+        }
+    }
     let mut count = 0;
     for f in frames {
         for s in segmenter.push(f)? {

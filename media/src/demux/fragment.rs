@@ -8,7 +8,7 @@ use crate::mux::fragment::{
     DEFAULT_BASE_IS_MOOF, TRUN_DATA_OFFSET, TRUN_FIRST_SAMPLE_FLAGS, TRUN_SAMPLE_CTS,
     TRUN_SAMPLE_DURATION, TRUN_SAMPLE_FLAGS, TRUN_SAMPLE_SIZE,
 };
-use crate::mux::NON_SYNC_BIT;
+use crate::mux::{ProducerTime, NON_SYNC_BIT};
 use crate::track::InitSegment;
 
 /// `tfhd` flags (ISO/IEC 14496-12 8.8.7).
@@ -68,6 +68,8 @@ pub struct MediaSegment {
     pub sequence_numbers: Vec<u32>,
     /// Per-track sample tables, in order of first appearance.
     pub tracks: Vec<TrackSamples>,
+    /// `prft` boxes, in order: the producer's wall clock at media times.
+    pub producer_times: Vec<ProducerTime>,
 }
 
 impl MediaSegment {
@@ -164,8 +166,9 @@ pub fn parse_segment(
                 };
                 parse_fragment(init, &moof, &b, limits, &mut sample_total, &mut segment)?;
             }
+            b"prft" => segment.producer_times.push(parse_prft(&b)?),
             // mfra closes a whole fragmented file (ffmpeg writes one); harmless in a segment.
-            b"styp" | b"sidx" | b"prft" | b"emsg" | b"free" | b"skip" | b"uuid" | b"mfra" => {}
+            b"styp" | b"sidx" | b"emsg" | b"free" | b"skip" | b"uuid" | b"mfra" => {}
             other if b.start == 0 => {
                 return Err(DemuxError::NotMp4(format!(
                     "first box is '{}', expected 'styp' or 'moof'",
@@ -194,6 +197,24 @@ pub fn parse_segment(
         });
     }
     Ok(segment)
+}
+
+/// `prft`: reference track, NTP timestamp, media time (32 bits in version 0, 64 in version 1).
+fn parse_prft(b: &BoxRef) -> Result<ProducerTime, DemuxError> {
+    let mut f = Fields::new(b, "prft");
+    let (version, _) = f.version_flags()?;
+    let track_id = f.u32("reference_track_ID")?;
+    let ntp_timestamp = f.u64("ntp_timestamp")?;
+    let media_time = if version == 0 {
+        u64::from(f.u32("media_time")?)
+    } else {
+        f.u64("media_time")?
+    };
+    Ok(ProducerTime {
+        track_id,
+        ntp_timestamp,
+        media_time,
+    })
 }
 
 /// Where the next sample's data is, as the spec's base-offset rules say (ISO/IEC 14496-12 8.8.7.1).

@@ -1,6 +1,7 @@
 //! A CMAF fragment: `moof` (`mfhd`, then per track `traf` with `tfhd`, `tfdt`, `trun`) followed by one
 //! `mdat` holding every track's samples in `traf` order.
 
+use super::prft::{write_prft, write_styp, ProducerTime};
 use super::writer::{write_box, write_full_box};
 use super::{NON_SYNC_SAMPLE_FLAGS, SYNC_SAMPLE_FLAGS};
 use crate::error::MuxError;
@@ -123,8 +124,38 @@ fn write_traf(out: &mut Vec<u8>, track: &TrackFragment, data_offset: i32) -> Res
     })
 }
 
+/// What goes before a fragment's `moof`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FragmentOptions {
+    /// Open with a `styp` box (CMAF segment/chunk brands).
+    pub styp: bool,
+    /// A `prft` box: the producer's wall clock at a media time.
+    pub producer_time: Option<ProducerTime>,
+}
+
 /// Writes `moof` + `mdat` for these tracks. Tracks without samples are left out.
 pub fn write_fragment(sequence_number: u32, tracks: &[TrackFragment]) -> Result<Vec<u8>, MuxError> {
+    write_fragment_with(sequence_number, tracks, &FragmentOptions::default())
+}
+
+/// Writes `[styp] [prft] moof mdat` for these tracks. Data offsets stay relative to the `moof`.
+pub fn write_fragment_with(
+    sequence_number: u32,
+    tracks: &[TrackFragment],
+    options: &FragmentOptions,
+) -> Result<Vec<u8>, MuxError> {
+    let mut out = Vec::new();
+    if options.styp {
+        write_styp(&mut out)?;
+    }
+    if let Some(t) = &options.producer_time {
+        write_prft(&mut out, t)?;
+    }
+    out.extend(write_moof_mdat(sequence_number, tracks)?);
+    Ok(out)
+}
+
+fn write_moof_mdat(sequence_number: u32, tracks: &[TrackFragment]) -> Result<Vec<u8>, MuxError> {
     let tracks: Vec<TrackFragment> = tracks
         .iter()
         .filter(|t| !t.samples.is_empty())

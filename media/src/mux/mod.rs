@@ -8,11 +8,13 @@ pub(crate) mod fragment;
 mod init;
 mod mp4a;
 mod opus;
+mod prft;
 mod visual;
 mod writer;
 
-pub use fragment::{write_fragment, Sample, TrackFragment};
+pub use fragment::{write_fragment, write_fragment_with, FragmentOptions, Sample, TrackFragment};
 pub use init::write_init;
+pub use prft::{ProducerTime, NTP_UNIX_OFFSET_SECS};
 
 /// `sample_flags` of a sync sample: `sample_depends_on = 2` (depends on no other sample).
 pub const SYNC_SAMPLE_FLAGS: u32 = 0x0200_0000;
