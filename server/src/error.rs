@@ -68,6 +68,30 @@ pub enum AppError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A kind of file the origin does not take (an MPEG-TS segment pushed to `/ingest`, ...).
+    #[error("unsupported media: {reason}")]
+    UnsupportedMedia {
+        /// What was sent and what to send instead.
+        reason: String,
+    },
+    /// The path exists but not for this method.
+    #[error("method not allowed: {reason}")]
+    MethodNotAllowed {
+        /// Which methods the path takes.
+        reason: String,
+    },
+    /// The request took longer than the time limit (body upload included).
+    #[error("request took longer than the {secs} s time limit")]
+    Timeout {
+        /// The limit in seconds.
+        secs: u64,
+    },
+    /// Too many requests in flight: refused at once rather than queued.
+    #[error("server busy: {reason}; retry in a moment")]
+    Overloaded {
+        /// Which limit was reached.
+        reason: String,
+    },
     /// SQLite failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
@@ -111,6 +135,10 @@ impl AppError {
             | Self::RejectedSegment { .. } => StatusCode::BAD_REQUEST,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMedia { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -127,7 +155,9 @@ impl From<tokio::task::JoinError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        // A refusal for load is no internal failure: say why, and when to come back.
+        let overloaded = matches!(self, Self::Overloaded { .. });
+        let message = if status.is_server_error() && !overloaded {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()
         } else {
@@ -139,6 +169,11 @@ impl IntoResponse for AppError {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if overloaded {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }
@@ -179,5 +214,25 @@ mod tests {
         assert_eq!(AppError::Forbidden.status_code(), 403);
         assert_eq!(AppError::not_found("x").status_code(), 404);
         assert_eq!(AppError::PayloadTooLarge { limit: 1 }.status_code(), 413);
+        assert_eq!(
+            AppError::UnsupportedMedia { reason: "x".into() }.status_code(),
+            415
+        );
+        assert_eq!(AppError::Timeout { secs: 1 }.status_code(), 408);
+    }
+
+    #[tokio::test]
+    async fn overload_explains_itself_and_asks_to_retry() {
+        let response = AppError::Overloaded {
+            reason: "64 uploads in flight".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(json["error"].as_str().unwrap().contains("64 uploads"));
     }
 }

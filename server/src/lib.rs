@@ -7,8 +7,12 @@
 //! - upload validation: every init segment and media segment is parsed with `onair-media` and checked
 //!   against the stream's rules before anything is stored ([`live::rendition`]);
 //! - storage: stream metadata in SQLite and media files on disk, written atomically ([`store`]);
+//! - ingest from standard encoders that push HLS over HTTP PUT (`ffmpeg -f hls -method PUT`) under
+//!   `/ingest/{stream_key}/...` ([`routes::encoder`]), validated like the broadcaster's uploads;
 //! - the in-memory live state and the playlists rendered from it as pure functions ([`live`],
-//!   [`playlist`]), served under `/live/...` with CORS and cache headers ([`routes::playback`]);
+//!   [`playlist`]), served under `/live/...` with CORS, cache lifetimes, validators, ranges and gzip that
+//!   let any HTTP cache or CDN sit in front ([`routes::playback`], [`cache`]);
+//! - limits as tower layers: body size, concurrency, time ([`routes`]);
 //! - serving the built web app with an SPA fallback ([`routes::web`]).
 //!
 //! What it leaves to others: all byte-level MP4 and playlist text handling (`onair-media`), capture and
@@ -18,6 +22,7 @@
 //! joins [`store`] and [`live`]. Errors are [`AppError`], answered as JSON.
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 pub mod live;
 pub mod names;
@@ -36,6 +41,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -107,23 +113,97 @@ pub async fn serve_with_shutdown(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::open(&config).await?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        web_dir = %config.web_dir.display(),
+        "onair opened its data"
+    );
+    let router = app(state.clone());
+    serve_app(listener, state, router, shutdown).await
+}
+
+/// How long a shutdown waits for requests in flight (an encoder's PUT lasts as long as a segment).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `router` (normally [`app`] of `state`, perhaps wrapped in more layers, as the end-to-end tests
+/// do to count requests) with the idle reaper of `state`, until `shutdown` completes; then finishes the
+/// requests in flight, for at most [`SHUTDOWN_GRACE`].
+///
+/// HTTP/1 and HTTP/2 (prior knowledge) as `axum::serve` does, plus HTTP/1 half-close: ffmpeg's HTTP
+/// client (`-method PUT`) sends a request's headers when it opens a file, the body when it closes it, and
+/// then shuts down its side of the connection before it reads the answer. Without half-close support the
+/// server takes that end-of-stream for a client that went away and drops the request unanswered, which
+/// is why an ffmpeg push used to lose its uploads.
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
     let reaper = state.origin().spawn_idle_reaper();
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
-    tracing::info!(
-        %address,
-        data_dir = %config.data_dir.display(),
-        web_dir = %config.web_dir.display(),
-        "onair listening"
-    );
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+    tracing::info!(%address, "onair listening");
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .half_close(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.origin().settings().request_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        // Forget finished connections.
+        while connections.try_join_next().is_some() {}
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small playlist answers should not wait for Nagle.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %err, "cannot set TCP_NODELAY");
+        }
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("stopped accepting; finishing requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
-        .context("serving HTTP");
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {} s: closing them",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
+    connections.shutdown().await;
     reaper.abort();
     tracing::info!("onair stopped");
-    served
+    Ok(())
 }
 
 /// Completes on ctrl-c, or on SIGTERM on unix.

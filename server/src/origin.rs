@@ -3,8 +3,18 @@
 //!
 //! Order of effects: validate against the live state, then write to disk and database, then change the
 //! live state. A rejected or failed upload therefore leaves stored media and playlists unchanged.
+//!
+//! Two ways in, one set of rules: the broadcaster names each segment's msn
+//! ([`Origin::put_segment`]); a standard encoder pushing HLS over HTTP PUT names files, and each new one
+//! becomes the rendition's next msn in arrival order ([`Origin::ingest_segment`]). Both go through the
+//! same validation ([`crate::live::rendition`]).
+//!
+//! Restarts: a stream that was live when the server stopped stays live; each of its renditions starts a
+//! new period, so the encoder that comes back continues after an `EXT-X-DISCONTINUITY` with the next msn
+//! (if none comes back, the idle timeout ends the stream). Which segments start periods is kept in the
+//! database, so a reload rebuilds exactly the playlists that were served.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -15,12 +25,15 @@ use onair_media::Limits;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::cache::digest;
 use crate::error::{AppError, AppResult};
-use crate::live::{InitCheck, LiveStream, Registry, Rendition, SegmentCheck, StreamState};
+use crate::live::{
+    AcceptedSegment, InitCheck, LiveStream, Registry, Rendition, SegmentCheck, StreamState,
+};
 use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
 use crate::playlist;
 use crate::store::{Db, MediaFiles, StreamRecord, StreamStatus};
-use crate::time::now_unix_secs;
+use crate::time::{now_unix_secs, unix_secs};
 
 /// Largest upload (init or segment) in bytes. It defaults to 16 MiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
@@ -46,6 +59,10 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Time limit for handling one request, body included. It defaults to 30 s.
     pub request_timeout: Duration,
+    /// Requests handled at once; more are refused with 503 at once. It defaults to 4096.
+    pub max_concurrent_requests: usize,
+    /// Uploads (both ingest ways) handled at once; more are refused with 503. It defaults to 64.
+    pub max_concurrent_uploads: usize,
 }
 
 impl Default for Settings {
@@ -56,6 +73,8 @@ impl Default for Settings {
             live_window: playlist::DEFAULT_LIVE_WINDOW,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 4096,
+            max_concurrent_uploads: 64,
         }
     }
 }
@@ -69,13 +88,58 @@ pub enum SegmentStored {
     Duplicate,
 }
 
-/// A rendered playlist and whether it is final.
+/// A rendered playlist and what its cache headers need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedPlaylist {
     /// The playlist text.
     pub text: String,
     /// True once the stream has ended (the playlist will not change again).
     pub ended: bool,
+    /// Its `EXT-X-TARGETDURATION` (for a multivariant playlist, the largest of its renditions').
+    pub target_duration: u64,
+    /// When the stream last changed.
+    pub modified: SystemTime,
+}
+
+/// Which playlist of a stream or rendition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaylistKind {
+    /// `index.m3u8`: the live window (final, with `EXT-X-ENDLIST`, once the stream ends).
+    Live,
+    /// `recording.m3u8`: every segment, VOD, once the stream has ended.
+    Recording,
+}
+
+impl PlaylistKind {
+    /// The file name of this kind of playlist.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Live => playlist::LIVE_PLAYLIST_FILE_NAME,
+            Self::Recording => playlist::RECORDING_PLAYLIST_FILE_NAME,
+        }
+    }
+}
+
+/// Stored media bytes and their validators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    /// The bytes.
+    pub bytes: Bytes,
+    /// Their digest ([`crate::cache::digest`]).
+    pub digest: u64,
+    /// When they were stored.
+    pub modified: SystemTime,
+}
+
+/// Who sends an init segment, which decides what a repeated one means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitSource {
+    /// The broadcaster's upload API: a repeated init is a retry; a different one after segments is a
+    /// codec change (409).
+    Broadcaster,
+    /// A standard encoder pushing HLS: it sends its init once per run, so an init for a rendition that
+    /// has segments means the encoder restarted: the next segment starts a new period.
+    EncoderRun,
 }
 
 /// The origin's state and operations. Shared behind an `Arc`.
@@ -117,41 +181,56 @@ impl Origin {
     }
 
     fn reload(&self) -> anyhow::Result<()> {
-        // Their broadcasters' sessions did not survive the restart (for now: no resuming).
-        let ended = self.db.end_all_live(now_unix_secs())?;
-        if ended > 0 {
-            tracing::info!(
-                count = ended,
-                "ended streams that were live before the restart"
-            );
-        }
         let records = self.db.load_all()?;
         let mut segments = 0;
+        let mut resumable = 0;
         for record in records {
-            let renditions = self.reload_renditions(&record.id);
+            let marks = self.db.discontinuities(&record.id)?;
+            let mut renditions = self.reload_renditions(&record.id, &marks);
             segments += renditions
                 .values()
                 .map(|r| r.segments().len())
                 .sum::<usize>();
+            if record.status == StreamStatus::Live {
+                // Whatever its encoder sends next follows a gap: a new period.
+                renditions.values_mut().for_each(Rendition::start_period);
+                resumable += 1;
+            }
+            let ended_at = record
+                .ended_at
+                .and_then(|secs| u64::try_from(secs).ok())
+                .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+            let changed_at = renditions
+                .values()
+                .filter_map(Rendition::changed_at)
+                .chain(ended_at)
+                .max()
+                .unwrap_or_else(SystemTime::now);
             let id = record.id.clone();
             let state = StreamState {
                 record,
                 renditions,
                 last_activity: Instant::now(),
+                changed_at,
             };
             self.streams.insert(id, Arc::new(LiveStream::new(state)));
         }
         tracing::info!(
             streams = self.streams.all().len(),
             segments,
+            resumable,
             "reloaded streams from disk"
         );
         Ok(())
     }
 
     /// Rebuilds a stream's renditions from its files, with the upload rules: a rendition keeps the longest
-    /// valid run of segments from msn 0.
-    fn reload_renditions(&self, id: &StreamId) -> BTreeMap<RenditionName, Rendition> {
+    /// valid run of segments from msn 0, with new periods where `marks` (rendition, msn) say.
+    fn reload_renditions(
+        &self,
+        id: &StreamId,
+        marks: &[(String, u64)],
+    ) -> BTreeMap<RenditionName, Rendition> {
         let mut renditions = BTreeMap::new();
         let names = match self.files.list_renditions(id) {
             Ok(names) => names,
@@ -161,7 +240,12 @@ impl Origin {
             }
         };
         for name in names {
-            match self.reload_rendition(id, &name) {
+            let periods: BTreeSet<u64> = marks
+                .iter()
+                .filter(|(rendition, _)| rendition == name.as_str())
+                .map(|(_, msn)| *msn)
+                .collect();
+            match self.reload_rendition(id, &name, &periods) {
                 Ok(Some(rendition)) => {
                     renditions.insert(name, rendition);
                 }
@@ -178,18 +262,24 @@ impl Origin {
         &self,
         id: &StreamId,
         name: &RenditionName,
+        periods: &BTreeSet<u64>,
     ) -> anyhow::Result<Option<Rendition>> {
         let files = self.files.scan_rendition(id, name)?;
-        let Some(init_bytes) = files.init else {
+        let Some((init_bytes, init_modified)) = files.init else {
             return Ok(None);
         };
         let mut rendition = Rendition::default();
         match rendition.check_init(&init_bytes)? {
-            InitCheck::Store(parsed) => rendition.apply_init(parsed, Bytes::from(init_bytes)),
+            InitCheck::Store(parsed) => {
+                rendition.apply_init(parsed, Bytes::from(init_bytes), init_modified);
+            }
             InitCheck::Unchanged => {}
         }
         for (msn, path, modified) in files.segments {
             let data = std::fs::read(&path)?;
+            if periods.contains(&msn) {
+                rendition.start_period();
+            }
             match rendition.check_segment(msn, &data, &self.limits, modified) {
                 Ok(SegmentCheck::New(accepted)) => rendition.apply_segment(accepted),
                 Ok(SegmentCheck::PossibleRetry { .. }) => {}
@@ -269,6 +359,7 @@ impl Origin {
                     record: record.clone(),
                     renditions: BTreeMap::new(),
                     last_activity: Instant::now(),
+                    changed_at: SystemTime::now(),
                 };
                 self.streams
                     .insert(record.id.clone(), Arc::new(LiveStream::new(state)));
@@ -310,6 +401,13 @@ impl Origin {
 
     // ----- ingest -----
 
+    /// The stream of a stream key (`/ingest/{stream_key}/...`): 403 for a key no stream has.
+    pub fn authorize_key(&self, stream_key: &str) -> AppResult<Arc<LiveStream>> {
+        self.streams
+            .get_by_key(stream_key)
+            .ok_or(AppError::Forbidden)
+    }
+
     /// Checks a broadcaster's stream key. Unknown stream: 404; wrong key: 403.
     pub fn authorize(&self, id: &StreamId, stream_key: &str) -> AppResult<Arc<LiveStream>> {
         let stream = self.stream(id)?;
@@ -324,41 +422,52 @@ impl Origin {
         }
     }
 
-    /// Stores a rendition's init segment (or accepts an identical one again).
+    /// Stores a rendition's init segment (or accepts an identical one again); see [`InitSource`].
     pub async fn put_init(
         &self,
         stream: &LiveStream,
         rendition: &RenditionName,
         data: Bytes,
+        source: InitSource,
     ) -> AppResult<()> {
         let _guard = stream.lock_ingest().await;
-        let (id, check) = {
+        let (id, check, has_segments) = {
             let state = stream.read();
             refuse_if_ended(&state)?;
-            let check = match state.renditions.get(rendition) {
-                Some(existing) => existing.check_init(&data)?,
-                None => Rendition::default().check_init(&data)?,
+            let existing = state.renditions.get(rendition);
+            let check = match (existing, source) {
+                (Some(existing), InitSource::Broadcaster) => existing.check_init(&data)?,
+                (Some(existing), InitSource::EncoderRun) => existing.check_run_init(&data)?,
+                (None, _) => Rendition::default().check_init(&data)?,
             };
-            (state.record.id.clone(), check)
+            let has_segments = existing.is_some_and(|r| !r.segments().is_empty());
+            (state.record.id.clone(), check, has_segments)
         };
-        match check {
-            InitCheck::Unchanged => {}
-            InitCheck::Store(parsed) => {
-                self.files.write_init(&id, rendition, data.clone()).await?;
-                stream
-                    .write()
-                    .renditions
-                    .entry(rendition.clone())
-                    .or_default()
-                    .apply_init(parsed, data);
-                tracing::info!(stream = %id, %rendition, "stored init segment");
+        if let InitCheck::Store(parsed) = check {
+            let stored_at = SystemTime::now();
+            self.files
+                .write_init(&id, rendition, data.clone(), stored_at)
+                .await?;
+            stream
+                .write()
+                .renditions
+                .entry(rendition.clone())
+                .or_default()
+                .apply_init(parsed, data, stored_at);
+            tracing::info!(stream = %id, %rendition, "stored init segment");
+        }
+        let mut state = stream.write();
+        if source == InitSource::EncoderRun && has_segments {
+            if let Some(existing) = state.renditions.get_mut(rendition) {
+                existing.start_period();
+                tracing::info!(stream = %id, %rendition, "encoder restarted: a new period begins");
             }
         }
-        stream.write().last_activity = Instant::now();
+        state.last_activity = Instant::now();
         Ok(())
     }
 
-    /// Validates and stores media segment `msn` of a rendition.
+    /// Validates and stores media segment `msn` of a rendition (the broadcaster's upload API).
     pub async fn put_segment(
         &self,
         stream: &LiveStream,
@@ -385,7 +494,10 @@ impl Origin {
                     None => {
                         // Known but gone from disk: the retry brings the same bytes back.
                         tracing::warn!(stream = %id, %rendition, msn, "restoring a missing segment file");
-                        self.files.write_segment(&id, rendition, msn, data).await?;
+                        let received_at = existing_received_at(stream, rendition, msn);
+                        self.files
+                            .write_segment(&id, rendition, msn, data, received_at)
+                            .await?;
                     }
                 }
                 stream.write().last_activity = Instant::now();
@@ -393,11 +505,97 @@ impl Origin {
             }
             SegmentCheck::New(accepted) => accepted,
         };
+        self.store_segment(stream, &id, status, rendition, accepted, data)
+            .await?;
+        Ok(SegmentStored::New)
+    }
 
-        self.files.write_segment(&id, rendition, msn, data).await?;
+    /// Validates and stores a media segment pushed by a standard encoder as `file_name`: it becomes the
+    /// rendition's next msn. The same file with the same bytes again is a retry, stored once.
+    pub async fn ingest_segment(
+        &self,
+        stream: &LiveStream,
+        rendition: &RenditionName,
+        file_name: &str,
+        data: Bytes,
+    ) -> AppResult<(u64, SegmentStored)> {
+        let _guard = stream.lock_ingest().await;
+        let received_at = SystemTime::now();
+        let (id, status, retry_of, check) = {
+            let state = stream.read();
+            refuse_if_ended(&state)?;
+            let existing = state.renditions.get(rendition).ok_or_else(|| {
+                AppError::conflict(format!(
+                    "no init segment for rendition {rendition} yet: the encoder sends its .mp4 init \
+                     segment first (-hls_segment_type fmp4)"
+                ))
+            })?;
+            let retry_of = existing.last_ingest(file_name).filter(|&msn| {
+                existing
+                    .segment(msn)
+                    .is_some_and(|s| s.digest == digest(&data))
+            });
+            let check = match retry_of {
+                Some(_) => None,
+                None => Some(existing.check_segment(
+                    existing.next_msn(),
+                    &data,
+                    &self.limits,
+                    received_at,
+                )?),
+            };
+            (
+                state.record.id.clone(),
+                state.record.status,
+                retry_of,
+                check,
+            )
+        };
+        let accepted = match (retry_of, check) {
+            (Some(msn), _) => {
+                stream.write().last_activity = Instant::now();
+                return Ok((msn, SegmentStored::Duplicate));
+            }
+            (None, Some(SegmentCheck::New(accepted))) => accepted,
+            (None, _) => {
+                return Err(AppError::Internal(
+                    "the next msn of an ingest already exists".into(),
+                ))
+            }
+        };
+        let msn = accepted.info.msn;
+        self.store_segment(stream, &id, status, rendition, accepted, data)
+            .await?;
+        if let Some(existing) = stream.write().renditions.get_mut(rendition) {
+            existing.set_last_ingest(file_name.to_owned(), msn);
+        }
+        Ok((msn, SegmentStored::New))
+    }
+
+    /// Writes an accepted segment (its period mark first, then its file), marks the stream live on its
+    /// first segment, then applies it to the live state. The caller holds the ingest lock.
+    async fn store_segment(
+        &self,
+        stream: &LiveStream,
+        id: &StreamId,
+        status: StreamStatus,
+        rendition: &RenditionName,
+        accepted: AcceptedSegment,
+        data: Bytes,
+    ) -> AppResult<()> {
+        let msn = accepted.info.msn;
+        if accepted.info.discontinuity {
+            self.db
+                .insert_discontinuity(id, rendition.as_str(), msn)
+                .await?;
+            tracing::info!(stream = %id, %rendition, msn, "segment starts a new period");
+        }
+        self.files
+            .write_segment(id, rendition, msn, data, accepted.info.received_at)
+            .await?;
         let started_at = if status == StreamStatus::Created {
             let now = now_unix_secs();
-            self.db.mark_live(&id, now).await?;
+            self.db.mark_live(id, now).await?;
             tracing::info!(stream = %id, "stream is live");
             Some(now)
         } else {
@@ -414,7 +612,8 @@ impl Origin {
             .or_default()
             .apply_segment(accepted);
         state.last_activity = Instant::now();
-        Ok(SegmentStored::New)
+        state.changed_at = state.changed_at.max(SystemTime::now());
+        Ok(())
     }
 
     /// Ends a stream (idempotent): its playlists get `EXT-X-ENDLIST`, uploads are refused.
@@ -432,60 +631,93 @@ impl Origin {
         if status == StreamStatus::Ended {
             return Ok(());
         }
-        let now = now_unix_secs();
-        self.db.mark_ended(&id, now).await?;
+        let now = SystemTime::now();
+        self.db.mark_ended(&id, unix_secs(now)).await?;
         let mut state = stream.write();
         state.record.status = StreamStatus::Ended;
-        state.record.ended_at = Some(now);
+        state.record.ended_at = Some(unix_secs(now));
+        state.changed_at = state.changed_at.max(now);
         tracing::info!(stream = %id, "stream ended");
         Ok(())
     }
 
     // ----- playback -----
 
-    /// The multivariant playlist; 404 until a rendition has its first segment.
-    pub fn multivariant_playlist(&self, id: &StreamId) -> AppResult<RenderedPlaylist> {
-        let stream = self.stream(id)?;
-        let state = stream.read();
-        let text = playlist::multivariant(&state.renditions)
-            .ok_or_else(|| AppError::not_found(format!("playlist of stream {id} (not started)")))?;
-        Ok(RenderedPlaylist {
-            text,
-            ended: state.record.status == StreamStatus::Ended,
-        })
-    }
-
-    /// A rendition's media playlist; 404 until its first segment.
-    pub fn media_playlist(
+    /// The stream's multivariant playlist of this kind: 404 until a rendition has its first segment,
+    /// and for a recording until the stream has ended.
+    pub fn multivariant_playlist(
         &self,
         id: &StreamId,
-        rendition: &RenditionName,
+        kind: PlaylistKind,
     ) -> AppResult<RenderedPlaylist> {
         let stream = self.stream(id)?;
         let state = stream.read();
         let ended = state.record.status == StreamStatus::Ended;
+        if kind == PlaylistKind::Recording && !ended {
+            return Err(recording_not_ready(id));
+        }
+        let text = playlist::multivariant(&state.renditions, kind.file_name())
+            .ok_or_else(|| AppError::not_found(format!("playlist of stream {id} (not started)")))?;
+        let target_duration = state
+            .renditions
+            .values()
+            .map(|r| playlist::target_duration(r.segments()))
+            .max()
+            .unwrap_or(1);
+        Ok(RenderedPlaylist {
+            text,
+            ended,
+            target_duration,
+            modified: state.changed_at,
+        })
+    }
+
+    /// A rendition's media playlist of this kind; 404 until its first segment, and for a recording until
+    /// the stream has ended.
+    pub fn media_playlist(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        kind: PlaylistKind,
+    ) -> AppResult<RenderedPlaylist> {
+        let stream = self.stream(id)?;
+        let state = stream.read();
+        let ended = state.record.status == StreamStatus::Ended;
+        if kind == PlaylistKind::Recording && !ended {
+            return Err(recording_not_ready(id));
+        }
         let playlist = state
             .renditions
             .get(rendition)
-            .and_then(|r| playlist::media_playlist(r, ended, self.settings.live_window))
+            .and_then(|r| match kind {
+                PlaylistKind::Live => playlist::media_playlist(r, ended, self.settings.live_window),
+                PlaylistKind::Recording => playlist::recording_playlist(r),
+            })
             .ok_or_else(|| {
                 AppError::not_found(format!("playlist of rendition {rendition} (not started)"))
             })?;
         Ok(RenderedPlaylist {
             text: playlist.render(),
             ended,
+            target_duration: playlist.target_duration,
+            modified: state.changed_at,
         })
     }
 
-    /// A rendition's init segment.
-    pub fn init_segment(&self, id: &StreamId, rendition: &RenditionName) -> AppResult<Bytes> {
+    /// A rendition's init segment, once the rendition has a segment (from then on its bytes are final).
+    pub fn init_segment(&self, id: &StreamId, rendition: &RenditionName) -> AppResult<StoredMedia> {
         let stream = self.stream(id)?;
         let state = stream.read();
         state
             .renditions
             .get(rendition)
+            .filter(|r| !r.segments().is_empty())
             .and_then(Rendition::init)
-            .map(|init| init.bytes.clone())
+            .map(|init| StoredMedia {
+                bytes: init.bytes.clone(),
+                digest: init.digest,
+                modified: init.stored_at,
+            })
             .ok_or_else(|| AppError::not_found(format!("init segment of rendition {rendition}")))
     }
 
@@ -495,7 +727,7 @@ impl Origin {
         id: &StreamId,
         rendition: &RenditionName,
         msn: u64,
-    ) -> AppResult<Bytes> {
+    ) -> AppResult<StoredMedia> {
         let not_found = || AppError::not_found(format!("segment {msn} of rendition {rendition}"));
         let known = {
             let stream = self.stream(id)?;
@@ -503,16 +735,39 @@ impl Origin {
             state
                 .renditions
                 .get(rendition)
-                .is_some_and(|r| r.segment(msn).is_some())
+                .and_then(|r| r.segment(msn))
+                .map(|s| (s.digest, s.received_at))
         };
-        if !known {
+        let Some((digest, modified)) = known else {
             return Err(not_found());
-        }
-        self.files
+        };
+        let bytes = self
+            .files
             .read_segment(id, rendition, msn)
             .await?
-            .ok_or_else(not_found)
+            .ok_or_else(not_found)?;
+        Ok(StoredMedia {
+            bytes,
+            digest,
+            modified,
+        })
     }
+}
+
+/// When segment `msn` of a rendition was first accepted (now, if it is unknown).
+fn existing_received_at(stream: &LiveStream, rendition: &RenditionName, msn: u64) -> SystemTime {
+    stream
+        .read()
+        .renditions
+        .get(rendition)
+        .and_then(|r| r.segment(msn))
+        .map_or_else(SystemTime::now, |s| s.received_at)
+}
+
+fn recording_not_ready(id: &StreamId) -> AppError {
+    AppError::not_found(format!(
+        "recording of stream {id} (it is available once the stream has ended)"
+    ))
 }
 
 fn refuse_if_ended(state: &StreamState) -> AppResult<()> {

@@ -1,10 +1,18 @@
-//! Playlists as pure functions of a rendition's state: [`media_playlist`] and [`multivariant`] build the
-//! media crate's playlist model, which renders the text.
+//! Playlists as pure functions of a rendition's state: [`media_playlist`], [`recording_playlist`] and
+//! [`multivariant`] build the media crate's playlist model, which renders the text.
+//!
+//! Two playlists per rendition, so that no URL ever goes back in `EXT-X-MEDIA-SEQUENCE` ("the value of
+//! EXT-X-MEDIA-SEQUENCE ... MUST NOT decrease", RFC 8216bis 6.2.1):
+//! - `index.m3u8`, the live playlist: the last [`DEFAULT_LIVE_WINDOW`] segments; when the stream ends it
+//!   keeps that window and gains `EXT-X-ENDLIST`;
+//! - `recording.m3u8`, once the stream has ended: every segment from msn 0, `EXT-X-PLAYLIST-TYPE:VOD`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use onair_media::{render_multivariant, MediaParams, MediaPlaylist, PlaylistSegment, Variant};
+use onair_media::{
+    render_multivariant, MediaParams, MediaPlaylist, PlaylistSegment, PlaylistType, Variant,
+};
 
 use crate::live::{Rendition, SegmentInfo};
 use crate::names::{segment_file_name, RenditionName};
@@ -14,27 +22,53 @@ use crate::time::rfc3339_millis;
 /// Segments listed in a live media playlist (the sliding window). It defaults to 10.
 pub const DEFAULT_LIVE_WINDOW: usize = 10;
 
-/// The media playlist of a rendition, or `None` before its first segment.
+/// File name of a rendition's live playlist (and of the stream's multivariant playlist).
+pub const LIVE_PLAYLIST_FILE_NAME: &str = "index.m3u8";
+/// File name of a rendition's recording (and of the stream's recording multivariant playlist).
+pub const RECORDING_PLAYLIST_FILE_NAME: &str = "recording.m3u8";
+
+/// The live media playlist of a rendition, or `None` before its first segment.
 ///
-/// While live it lists the last `window` segments; once `ended` it lists all of them and ends with
-/// `EXT-X-ENDLIST`.
+/// It lists the last `window` segments; once `ended` it keeps listing them and ends with
+/// `EXT-X-ENDLIST`, so its media sequence never goes back.
 pub fn media_playlist(rendition: &Rendition, ended: bool, window: usize) -> Option<MediaPlaylist> {
     let all = rendition.segments();
-    let first = all.first()?;
-    let listed = if ended {
-        all
-    } else {
-        all.get(all.len().saturating_sub(window.max(1))..)
-            .unwrap_or(all)
-    };
-    let media_sequence = listed.first().map_or(first.msn, |s| s.msn);
+    let skip = all.len().saturating_sub(window.max(1));
+    Some(MediaPlaylist {
+        ended,
+        ..listing(all, skip)?
+    })
+}
+
+/// The recording of a rendition: every segment, `EXT-X-PLAYLIST-TYPE:VOD` and `EXT-X-ENDLIST`. `None`
+/// before its first segment. Only for streams that have ended ("the Media Playlist file MUST NOT
+/// change" once it is VOD, RFC 8216bis 4.4.3.5).
+pub fn recording_playlist(rendition: &Rendition) -> Option<MediaPlaylist> {
+    Some(MediaPlaylist {
+        ended: true,
+        playlist_type: Some(PlaylistType::Vod),
+        ..listing(rendition.segments(), 0)?
+    })
+}
+
+/// The playlist of `all` segments but the first `skip`, with its media and discontinuity sequence.
+fn listing(all: &[SegmentInfo], skip: usize) -> Option<MediaPlaylist> {
+    let listed = all.get(skip..).filter(|l| !l.is_empty())?;
+    let first = listed.first()?;
+    // The discontinuity sequence number of the first segment listed is the number of
+    // EXT-X-DISCONTINUITY tags before it (RFC 8216bis 4.4.3.3).
+    let discontinuity_sequence = all
+        .get(..skip)
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.discontinuity)
+        .count();
     Some(MediaPlaylist {
         target_duration: target_duration(all),
-        media_sequence,
-        discontinuity_sequence: 0,
+        media_sequence: first.msn,
+        discontinuity_sequence: u64::try_from(discontinuity_sequence).unwrap_or(u64::MAX),
         map_uri: INIT_FILE_NAME.to_owned(),
         segments: listed.iter().map(playlist_segment).collect(),
-        ended,
         ..MediaPlaylist::default()
     })
 }
@@ -66,18 +100,22 @@ fn playlist_segment(segment: &SegmentInfo) -> PlaylistSegment {
     PlaylistSegment {
         uri: segment_file_name(segment.msn),
         duration_secs: segment.duration_secs,
-        discontinuity: false,
+        discontinuity: segment.discontinuity,
         program_date_time: Some(rfc3339_millis(start)),
         ..PlaylistSegment::default()
     }
 }
 
 /// The multivariant playlist of a stream: one variant per rendition with at least one segment, in name
-/// order. `None` while no rendition has a segment.
-pub fn multivariant(renditions: &BTreeMap<RenditionName, Rendition>) -> Option<String> {
+/// order, each pointing at the rendition's `playlist` (a live playlist or a recording). `None` while no
+/// rendition has a segment.
+pub fn multivariant(
+    renditions: &BTreeMap<RenditionName, Rendition>,
+    playlist: &str,
+) -> Option<String> {
     let variants: Vec<Variant> = renditions
         .iter()
-        .filter_map(|(name, rendition)| variant(name, rendition))
+        .filter_map(|(name, rendition)| variant(name, rendition, playlist))
         .collect();
     if variants.is_empty() {
         None
@@ -87,7 +125,10 @@ pub fn multivariant(renditions: &BTreeMap<RenditionName, Rendition>) -> Option<S
 }
 
 /// The `EXT-X-STREAM-INF` of one rendition, or `None` before its first segment.
-pub fn variant(name: &RenditionName, rendition: &Rendition) -> Option<Variant> {
+///
+/// `FRAME-RATE` is the maximum frame rate of the video in the variant (RFC 8216bis 4.4.6.2): the
+/// highest of the segments' measured rates.
+pub fn variant(name: &RenditionName, rendition: &Rendition, playlist: &str) -> Option<Variant> {
     let init = rendition.init()?;
     let (peak, average) = bandwidth(rendition.segments())?;
     let resolution = init.parsed.video().and_then(|video| match video.params {
@@ -95,12 +136,16 @@ pub fn variant(name: &RenditionName, rendition: &Rendition) -> Option<Variant> {
         MediaParams::Audio { .. } => None,
     });
     Some(Variant {
-        uri: format!("{name}/index.m3u8"),
+        uri: format!("{name}/{playlist}"),
         bandwidth: peak,
         average_bandwidth: Some(average),
         codecs: init.parsed.codecs(),
         resolution,
-        frame_rate: None,
+        frame_rate: rendition
+            .segments()
+            .iter()
+            .filter_map(|s| s.frame_rate)
+            .reduce(f64::max),
     })
 }
 
@@ -145,6 +190,9 @@ mod tests {
             duration_secs,
             bytes,
             received_at: UNIX_EPOCH + Duration::from_secs(1_000 + msn * 2),
+            discontinuity: false,
+            digest: msn,
+            frame_rate: None,
         }
     }
 

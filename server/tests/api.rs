@@ -170,7 +170,8 @@ async fn playback_is_404_before_the_first_segment() {
     let before = t.get(&multivariant).await;
     assert_eq!(before.status, StatusCode::NOT_FOUND);
     assert!(before.error().contains("not started"), "{}", before.error());
-    assert_eq!(before.header(header::CACHE_CONTROL), "no-store");
+    // A crowd waiting for the stream reaches the origin once a second through a cache.
+    assert_eq!(before.header(header::CACHE_CONTROL), "public, max-age=1");
     assert_eq!(before.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
 
     // An init alone does not start the stream.
@@ -182,6 +183,14 @@ async fn playback_is_404_before_the_first_segment() {
     assert_eq!(t.get(&media).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         t.get(&format!("/live/{}/r0/0.m4s", stream.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Nor is the init served before a segment: until then it may still be replaced, and its URL is
+    // cached as immutable once served.
+    assert_eq!(
+        t.get(&format!("/live/{}/r0/init.mp4", stream.id))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 
@@ -433,16 +442,40 @@ async fn live_window_and_end() {
         "idempotent"
     );
 
+    // The live playlist keeps its window (its media sequence never goes back) and ends.
     let ended = t.get(&playlist_uri).await;
-    assert_eq!(ended.header(header::CACHE_CONTROL), "public, max-age=3600");
+    assert_eq!(ended.header(header::CACHE_CONTROL), "public, max-age=86400");
     let ended = ended.text();
     assert!(ended.contains("#EXT-X-ENDLIST"), "{ended}");
-    assert!(
-        !ended.contains("#EXT-X-MEDIA-SEQUENCE:") || ended.contains("#EXT-X-MEDIA-SEQUENCE:0\n"),
-        "{ended}"
+    assert!(ended.contains("#EXT-X-MEDIA-SEQUENCE:2\n"), "{ended}");
+    assert_eq!(ended.matches("#EXTINF").count(), 10, "{ended}");
+    assert!(!ended.contains("#EXT-X-PLAYLIST-TYPE"), "{ended}");
+
+    // The whole recording is a VOD playlist of its own.
+    let recording = t
+        .get(&format!("/live/{}/r0/recording.m3u8", stream.id))
+        .await;
+    assert_eq!(recording.status, StatusCode::OK);
+    assert_eq!(
+        recording.header(header::CACHE_CONTROL),
+        "public, max-age=86400"
     );
-    assert!(ended.contains("\n0.m4s"), "{ended}");
-    assert_eq!(ended.matches("#EXTINF").count(), 12, "{ended}");
+    let recording = recording.text();
+    assert!(
+        recording.contains("#EXT-X-PLAYLIST-TYPE:VOD"),
+        "{recording}"
+    );
+    assert!(recording.contains("#EXT-X-ENDLIST"), "{recording}");
+    assert!(recording.contains("\n0.m4s"), "{recording}");
+    assert_eq!(recording.matches("#EXTINF").count(), 12, "{recording}");
+    let multivariant = t
+        .get(&format!("/live/{}/recording.m3u8", stream.id))
+        .await
+        .text();
+    assert!(
+        multivariant.contains("\nr0/recording.m3u8"),
+        "{multivariant}"
+    );
 
     let about = t.get(&format!("/api/streams/{}", stream.id)).await.json();
     assert_eq!(about["status"], "ended");
@@ -466,6 +499,8 @@ async fn recordings_survive_a_restart() {
     let t = TestApp::new().await;
     let live = t.live_stream(3).await;
     let created = t.create_stream("Never started").await;
+    let ended = t.live_stream(2).await;
+    assert_eq!(t.end(&ended).await.status, StatusCode::NO_CONTENT);
     // A corrupt file on disk past the valid run is ignored.
     let corrupt = t
         .dir
@@ -477,19 +512,28 @@ async fn recordings_survive_a_restart() {
 
     let t = t.restart().await;
     let about = t.get(&format!("/api/streams/{}", live.id)).await.json();
-    assert_eq!(about["status"], "ended", "live streams end on restart");
+    assert_eq!(about["status"], "live", "its encoder may come back");
     assert_eq!(about["title"], "Live test");
     assert_eq!(
         t.get(&format!("/api/streams/{}", created.id)).await.json()["status"],
         "created"
     );
+    assert_eq!(
+        t.get(&format!("/api/streams/{}", ended.id)).await.json()["status"],
+        "ended"
+    );
+    assert!(t
+        .get(&format!("/live/{}/r0/recording.m3u8", ended.id))
+        .await
+        .text()
+        .contains("#EXT-X-ENDLIST"));
 
     let playlist = t
         .get(&format!("/live/{}/r0/index.m3u8", live.id))
         .await
         .text();
     assert_eq!(playlist.matches("#EXTINF").count(), 3, "{playlist}");
-    assert!(playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
+    assert!(!playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
     assert!(!playlist.contains("3.m4s"), "{playlist}");
     let segment = t.get(&format!("/live/{}/r0/2.m4s", live.id)).await;
     assert_eq!(segment.body.as_ref(), av_segment(2).as_slice());

@@ -9,6 +9,7 @@ pub mod rendition;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use tokio::time::Instant;
 
@@ -26,6 +27,8 @@ pub struct StreamState {
     pub renditions: BTreeMap<RenditionName, Rendition>,
     /// Last accepted upload (or creation / start-up), for the idle timeout.
     pub last_activity: Instant,
+    /// When any of its playlists last changed (a segment, an end), for `Last-Modified`.
+    pub changed_at: SystemTime,
 }
 
 /// One stream's state and its ingest lock.
@@ -68,10 +71,11 @@ impl LiveStream {
     }
 }
 
-/// All streams by id.
+/// All streams by id, and their ids by stream key (for `/ingest/{stream_key}/...`).
 #[derive(Debug, Default)]
 pub struct Registry {
     streams: RwLock<HashMap<StreamId, Arc<LiveStream>>>,
+    by_key: RwLock<HashMap<String, StreamId>>,
 }
 
 impl Registry {
@@ -84,8 +88,25 @@ impl Registry {
             .cloned()
     }
 
+    /// The stream whose key this is. The map's keyed hashing (random per process) gives a caller
+    /// nothing to learn from timing.
+    pub fn get_by_key(&self, stream_key: &str) -> Option<Arc<LiveStream>> {
+        let id = self
+            .by_key
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(stream_key)
+            .cloned()?;
+        self.get(&id)
+    }
+
     /// Adds (or replaces) a stream.
     pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
+        let key = stream.read().record.stream_key.clone();
+        self.by_key
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, id.clone());
         self.streams
             .write()
             .unwrap_or_else(PoisonError::into_inner)

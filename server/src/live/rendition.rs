@@ -6,6 +6,14 @@
 //! existing msn is accepted and stored once); it must parse against the rendition's init, name only its
 //! tracks, contain samples, start its video track with a keyframe and not go back in decode time on any
 //! track relative to the previous segment's end.
+//!
+//! Periods: a rendition's segments form periods separated by `EXT-X-DISCONTINUITY`. A new period starts
+//! when the encoder restarts (a standard encoder sends its init segment again) or when the server
+//! restarted while the stream was live ([`Rendition::start_period`]). Within a period time only goes
+//! forward; the first segment of a new period may start anywhere, and msns simply continue.
+//!
+//! The unit of the state is the segment; LL-HLS parts will hang off [`SegmentInfo`] and the segment being
+//! produced, without changing how periods and msns work.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -13,6 +21,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use onair_media::{parse_init, parse_segment, InitSegment, Limits, MediaSegment};
 
+use crate::cache::digest;
 use crate::error::{AppError, AppResult};
 
 /// A rendition's accepted init segment.
@@ -20,8 +29,12 @@ use crate::error::{AppError, AppResult};
 pub struct InitState {
     /// What it says.
     pub parsed: InitSegment,
-    /// Its bytes, served as `init.mp4`.
+    /// Its bytes, served as `init.mp4`. They never change once the rendition has a segment.
     pub bytes: Bytes,
+    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    pub digest: u64,
+    /// When it was stored (wall clock), for `Last-Modified`.
+    pub stored_at: SystemTime,
 }
 
 /// What the playlists need to know about one accepted segment.
@@ -35,6 +48,12 @@ pub struct SegmentInfo {
     pub bytes: u64,
     /// When the upload was accepted (wall clock).
     pub received_at: SystemTime,
+    /// `EXT-X-DISCONTINUITY` before it: the first segment of a new period.
+    pub discontinuity: bool,
+    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    pub digest: u64,
+    /// Frames per second of the video track, measured from its sample durations (`None` without video).
+    pub frame_rate: Option<f64>,
 }
 
 /// A segment that passed every check, ready to be stored and applied.
@@ -73,8 +92,12 @@ pub struct Rendition {
     init: Option<InitState>,
     /// Accepted segments; msns are contiguous from 0, so `segments[i].msn == i`.
     segments: Vec<SegmentInfo>,
-    /// End decode time per track id after the last accepted segment.
+    /// End decode time per track id after the last accepted segment (of the current period).
     track_ends: BTreeMap<u32, u64>,
+    /// The next new segment starts a new period (gets `EXT-X-DISCONTINUITY`).
+    new_period: bool,
+    /// File name and msn of the last segment pushed through `/ingest`, to recognise an identical retry.
+    last_ingest: Option<(String, u64)>,
 }
 
 impl Rendition {
@@ -92,6 +115,38 @@ impl Rendition {
     pub fn segment(&self, msn: u64) -> Option<&SegmentInfo> {
         let index = usize::try_from(msn).ok()?;
         self.segments.get(index).filter(|s| s.msn == msn)
+    }
+
+    /// When anything in this rendition last changed (init or segment).
+    pub fn changed_at(&self) -> Option<SystemTime> {
+        let init = self.init.as_ref().map(|i| i.stored_at);
+        let segment = self.segments.last().map(|s| s.received_at);
+        init.max(segment)
+    }
+
+    /// True when the next new segment starts a new period.
+    pub fn starts_new_period(&self) -> bool {
+        self.new_period
+    }
+
+    /// Makes the next new segment the first of a new period (no effect before the first segment).
+    pub fn start_period(&mut self) {
+        if !self.segments.is_empty() {
+            self.new_period = true;
+        }
+    }
+
+    /// The msn of the last segment pushed through `/ingest` under this file name, if it was the last one.
+    pub fn last_ingest(&self, file_name: &str) -> Option<u64> {
+        self.last_ingest
+            .as_ref()
+            .filter(|(name, _)| name == file_name)
+            .map(|(_, msn)| *msn)
+    }
+
+    /// Remembers the file name of the segment just pushed through `/ingest` as `msn`.
+    pub fn set_last_ingest(&mut self, file_name: String, msn: u64) {
+        self.last_ingest = Some((file_name, msn));
     }
 
     /// The msn the next new segment must have.
@@ -127,9 +182,38 @@ impl Rendition {
         Ok(InitCheck::Store(parsed))
     }
 
-    /// Records a checked init segment.
-    pub fn apply_init(&mut self, parsed: InitSegment, bytes: Bytes) {
-        self.init = Some(InitState { parsed, bytes });
+    /// Decides what to do with the init segment of an encoder that (re)starts a run: before the first
+    /// segment as [`Rendition::check_init`]; after it, an init describing the same tracks is accepted
+    /// and the stored one stays (its URL is cached as immutable), anything else is a codec change.
+    pub fn check_run_init(&self, data: &[u8]) -> AppResult<InitCheck> {
+        let Some(current) = self.init.as_ref().filter(|_| !self.segments.is_empty()) else {
+            return self.check_init(data);
+        };
+        if current.bytes == data {
+            return Ok(InitCheck::Unchanged);
+        }
+        let parsed = parse_init(data).map_err(|source| AppError::InvalidInit { source })?;
+        if parsed == current.parsed {
+            Ok(InitCheck::Unchanged)
+        } else {
+            Err(AppError::conflict(format!(
+                "codec change: this rendition has {} and the new init segment {}; \
+                 use a new rendition or a new stream",
+                describe(&current.parsed),
+                describe(&parsed)
+            )))
+        }
+    }
+
+    /// Records a checked init segment, stored at `stored_at`.
+    pub fn apply_init(&mut self, parsed: InitSegment, bytes: Bytes, stored_at: SystemTime) {
+        let digest = digest(&bytes);
+        self.init = Some(InitState {
+            parsed,
+            bytes,
+            digest,
+            stored_at,
+        });
     }
 
     /// Decides what to do with an uploaded segment `msn` received at `received_at`.
@@ -173,6 +257,9 @@ impl Rendition {
                 duration_secs,
                 bytes: u64::try_from(data.len()).unwrap_or(u64::MAX),
                 received_at,
+                discontinuity: self.new_period,
+                digest: digest(data),
+                frame_rate: frame_rate(&init.parsed, &segment),
             },
             track_ends: segment
                 .tracks
@@ -195,7 +282,8 @@ impl Rendition {
                 ));
             }
             if let Some(&end) = self.track_ends.get(&track.track_id) {
-                if track.base_decode_time < end {
+                // A new period may start anywhere on the timeline.
+                if !self.new_period && track.base_decode_time < end {
                     return Err(format!(
                         "decode time of track {} goes backwards: starts at {} but the previous segment ended at {}",
                         track.track_id, track.base_decode_time, end
@@ -225,11 +313,50 @@ impl Rendition {
     /// Records a checked (and stored) segment.
     pub fn apply_segment(&mut self, accepted: AcceptedSegment) {
         debug_assert_eq!(accepted.info.msn, self.next_msn());
+        if accepted.info.discontinuity {
+            self.track_ends.clear();
+        }
+        self.new_period = false;
         for (track_id, end) in accepted.track_ends {
             self.track_ends.insert(track_id, end);
         }
         self.segments.push(accepted.info);
     }
+}
+
+/// The video frame rate of a segment: the video track's timescale over its median sample duration,
+/// rounded to three decimals as `FRAME-RATE` is. The median ignores the odd longer or shorter frame of a
+/// capture clock; `None` without a video track or samples.
+fn frame_rate(init: &InitSegment, segment: &MediaSegment) -> Option<f64> {
+    let video = init.video()?;
+    let mut durations: Vec<u32> = segment
+        .track(video.id)?
+        .samples
+        .iter()
+        .map(|s| s.duration)
+        .filter(|&d| d > 0)
+        .collect();
+    if durations.is_empty() {
+        return None;
+    }
+    durations.sort_unstable();
+    let median = *durations.get(durations.len() / 2)?;
+    let rate = f64::from(video.timescale) / f64::from(median);
+    Some((rate * 1000.0).round() / 1000.0)
+}
+
+/// A short account of an init segment's tracks for error messages, e.g. `avc1.64001f 640x360, mp4a.40.2`.
+fn describe(init: &InitSegment) -> String {
+    init.tracks
+        .iter()
+        .map(|t| match t.params {
+            onair_media::MediaParams::Video { width, height } => {
+                format!("{} {width}x{height}", t.codec_string())
+            }
+            onair_media::MediaParams::Audio { .. } => t.codec_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The error for an msn that exists with other content.
@@ -258,7 +385,7 @@ mod tests {
         let mut rendition = Rendition::default();
         let bytes = av_init_bytes();
         match rendition.check_init(&bytes).unwrap() {
-            InitCheck::Store(parsed) => rendition.apply_init(parsed, Bytes::from(bytes)),
+            InitCheck::Store(parsed) => rendition.apply_init(parsed, Bytes::from(bytes), at()),
             InitCheck::Unchanged => panic!("first init is new"),
         }
         rendition
@@ -394,6 +521,67 @@ mod tests {
     }
 
     #[test]
+    fn a_new_period_may_restart_time_once() {
+        let mut rendition = with_init();
+        rendition.start_period();
+        assert!(!rendition.starts_new_period(), "nothing to discontinue yet");
+        accept(&mut rendition, 0, &av_segment(0));
+        accept(&mut rendition, 1, &av_segment(1));
+        rendition.start_period();
+        assert!(rendition.starts_new_period());
+        // The encoder restarted: its timeline begins at zero again, the msn continues.
+        let info = accept(&mut rendition, 2, &av_segment(0));
+        assert!(info.discontinuity);
+        assert!(!rendition.starts_new_period());
+        let (status, reason) = rejection(&rendition, 3, &av_segment(0));
+        assert_eq!(status, 400);
+        assert!(reason.contains("backwards"), "{reason}");
+        let info = accept(&mut rendition, 3, &av_segment(1));
+        assert!(!info.discontinuity);
+        let marks: Vec<bool> = rendition
+            .segments()
+            .iter()
+            .map(|s| s.discontinuity)
+            .collect();
+        assert_eq!(marks, [false, false, true, false]);
+    }
+
+    #[test]
+    fn run_inits_keep_the_stored_init() {
+        let mut rendition = with_init();
+        accept(&mut rendition, 0, &av_segment(0));
+        assert!(matches!(
+            rendition.check_run_init(&av_init_bytes()).unwrap(),
+            InitCheck::Unchanged
+        ));
+        let video_only = init_bytes(&InitSegment {
+            tracks: vec![video_track()],
+        });
+        let err = rendition.check_run_init(&video_only).unwrap_err();
+        assert_eq!(err.status_code(), 409);
+        assert!(err.to_string().contains("codec change"), "{err}");
+        assert!(err.to_string().contains("1280x720"), "{err}");
+        assert_eq!(
+            rendition
+                .check_run_init(b"garbage")
+                .unwrap_err()
+                .status_code(),
+            400
+        );
+    }
+
+    #[test]
+    fn frame_rate_and_digest_are_measured() {
+        let mut rendition = with_init();
+        let data = av_segment(0);
+        let info = accept(&mut rendition, 0, &data);
+        // The test media: 10 frames of 18000 ticks at 90 kHz.
+        assert_eq!(info.frame_rate, Some(5.0));
+        assert_eq!(info.digest, digest(&data));
+        assert_eq!(rendition.changed_at(), Some(at()));
+    }
+
+    #[test]
     fn audio_only_renditions_need_no_keyframe_flags() {
         let mut rendition = Rendition::default();
         let init = InitSegment {
@@ -401,10 +589,11 @@ mod tests {
         };
         let bytes = init_bytes(&init);
         match rendition.check_init(&bytes).unwrap() {
-            InitCheck::Store(parsed) => rendition.apply_init(parsed, Bytes::from(bytes)),
+            InitCheck::Store(parsed) => rendition.apply_init(parsed, Bytes::from(bytes), at()),
             InitCheck::Unchanged => unreachable!(),
         }
         let info = accept(&mut rendition, 0, &fragment(0, &[audio_fragment(0)]));
         assert!((info.duration_secs - SEGMENT_SECS).abs() < 1e-9);
+        assert_eq!(info.frame_rate, None);
     }
 }

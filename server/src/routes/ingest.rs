@@ -6,14 +6,12 @@
 //!
 //! Extractors run in argument order, and the body comes last: the key is checked (401/403), then the
 //! names in the path (400), and only then is the body read, up to the upload limit (413). The limit is a
-//! [`DefaultBodyLimit`] layer on these routes only.
+//! `DefaultBodyLimit` layer on the upload routes only ([`crate::routes::router`]).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{
-    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawPathParams, Request, State,
-};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{post, put};
@@ -23,11 +21,11 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::live::LiveStream;
 use crate::names::{parse_segment_file_name, RenditionName, StreamId};
-use crate::origin::SegmentStored;
+use crate::origin::{InitSource, SegmentStored};
 use crate::AppState;
 
-/// The upload routes, with a body limit of `max_upload_bytes`.
-pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+/// The upload routes. The caller adds the body limit.
+pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/streams/{id}/renditions/{rendition}/init.mp4",
@@ -38,7 +36,6 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
             put(put_segment),
         )
         .route("/api/streams/{id}/end", post(end_stream))
-        .layer(DefaultBodyLimit::max(max_upload_bytes))
 }
 
 /// The stream whose key the request presents: 401 without a bearer token, 404 for an unknown stream,
@@ -154,7 +151,12 @@ async fn put_init(
 ) -> AppResult<StatusCode> {
     state
         .origin()
-        .put_init(&broadcaster.stream, &target.rendition, body)
+        .put_init(
+            &broadcaster.stream,
+            &target.rendition,
+            body,
+            InitSource::Broadcaster,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,38 +1,86 @@
 //! HTTP routes. Each module returns its own `Router<AppState>`; [`router`] merges them and adds the
 //! layers shared by all.
 //!
-//! Layers, outermost first (see "Ordering" in axum's middleware docs): tracing sees every request and
-//! every response, including timeouts; the timeout bounds each request, body upload included. Route
-//! modules add their own: the upload body limit on [`ingest`] only, CORS on [`playback`] only.
+//! Layers, outermost first (see "Ordering" in axum's middleware docs):
+//! 1. tracing sees every request and every response, refusals included;
+//! 2. the refusal handler turns a layer's error into a JSON answer ([`refusal`]);
+//! 3. load shedding with a concurrency limit: past [`crate::Settings::max_concurrent_requests`] requests in
+//!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
+//! 4. the timeout bounds each request, body upload included (408).
+//!
+//! Upload routes ([`ingest`] for the broadcaster, [`encoder`] for standard encoders) add their own: the
+//! body size limit (413) and a smaller concurrency limit of their own, so that uploads cannot take every
+//! slot from viewers. Playback ([`playback`]) adds CORS and gzip for playlists. Each refusal is a JSON
+//! `{"error": reason}` with its status.
 
 pub mod api;
+pub mod encoder;
 pub mod ingest;
 pub mod playback;
 pub mod web;
 
-use axum::http::StatusCode;
-use axum::Router;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::{BoxError, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::error::AppError;
 use crate::AppState;
 
 /// The application: every route module merged, the web app as the fallback, shared layers on top.
 pub fn router(state: AppState) -> Router {
     let settings = state.origin().settings().clone();
+    let uploads_limit = settings.max_concurrent_uploads;
+    let uploads = Router::new()
+        .merge(ingest::router())
+        .merge(encoder::router())
+        .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |err: BoxError| async move {
+                    refusal(err, "uploads", uploads_limit, None)
+                }))
+                .load_shed()
+                // Global: one semaphore shared by every upload route (a plain concurrency limit would
+                // get one per route).
+                .layer(GlobalConcurrencyLimitLayer::new(uploads_limit)),
+        );
+    let requests_limit = settings.max_concurrent_requests;
+    let timeout = settings.request_timeout;
     Router::new()
         .merge(api::router())
-        .merge(ingest::router(settings.max_upload_bytes))
+        .merge(uploads)
         .nest(playback::PREFIX, playback::router())
         .fallback_service(web::service(state.web_dir()))
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    settings.request_timeout,
-                )),
+                .layer(HandleErrorLayer::new(move |err: BoxError| async move {
+                    refusal(err, "requests", requests_limit, Some(timeout))
+                }))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(requests_limit))
+                .timeout(timeout),
         )
         .with_state(state)
+}
+
+/// The answer for a request a layer refused: 503 when `limit` `what` are already in flight, 408 when
+/// it ran past `timeout`.
+pub fn refusal(err: BoxError, what: &str, limit: usize, timeout: Option<Duration>) -> AppError {
+    if err.is::<tower::load_shed::error::Overloaded>() {
+        AppError::Overloaded {
+            reason: format!("{limit} {what} in flight, the most this server takes at once"),
+        }
+    } else if err.is::<tower::timeout::error::Elapsed>() {
+        AppError::Timeout {
+            secs: timeout.map_or(0, |t| t.as_secs()),
+        }
+    } else {
+        AppError::Internal(format!("middleware: {err}"))
+    }
 }

@@ -1,22 +1,34 @@
 //! Playback, open to any origin (CORS `*`) and without authentication:
 //!
-//! - `GET /live/{id}/index.m3u8`: multivariant playlist (404 until a rendition has a segment)
-//! - `GET /live/{id}/{rendition}/index.m3u8`: media playlist
+//! - `GET /live/{id}/index.m3u8`: multivariant playlist of the live playlists (404 until a rendition has
+//!   a segment)
+//! - `GET /live/{id}/{rendition}/index.m3u8`: live media playlist (the last segments; final with
+//!   `EXT-X-ENDLIST` once the stream ends)
+//! - `GET /live/{id}/recording.m3u8` and `/live/{id}/{rendition}/recording.m3u8`: the whole recording
+//!   (VOD), once the stream has ended (404 before)
 //! - `GET /live/{id}/{rendition}/init.mp4` and `/{msn}.m4s`: media
 //!
-//! Cache lifetimes are set per kind of resource in [`cache_control`].
+//! Every answer carries `Cache-Control` for its kind ([`crate::cache::cache_control`]), `ETag` and
+//! `Last-Modified`, and honours `If-None-Match` / `If-Modified-Since` with 304. Media honours `Range`
+//! (206, 416) and `If-Range`. Playlists are gzip-compressed for clients that accept it (a layer in
+//! [`router`], for playlists only: media is already compressed). Refusals are JSON, cacheable for one
+//! second when they are 404s and never when they are server errors.
 
-use axum::body::Bytes;
+use std::time::SystemTime;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
+use crate::cache::{byte_range, cache_control, digest, RangeAnswer, Resource, Validators};
 use crate::error::{AppError, AppResult};
 use crate::names::{parse_segment_file_name, RenditionName, StreamId};
-use crate::origin::RenderedPlaylist;
+use crate::origin::{PlaylistKind, RenderedPlaylist, StoredMedia};
 use crate::store::files::INIT_FILE_NAME;
 use crate::AppState;
 
@@ -26,110 +38,198 @@ pub const PLAYLIST_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
 pub const INIT_CONTENT_TYPE: &str = "video/mp4";
 /// `Content-Type` of media segments.
 pub const SEGMENT_CONTENT_TYPE: &str = "video/iso.segment";
-/// File name of every playlist.
-pub const PLAYLIST_FILE_NAME: &str = "index.m3u8";
-
-/// The kinds of playback resources, for their cache lifetimes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    /// A playlist of a stream that is not over: it changes with every segment.
-    LivePlaylist,
-    /// A playlist of an ended stream: final.
-    EndedPlaylist,
-    /// An init or media segment: its URL never names other bytes.
-    Media,
-}
-
-/// `Cache-Control` for a kind of resource.
-///
-/// Live playlists change every segment, so a CDN may keep them only for a second (a blocking-reload
-/// aware lifetime comes with LL-HLS). Ended playlists and media never change.
-pub fn cache_control(resource: Resource) -> HeaderValue {
-    HeaderValue::from_static(match resource {
-        Resource::LivePlaylist => "public, max-age=1",
-        Resource::EndedPlaylist => "public, max-age=3600",
-        Resource::Media => "public, max-age=31536000, immutable",
-    })
-}
+/// File name of the live playlists.
+pub const PLAYLIST_FILE_NAME: &str = crate::playlist::LIVE_PLAYLIST_FILE_NAME;
+/// File name of the recordings.
+pub const RECORDING_FILE_NAME: &str = crate::playlist::RECORDING_PLAYLIST_FILE_NAME;
 
 /// Where [`router`] is nested.
 pub const PREFIX: &str = "/live";
 
-/// The playback routes, relative to [`PREFIX`], with CORS open to every origin and a JSON 404 for every
-/// other path under it.
+/// Response headers a page on another origin may read: `Age` lets a player (hls.js, Appendix C of
+/// RFC 8216bis) tell how stale a cached playlist is; the validators and ranges let it reason about
+/// caching.
+const EXPOSED_HEADERS: [HeaderName; 8] = [
+    header::AGE,
+    header::CACHE_CONTROL,
+    header::CONTENT_LENGTH,
+    header::CONTENT_RANGE,
+    header::DATE,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::ACCEPT_RANGES,
+];
+
+/// The playback routes, relative to [`PREFIX`]: CORS open to every origin, gzip for playlists, and a
+/// JSON 404 for every other path under it.
+///
+/// The CORS answer is the same for every origin, so no `Vary: Origin`: a shared cache keeps one copy.
 pub fn router() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_headers(Any);
+        .allow_headers(Any)
+        .expose_headers(EXPOSED_HEADERS)
+        .vary([]);
+    // Only gzip is compiled in (the `compression-gzip` feature).
+    let gzip_playlists = CompressionLayer::new().compress_when(is_playlist);
     Router::new()
-        .route("/{id}/index.m3u8", get(multivariant))
+        .route("/{id}/{file}", get(stream_file))
         .route("/{id}/{rendition}/{file}", get(rendition_file))
         .fallback(unknown)
+        .layer(gzip_playlists)
+        .layer(axum::middleware::map_response(cacheable_not_found))
         .layer(cors)
 }
 
-async fn multivariant(
+/// Compress exactly the responses that are playlists.
+fn is_playlist(
+    _status: StatusCode,
+    _version: axum::http::Version,
+    headers: &HeaderMap,
+    _extensions: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PLAYLIST_CONTENT_TYPE.as_bytes())
+}
+
+/// A 404 under `/live` (a stream not started, a recording not ready) may be cached for a second, so
+/// that a crowd waiting for a stream reaches the origin once a second. Other errors stay `no-store`.
+async fn cacheable_not_found(mut response: Response) -> Response {
+    if response.status() == StatusCode::NOT_FOUND {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, cache_control(Resource::Error));
+    }
+    response
+}
+
+async fn stream_file(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path((id, file)): Path<(String, String)>,
+    request: HeaderMap,
 ) -> AppResult<Response> {
     let id = StreamId::parse(&id)?;
-    let playlist = state.origin().multivariant_playlist(&id)?;
-    Ok(playlist_response(playlist))
+    let kind = playlist_kind(&file)?;
+    let playlist = state.origin().multivariant_playlist(&id, kind)?;
+    Ok(playlist_response(playlist, &request))
 }
 
 async fn rendition_file(
     State(state): State<AppState>,
     Path((id, rendition, file)): Path<(String, String, String)>,
+    request: HeaderMap,
 ) -> AppResult<Response> {
     let id = StreamId::parse(&id)?;
     let rendition = RenditionName::parse(&rendition)
         .map_err(|_| AppError::not_found(format!("rendition {rendition:?}")))?;
     let origin = state.origin();
-    if file == PLAYLIST_FILE_NAME {
-        let playlist = origin.media_playlist(&id, &rendition)?;
-        return Ok(playlist_response(playlist));
-    }
     if file == INIT_FILE_NAME {
         let init = origin.init_segment(&id, &rendition)?;
-        return Ok(media_response(INIT_CONTENT_TYPE, init));
+        return Ok(media_response(INIT_CONTENT_TYPE, init, &request));
     }
-    let msn = parse_segment_file_name(&file)
-        .ok_or_else(|| AppError::not_found(format!("file {file:?}")))?;
-    let segment = origin.media_segment(&id, &rendition, msn).await?;
-    Ok(media_response(SEGMENT_CONTENT_TYPE, segment))
+    if let Some(msn) = parse_segment_file_name(&file) {
+        let segment = origin.media_segment(&id, &rendition, msn).await?;
+        return Ok(media_response(SEGMENT_CONTENT_TYPE, segment, &request));
+    }
+    let kind = playlist_kind(&file)?;
+    let playlist = origin.media_playlist(&id, &rendition, kind)?;
+    Ok(playlist_response(playlist, &request))
+}
+
+fn playlist_kind(file: &str) -> AppResult<PlaylistKind> {
+    match file {
+        PLAYLIST_FILE_NAME => Ok(PlaylistKind::Live),
+        RECORDING_FILE_NAME => Ok(PlaylistKind::Recording),
+        _ => Err(AppError::not_found(format!("file {file:?}"))),
+    }
 }
 
 async fn unknown() -> AppError {
     AppError::not_found("playback resource")
 }
 
-fn playlist_response(playlist: RenderedPlaylist) -> Response {
+/// A playlist: its lifetime, a weak tag (the compression layer may re-encode it), 304 when current.
+fn playlist_response(playlist: RenderedPlaylist, request: &HeaderMap) -> Response {
     let resource = if playlist.ended {
         Resource::EndedPlaylist
     } else {
-        Resource::LivePlaylist
+        Resource::LivePlaylist {
+            target_duration: playlist.target_duration,
+        }
     };
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(PLAYLIST_CONTENT_TYPE),
-            ),
-            (header::CACHE_CONTROL, cache_control(resource)),
-        ],
-        playlist.text,
-    )
-        .into_response()
+    let validators = Validators::weak(digest(playlist.text.as_bytes()), playlist.modified);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, cache_control(resource));
+    // Whether gzip or not, the answer depends on Accept-Encoding; say so on 304s too.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    validators.insert_into(&mut headers);
+    if validators.is_not_modified(request) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PLAYLIST_CONTENT_TYPE),
+    );
+    (headers, playlist.text).into_response()
 }
 
-fn media_response(content_type: &'static str, body: Bytes) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, cache_control(Resource::Media)),
-        ],
-        body,
-    )
-        .into_response()
+/// Media: immutable, a strong tag, 304 when current, one byte range on request.
+fn media_response(content_type: &'static str, media: StoredMedia, request: &HeaderMap) -> Response {
+    let validators = Validators::strong(media.digest, media.modified);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, cache_control(Resource::Media));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    validators.insert_into(&mut headers);
+    if validators.is_not_modified(request) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let len = u64::try_from(media.bytes.len()).unwrap_or(u64::MAX);
+    let range = request
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| {
+            request
+                .get(header::IF_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|if_range| validators.if_range_matches(if_range, SystemTime::now()))
+        })
+        .map_or(RangeAnswer::Full, |value| byte_range(value, len));
+    match range {
+        RangeAnswer::Full => (headers, media.bytes).into_response(),
+        RangeAnswer::Partial { start, end } => {
+            let part = slice(&media.bytes, start, end);
+            insert_content_range(&mut headers, &format!("bytes {start}-{}/{len}", end - 1));
+            (StatusCode::PARTIAL_CONTENT, headers, Body::from(part)).into_response()
+        }
+        RangeAnswer::Unsatisfiable => {
+            insert_content_range(&mut headers, &format!("bytes */{len}"));
+            headers.insert(header::CACHE_CONTROL, cache_control(Resource::Error));
+            let body = serde_json::json!({
+                "error": format!("range not satisfiable: the resource has {len} bytes")
+            });
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            (StatusCode::RANGE_NOT_SATISFIABLE, headers, body.to_string()).into_response()
+        }
+    }
+}
+
+/// Bytes `start..end` of `bytes` (both within its length, as [`byte_range`] guarantees).
+fn slice(bytes: &Bytes, start: u64, end: u64) -> Bytes {
+    let start = usize::try_from(start)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let end = usize::try_from(end).unwrap_or(usize::MAX).min(bytes.len());
+    bytes.slice(start..end.max(start))
+}
+
+fn insert_content_range(headers: &mut HeaderMap, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
 }

@@ -24,17 +24,25 @@ CREATE TABLE IF NOT EXISTS streams (
     ended_at    INTEGER
 );
 CREATE INDEX IF NOT EXISTS streams_status ON streams (status, started_at);
+CREATE TABLE IF NOT EXISTS discontinuities (
+    stream_id   TEXT NOT NULL REFERENCES streams (id),
+    rendition   TEXT NOT NULL,
+    msn         INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, rendition, msn)
+);
 ";
-const SCHEMA_VERSION: i64 = 1;
+/// 1: streams. 2: discontinuities (the first segment of each new period of a rendition).
+const SCHEMA_VERSION: i64 = 2;
 
-/// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended).
+/// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended). A
+/// server restart does not end a live stream: its encoder may come back (the idle timeout ends it if not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamStatus {
     /// Created through the API, no segment yet.
     Created,
     /// Has received its first segment and has not ended.
     Live,
-    /// Ended by its broadcaster, by the idle timeout or by a restart. Final.
+    /// Ended by its broadcaster or by the idle timeout. Final.
     Ended,
 }
 
@@ -250,13 +258,47 @@ impl Db {
         })
     }
 
-    /// Ends every stream still marked live (used at start-up: their broadcasters are gone). Blocking.
-    pub fn end_all_live(&self, ended_at: i64) -> rusqlite::Result<usize> {
-        self.with_conn(|conn| {
+    /// Records that segment `msn` of a rendition starts a new period (`EXT-X-DISCONTINUITY`). Written
+    /// before the segment's file, so a reload never finds the segment without its mark.
+    pub async fn insert_discontinuity(
+        &self,
+        id: &StreamId,
+        rendition: &str,
+        msn: u64,
+    ) -> AppResult<()> {
+        let id = id.clone();
+        let rendition = rendition.to_owned();
+        let msn = i64::try_from(msn).map_err(|_| {
+            crate::error::AppError::Internal(format!("msn {msn} does not fit the database"))
+        })?;
+        self.call(move |conn| {
             conn.execute(
-                "UPDATE streams SET status = 'ended', ended_at = ?1 WHERE status = 'live'",
-                [ended_at],
+                "INSERT INTO discontinuities (stream_id, rendition, msn) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![id.as_str(), rendition, msn],
             )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// The `(rendition, msn)` of every segment of a stream that starts a new period. Blocking.
+    pub fn discontinuities(&self, id: &StreamId) -> rusqlite::Result<Vec<(String, u64)>> {
+        self.with_conn(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT rendition, msn FROM discontinuities WHERE stream_id = ?1 ORDER BY rendition, msn",
+            )?;
+            let rows = statement.query_map([id.as_str()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut marks = Vec::new();
+            for row in rows {
+                let (rendition, msn) = row?;
+                if let Ok(msn) = u64::try_from(msn) {
+                    marks.push((rendition, msn));
+                }
+            }
+            Ok(marks)
         })
     }
 }
@@ -311,27 +353,60 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn restart_ends_live_streams() {
+    async fn live_streams_and_discontinuities_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("onair.db");
+        let b = StreamId::parse("bbbbbbbbbb").unwrap();
         {
             let db = Db::open(&path).unwrap();
             db.insert_stream(record("aaaaaaaaaa")).await.unwrap();
             db.insert_stream(record("bbbbbbbbbb")).await.unwrap();
-            db.mark_live(&StreamId::parse("bbbbbbbbbb").unwrap(), 5)
-                .await
-                .unwrap();
+            db.mark_live(&b, 5).await.unwrap();
+            db.insert_discontinuity(&b, "r0", 7).await.unwrap();
+            db.insert_discontinuity(&b, "r0", 7).await.unwrap();
+            db.insert_discontinuity(&b, "r0", 3).await.unwrap();
+            db.insert_discontinuity(&b, "stream_1", 4).await.unwrap();
         }
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.end_all_live(9).unwrap(), 1);
         let all = db.load_all().unwrap();
         let statuses: Vec<_> = all.iter().map(|r| (r.id.as_str(), r.status)).collect();
         assert_eq!(
             statuses,
             [
                 ("aaaaaaaaaa", StreamStatus::Created),
-                ("bbbbbbbbbb", StreamStatus::Ended)
+                ("bbbbbbbbbb", StreamStatus::Live)
             ]
         );
+        assert_eq!(
+            db.discontinuities(&b).unwrap(),
+            [
+                ("r0".to_owned(), 3),
+                ("r0".to_owned(), 7),
+                ("stream_1".to_owned(), 4)
+            ]
+        );
+        assert!(db
+            .discontinuities(&StreamId::parse("aaaaaaaaaa").unwrap())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn version_1_databases_are_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onair.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE streams (id TEXT PRIMARY KEY NOT NULL, stream_key TEXT NOT NULL,
+                 title TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
+                 started_at INTEGER, ended_at INTEGER);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let id = StreamId::parse("cccccccccc").unwrap();
+        assert!(db.discontinuities(&id).unwrap().is_empty());
     }
 }

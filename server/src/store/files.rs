@@ -2,7 +2,9 @@
 //!
 //! Paths are only ever built from checked [`StreamId`]s, [`RenditionName`]s and numbers. Every file is
 //! written to a temporary name in its final directory, flushed, then renamed over the final name, so a
-//! reader (or a restart) sees either the whole old file, the whole new one, or none.
+//! reader (or a restart) sees either the whole old file, the whole new one, or none. A file's modification
+//! time is set to when the origin accepted it, so a restart rebuilds the same playlists (their
+//! `EXT-X-PROGRAM-DATE-TIME` and `Last-Modified` come from it).
 
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -22,8 +24,8 @@ const TEMP_MARKER: &str = ".tmp-";
 /// What a rendition directory holds, as found at start-up.
 #[derive(Debug, Default)]
 pub struct RenditionFiles {
-    /// Contents of `init.mp4`, if present.
-    pub init: Option<Vec<u8>>,
+    /// Contents of `init.mp4` and its modification time, if present.
+    pub init: Option<(Vec<u8>, SystemTime)>,
     /// Segment files `(msn, path, modification time)`, sorted by msn.
     pub segments: Vec<(u64, PathBuf, SystemTime)>,
 }
@@ -59,27 +61,35 @@ impl MediaFiles {
             .join(segment_file_name(msn))
     }
 
-    /// Atomically writes a rendition's init segment.
+    /// Atomically writes a rendition's init segment, accepted at `accepted_at`.
     pub async fn write_init(
         &self,
         id: &StreamId,
         rendition: &RenditionName,
         data: Bytes,
+        accepted_at: SystemTime,
     ) -> AppResult<()> {
         let path = self.init_path(id, rendition);
-        Ok(tokio::task::spawn_blocking(move || write_atomically(&path, &data)).await??)
+        Ok(
+            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at))
+                .await??,
+        )
     }
 
-    /// Atomically writes a media segment.
+    /// Atomically writes a media segment, accepted at `accepted_at`.
     pub async fn write_segment(
         &self,
         id: &StreamId,
         rendition: &RenditionName,
         msn: u64,
         data: Bytes,
+        accepted_at: SystemTime,
     ) -> AppResult<()> {
         let path = self.segment_path(id, rendition, msn);
-        Ok(tokio::task::spawn_blocking(move || write_atomically(&path, &data)).await??)
+        Ok(
+            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at))
+                .await??,
+        )
     }
 
     /// Reads a media segment; `None` when the file does not exist.
@@ -138,7 +148,11 @@ impl MediaFiles {
                     tracing::warn!(error = %err, "could not remove temporary file");
                 }
             } else if name == INIT_FILE_NAME {
-                files.init = Some(std::fs::read(entry.path())?);
+                let modified = entry
+                    .metadata()?
+                    .modified()
+                    .unwrap_or_else(|_| SystemTime::now());
+                files.init = Some((std::fs::read(entry.path())?, modified));
             } else if let Some(msn) = parse_segment_file_name(name) {
                 let modified = entry
                     .metadata()?
@@ -153,7 +167,7 @@ impl MediaFiles {
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory and a rename.
-fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, data: &[u8], modified: SystemTime) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "path has no parent"))?;
@@ -169,6 +183,7 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(data)?;
+        file.set_modified(modified)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
@@ -194,19 +209,19 @@ mod tests {
         assert_eq!(files.read_segment(&id, &r0, 0).await.unwrap(), None);
 
         files
-            .write_init(&id, &r0, Bytes::from_static(b"init"))
+            .write_init(&id, &r0, Bytes::from_static(b"init"), SystemTime::now())
             .await
             .unwrap();
         files
-            .write_segment(&id, &r0, 1, Bytes::from_static(b"one"))
+            .write_segment(&id, &r0, 1, Bytes::from_static(b"one"), SystemTime::now())
             .await
             .unwrap();
         files
-            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero"))
+            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero"), SystemTime::now())
             .await
             .unwrap();
         files
-            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero!"))
+            .write_segment(&id, &r0, 0, Bytes::from_static(b"zero!"), SystemTime::now())
             .await
             .unwrap();
         assert_eq!(
@@ -226,7 +241,10 @@ mod tests {
             std::slice::from_ref(&r0)
         );
         let scan = files.scan_rendition(&id, &r0).unwrap();
-        assert_eq!(scan.init.as_deref(), Some(&b"init"[..]));
+        assert_eq!(
+            scan.init.as_ref().map(|(bytes, _)| bytes.as_slice()),
+            Some(&b"init"[..])
+        );
         let msns: Vec<u64> = scan.segments.iter().map(|(msn, _, _)| *msn).collect();
         assert_eq!(msns, [0, 1]);
         assert!(!leftover.exists());

@@ -97,6 +97,11 @@ impl TestApp {
         Self::open(dir, settings).await
     }
 
+    /// Simulates a restart on the same directories with other settings.
+    pub async fn restart_with(self, settings: Settings) -> Self {
+        Self::open(self.dir, settings).await
+    }
+
     pub async fn request(&self, request: Request<Body>) -> Reply {
         let response = self
             .router

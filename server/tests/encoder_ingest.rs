@@ -1,0 +1,389 @@
+//! `PUT /ingest/{stream_key}/...` as a standard encoder uses it (ffmpeg's names, chunked bodies), and
+//! restarts: of the encoder, and of the server. Through `app()` with `oneshot`.
+
+mod common;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, Method, Request, StatusCode};
+use common::media::{av_init_bytes, av_segment, init_bytes, video_track};
+use common::{Reply, Stream, TestApp};
+use onair_media::{InitSegment, MediaPlaylist};
+
+async fn push(t: &TestApp, key: &str, path: &str, body: Vec<u8>) -> Reply {
+    t.send(Method::PUT, &format!("/ingest/{key}/{path}"), None, body)
+        .await
+}
+
+/// Pushes a body in small chunks without a length, as ffmpeg does.
+async fn push_chunked(t: &TestApp, key: &str, path: &str, body: Vec<u8>) -> Reply {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = body
+        .chunks(1000)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let request = Request::put(format!("/ingest/{key}/{path}"))
+        .header(header::TRANSFER_ENCODING, "chunked")
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .expect("request");
+    t.request(request).await
+}
+
+fn media_playlist(reply: &Reply) -> MediaPlaylist {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    MediaPlaylist::parse(&reply.text()).expect("our playlist parses")
+}
+
+#[tokio::test]
+async fn ffmpeg_style_single_rendition() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("ffmpeg").await;
+    let key = stream.key.as_str();
+
+    // ffmpeg's order: init, then each segment followed by the playlist.
+    let init = push_chunked(&t, key, "init.mp4", av_init_bytes()).await;
+    assert_eq!(init.status, StatusCode::NO_CONTENT, "{}", init.text());
+    for n in 0..3u64 {
+        let reply = push_chunked(&t, key, &format!("index{n}.m4s"), av_segment(n)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        assert_eq!(reply.json()["msn"], n);
+        assert_eq!(reply.json()["rendition"], "r0");
+        // A playlist claiming other durations is accepted and ignored.
+        let lie = format!("#EXTM3U\n#EXT-X-TARGETDURATION:99\n#EXTINF:99.0,\nindex{n}.m4s\n");
+        let playlist = push_chunked(&t, key, "index.m3u8", lie.into_bytes()).await;
+        assert_eq!(playlist.status, StatusCode::NO_CONTENT);
+    }
+    let text = t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await;
+    let playlist = media_playlist(&text);
+    assert_eq!(playlist.target_duration, 2, "{}", text.text());
+    assert_eq!(playlist.segments.len(), 3);
+    assert!(playlist
+        .segments
+        .iter()
+        .all(|s| (s.duration_secs - 2.0).abs() < 1e-3));
+    assert_eq!(
+        t.get(&format!("/live/{}/r0/2.m4s", stream.id))
+            .await
+            .body
+            .as_ref(),
+        av_segment(2).as_slice()
+    );
+    assert_eq!(
+        t.get(&format!("/api/streams/{}", stream.id)).await.json()["status"],
+        "live"
+    );
+
+    // The same file again is a retry; DELETE is ignored.
+    let retry = push(&t, key, "index2.m4s", av_segment(2)).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.text());
+    assert_eq!(retry.json()["msn"], 2);
+    let delete = t
+        .send(
+            Method::DELETE,
+            &format!("/ingest/{key}/index0.m4s"),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.get(&format!("/live/{}/r0/0.m4s", stream.id)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(t.stored_files(&stream, "r0").len(), 4);
+}
+
+#[tokio::test]
+async fn ladders_map_folders_to_renditions() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("ladder").await;
+    let key = stream.key.as_str();
+    for v in 0..2 {
+        let reply = push(
+            &t,
+            key,
+            &format!("stream_{v}/init_{v}.mp4"),
+            av_init_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    }
+    // Renditions arrive out of step.
+    for (v, n) in [(0, 0), (0, 1), (1, 0), (0, 2), (1, 1)] {
+        let reply = push(&t, key, &format!("stream_{v}/index{n}.m4s"), av_segment(n)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        assert_eq!(reply.json()["msn"], n);
+    }
+    assert_eq!(
+        push(&t, key, "master.m3u8", b"#EXTM3U\n".to_vec())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let multivariant = t
+        .get(&format!("/live/{}/index.m3u8", stream.id))
+        .await
+        .text();
+    assert!(
+        multivariant.contains("\nstream_0/index.m3u8"),
+        "{multivariant}"
+    );
+    assert!(
+        multivariant.contains("\nstream_1/index.m3u8"),
+        "{multivariant}"
+    );
+    // The test media runs at 5 frames per second.
+    assert_eq!(
+        multivariant.matches("FRAME-RATE=5").count(),
+        2,
+        "{multivariant}"
+    );
+    assert_eq!(multivariant.matches("RESOLUTION=1280x720").count(), 2);
+}
+
+#[tokio::test]
+async fn bad_pushes_get_clear_errors_and_change_nothing() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("bad").await;
+    let key = stream.key.as_str();
+    push(&t, key, "init.mp4", av_init_bytes()).await;
+    push(&t, key, "index0.m4s", av_segment(0)).await;
+    let playlist_uri = format!("/live/{}/r0/index.m3u8", stream.id);
+    let before = t.get(&playlist_uri).await.text();
+
+    let good = av_segment(1);
+    let wrong_key = "sk_00000000000000000000000000000000";
+    // (what, key, path, body, status, a word of the reason)
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "wrong key",
+            wrong_key,
+            "index1.m4s",
+            good.clone(),
+            StatusCode::FORBIDDEN,
+            "key",
+        ),
+        (
+            "garbage",
+            key,
+            "index1.m4s",
+            b"garbage!".repeat(40),
+            StatusCode::BAD_REQUEST,
+            "segment 1",
+        ),
+        (
+            "truncated",
+            key,
+            "index1.m4s",
+            good[..good.len() - 9].to_vec(),
+            StatusCode::BAD_REQUEST,
+            "truncated",
+        ),
+        (
+            "backwards",
+            key,
+            "index1.m4s",
+            av_segment(0),
+            StatusCode::BAD_REQUEST,
+            "backwards",
+        ),
+        (
+            "mpeg-ts",
+            key,
+            "index1.ts",
+            good.clone(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "fmp4",
+        ),
+        (
+            "bad folder",
+            key,
+            "Stream 0/index1.m4s",
+            good.clone(),
+            StatusCode::BAD_REQUEST,
+            "rendition",
+        ),
+        (
+            "too deep",
+            key,
+            "a/b/index1.m4s",
+            good.clone(),
+            StatusCode::BAD_REQUEST,
+            "RENDITION/FILE",
+        ),
+        (
+            "no init",
+            key,
+            "stream_9/index0.m4s",
+            good.clone(),
+            StatusCode::CONFLICT,
+            "init",
+        ),
+        (
+            "codec change",
+            key,
+            "init.mp4",
+            init_bytes(&InitSegment {
+                tracks: vec![video_track()],
+            }),
+            StatusCode::CONFLICT,
+            "codec change",
+        ),
+    ];
+    for (what, key, path, body, status, needle) in cases {
+        let reply = push(&t, key, &path.replace(' ', "%20"), body).await;
+        assert_eq!(reply.status, status, "{what}: {}", reply.text());
+        let error = reply.error();
+        assert!(
+            error.to_lowercase().contains(&needle.to_lowercase()),
+            "{what}: {error}"
+        );
+        assert_eq!(t.get(&playlist_uri).await.text(), before, "{what}");
+    }
+    assert_eq!(t.stored_files(&stream, "r0"), ["0.m4s", "init.mp4"]);
+    let get = t.get(&format!("/ingest/{key}/index0.m4s")).await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(get.error().contains("PUT"), "{}", get.error());
+
+    // The stream goes on.
+    assert_eq!(
+        push(&t, key, "index1.m4s", good).await.status,
+        StatusCode::CREATED
+    );
+}
+
+/// An encoder that restarts sends its init again and starts its timeline and names from zero: the
+/// server continues the msns after an EXT-X-DISCONTINUITY.
+#[tokio::test]
+async fn an_encoder_restart_starts_a_new_period() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("restarts").await;
+    let key = stream.key.as_str();
+    for run in 0..2 {
+        assert_eq!(
+            push(&t, key, "init.mp4", av_init_bytes()).await.status,
+            StatusCode::NO_CONTENT
+        );
+        for n in 0..6u64 {
+            let reply = push(&t, key, &format!("index{n}.m4s"), av_segment(n)).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::CREATED,
+                "run {run}: {}",
+                reply.text()
+            );
+            assert_eq!(reply.json()["msn"], run * 6 + n);
+        }
+    }
+    let reply = t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await;
+    let playlist = media_playlist(&reply);
+    // Window of 10 over msns 0..12: starts at 2, the discontinuity before msn 6 is inside it.
+    assert_eq!(playlist.media_sequence, 2);
+    assert_eq!(playlist.discontinuity_sequence, 0);
+    let marked: Vec<u64> = playlist
+        .segments
+        .iter()
+        .zip(2u64..)
+        .filter(|(s, _)| s.discontinuity)
+        .map(|(_, msn)| msn)
+        .collect();
+    assert_eq!(marked, [6], "{}", reply.text());
+    assert!(reply.text().contains("#EXT-X-DISCONTINUITY\n"));
+
+    // Six more: the discontinuity leaves the window and the discontinuity sequence counts it.
+    assert_eq!(
+        push(&t, key, "init.mp4", av_init_bytes()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for n in 0..6u64 {
+        assert_eq!(
+            push(&t, key, &format!("index{n}.m4s"), av_segment(n))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let playlist = media_playlist(&t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await);
+    assert_eq!(playlist.media_sequence, 8);
+    assert_eq!(playlist.discontinuity_sequence, 1);
+    assert!(
+        playlist.segments.get(4).is_some_and(|s| s.discontinuity),
+        "msn 12"
+    );
+}
+
+/// A server restart keeps a live stream live; whatever its encoder sends next starts a new period with
+/// the next msn, and a second restart rebuilds exactly the same playlist.
+#[tokio::test]
+async fn a_server_restart_continues_after_a_discontinuity() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("survives").await;
+    let key = stream.key.clone();
+    push(&t, &key, "init.mp4", av_init_bytes()).await;
+    for n in 0..3u64 {
+        push(&t, &key, &format!("index{n}.m4s"), av_segment(n)).await;
+    }
+    let before = t
+        .get(&format!("/live/{}/r0/index.m3u8", stream.id))
+        .await
+        .text();
+
+    let t = t.restart().await;
+    let uri = format!("/live/{}/r0/index.m3u8", stream.id);
+    assert_eq!(
+        t.get(&uri).await.text(),
+        before,
+        "a restart changes no playlist"
+    );
+    for n in 0..3u64 {
+        assert_eq!(
+            t.get(&format!("/live/{}/r0/{n}.m4s", stream.id))
+                .await
+                .body
+                .as_ref(),
+            av_segment(n).as_slice()
+        );
+    }
+    // The encoder comes back with a fresh timeline and names.
+    assert_eq!(
+        push(&t, &key, "init.mp4", av_init_bytes()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for n in 0..2u64 {
+        let reply = push(&t, &key, &format!("index{n}.m4s"), av_segment(n)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        assert_eq!(reply.json()["msn"], 3 + n);
+    }
+    let after = t.get(&uri).await.text();
+    assert_eq!(
+        after.matches("#EXT-X-DISCONTINUITY\n").count(),
+        1,
+        "{after}"
+    );
+    // The new period repeats the EXT-X-MAP.
+    assert_eq!(after.matches("#EXT-X-MAP").count(), 2, "{after}");
+
+    let t = t.restart().await;
+    assert_eq!(t.get(&uri).await.text(), after, "the period is remembered");
+    assert_eq!(
+        t.end(&Stream {
+            id: stream.id.clone(),
+            key
+        })
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let recording = t
+        .get(&format!("/live/{}/r0/recording.m3u8", stream.id))
+        .await;
+    let recording = media_playlist(&recording);
+    assert_eq!(recording.segments.len(), 5);
+    assert_eq!(
+        recording
+            .segments
+            .iter()
+            .filter(|s| s.discontinuity)
+            .count(),
+        1
+    );
+}
