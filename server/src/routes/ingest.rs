@@ -16,6 +16,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{post, put};
 use axum::Router;
+use bytes::BytesMut;
+use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
@@ -114,7 +116,12 @@ impl FromRequestParts<AppState> for UploadTarget {
     }
 }
 
-/// The whole request body, at most the upload limit (413 JSON otherwise).
+/// Bytes past the upload limit that are read and thrown away before answering 413, so that a client that
+/// writes its whole body before reading the answer (ffmpeg, reqwest) hears it instead of a reset
+/// connection. A body declared or found larger than the limit plus this is refused at once.
+pub const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The whole request body, at most the upload limit (413 JSON otherwise), chunked or not.
 #[derive(Debug)]
 pub struct UploadBody(pub Bytes);
 
@@ -123,23 +130,44 @@ impl FromRequest<AppState> for UploadBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
         let limit = state.origin().settings().max_upload_bytes;
-        let too_large = AppError::PayloadTooLarge { limit };
+        let too_large = || AppError::PayloadTooLarge { limit };
+        let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(too_large);
+        if declared.is_some_and(|len| len > limit_u64.saturating_add(DRAIN_BYTES)) {
+            return Err(too_large());
         }
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) => Ok(Self(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large),
-            Err(rejection) => Err(AppError::bad_request(format!(
-                "cannot read the request body: {}",
-                rejection.body_text()
-            ))),
+        // Declared too large: read (a bounded amount, to answer cleanly) but keep nothing.
+        let declared_too_large = declared.is_some_and(|len| len > limit_u64);
+        let capacity = declared
+            .filter(|_| !declared_too_large)
+            .and_then(|len| usize::try_from(len).ok())
+            .unwrap_or(0);
+        let mut data = BytesMut::with_capacity(capacity);
+        let mut excess: u64 = u64::from(declared_too_large);
+        let mut chunks = request.into_body().into_data_stream();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|err| {
+                AppError::bad_request(format!("cannot read the request body: {err}"))
+            })?;
+            if excess == 0 && data.len().saturating_add(chunk.len()) <= limit {
+                data.extend_from_slice(&chunk);
+                continue;
+            }
+            // Over the limit: keep nothing, read on (a bounded amount) to answer cleanly.
+            data = BytesMut::new();
+            excess = excess.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+            if excess > DRAIN_BYTES {
+                return Err(too_large());
+            }
         }
+        if excess > 0 {
+            return Err(too_large());
+        }
+        Ok(Self(data.freeze()))
     }
 }
 
