@@ -5,12 +5,18 @@
 # Pinned versions (see ../shared/FACTS.md for why):
 #   trunk 0.21.14            (0.22 needs a newer rustc)
 #   wasm-bindgen-cli 0.2.130 (exactly the `wasm-bindgen = "=0.2.130"` of Cargo.toml, so Trunk never downloads one)
+#   hls.js 1.7.4 from npm    (the reference player the end-to-end tests play our streams with; into
+#                             tests/js/node_modules, which git ignores)
 # Debian's binaryen (wasm-opt 108) breaks the wasm it touches; the web app builds with data-wasm-opt="0".
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
+HLSJS_VERSION=1.7.4
 APT_PACKAGES=(chromium chromium-driver ffmpeg nginx)
+# npm (and node) only when missing: a machine may have a newer one of its own.
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -57,4 +63,14 @@ if rustup run nightly rustc --version >/dev/null 2>&1; then
 else
   say "warning: no nightly toolchain; scripts/fuzz.sh cannot run"
 fi
-say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
+# hls.js, pinned, outside git's view (tests/js/node_modules is ignored).
+HLSJS_DIR="$ROOT/tests/js"
+have_hlsjs=$(node -p "require('$HLSJS_DIR/node_modules/hls.js/package.json').version" 2>/dev/null || true)
+if [ "$have_hlsjs" != "$HLSJS_VERSION" ]; then
+  say "installing hls.js $HLSJS_VERSION from npm into tests/js"
+  mkdir -p "$HLSJS_DIR"
+  npm install --prefix "$HLSJS_DIR" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+    "hls.js@$HLSJS_VERSION"
+fi
+
+say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), hls.js $HLSJS_VERSION"

@@ -1,15 +1,19 @@
 //! # onair-tests
 //!
-//! Shared helpers for OnAir's end-to-end tests: the real server on an ephemeral loopback port, headless
-//! Chromium driven over WebDriver (chromedriver), and ffmpeg/ffprobe as independent clients. Nothing here
-//! is a mock: each helper starts or calls the real program, and fails loudly when it is missing.
+//! Shared helpers for OnAir's end-to-end tests: the real server on an ephemeral loopback port (counting
+//! the requests it answers, stoppable and restartable on the same data), headless Chromium driven over
+//! WebDriver (chromedriver), ffmpeg pushing a live test source, ffprobe as an independent client, hls.js
+//! from npm as the reference player, and nginx as a caching reverse proxy. Nothing here is a mock: each
+//! helper starts or calls the real program, and fails loudly when it is missing.
 #![warn(missing_docs)]
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The workspace root (the folder with the root `Cargo.toml`).
@@ -42,14 +46,45 @@ pub fn web_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// How many GET/HEAD requests the server answered, per path: what the origin saw, for cache tests.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl RequestCounter {
+    fn record(&self, path: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.entry(path.to_owned()).or_default() += 1;
+    }
+
+    /// Requests per path so far.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Requests for one path so far.
+    pub fn count(&self, path: &str) -> u64 {
+        self.snapshot().get(path).copied().unwrap_or(0)
+    }
+}
+
 /// The real OnAir server, running in this process on 127.0.0.1 with an ephemeral port and a fresh data
-/// directory.
+/// directory. It counts the GET/HEAD requests it answers ([`TestServer::requests`]).
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
-    /// Its data directory (removed when dropped).
-    pub data_dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
+    /// Its data directory (removed when the last server using it is dropped).
+    pub data_dir: Arc<tempfile::TempDir>,
+    /// The server's state (its origin), as the handlers see it.
+    pub state: onair_server::AppState,
+    web_dir: PathBuf,
+    requests: RequestCounter,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -61,24 +96,80 @@ impl TestServer {
 
     /// Starts the server serving `web_dir`.
     pub async fn start_with(web_dir: PathBuf) -> Result<TestServer> {
-        let data_dir = tempfile::tempdir()?;
+        Self::start_on(Arc::new(tempfile::tempdir()?), web_dir).await
+    }
+
+    /// Starts the server on an existing data directory (a restart), serving `web_dir`.
+    pub async fn start_on(
+        data_dir: Arc<tempfile::TempDir>,
+        web_dir: PathBuf,
+    ) -> Result<TestServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let config = onair_server::Config {
             listen: addr,
             data_dir: data_dir.path().to_path_buf(),
-            web_dir,
+            web_dir: web_dir.clone(),
         };
+        let state = onair_server::AppState::open(&config).await?;
+        let requests = RequestCounter::default();
+        let counter = requests.clone();
+        let router = onair_server::app(state.clone()).layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = counter.clone();
+                async move {
+                    let method = request.method();
+                    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+                        counter.record(request.uri().path());
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
         let task = tokio::spawn(async move {
-            if let Err(e) = onair_server::serve(listener, config).await {
+            let stop = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = onair_server::serve_app(listener, served, router, stop).await {
                 eprintln!("server stopped: {e:#}");
             }
         });
         Ok(TestServer {
             addr,
             data_dir,
-            task,
+            state,
+            web_dir,
+            requests,
+            shutdown: Some(shutdown),
+            task: Some(task),
         })
+    }
+
+    /// Stops the server as a SIGTERM would (graceful shutdown: no new connections, requests in flight
+    /// finish) and waits until it has stopped.
+    pub async fn stop(&mut self) -> Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .context("the server did not stop within 20 s")??;
+        }
+        Ok(())
+    }
+
+    /// Stops this server and starts a new one (on a new port) on the same data directory.
+    pub async fn restart(mut self) -> Result<TestServer> {
+        self.stop().await?;
+        Self::start_on(Arc::clone(&self.data_dir), self.web_dir.clone()).await
+    }
+
+    /// The GET/HEAD requests this server answered, per path.
+    pub fn requests(&self) -> &RequestCounter {
+        &self.requests
     }
 
     /// `http://127.0.0.1:PORT` + path.
@@ -89,7 +180,12 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }
 
@@ -115,7 +211,21 @@ pub async fn create_stream(server: &TestServer, title: &str) -> Result<CreatedSt
     Ok(response.json().await?)
 }
 
-fn free_port() -> Result<u16> {
+/// `POST /api/streams/{id}/end` with the stream key: the stream ends and its playlists become final.
+pub async fn end_stream(server: &TestServer, stream: &CreatedStream) -> Result<()> {
+    let response = reqwest::Client::new()
+        .post(server.url(&format!("/api/streams/{}/end", stream.id)))
+        .bearer_auth(&stream.stream_key)
+        .send()
+        .await?;
+    if response.status() != reqwest::StatusCode::NO_CONTENT {
+        bail!("end stream: {}", response.status());
+    }
+    Ok(())
+}
+
+/// A free TCP port on 127.0.0.1 (for programs that need a port number up front).
+pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
@@ -273,4 +383,451 @@ pub fn ffmpeg(args: &[&str]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where `scripts/setup.sh` installs hls.js (pinned, from npm).
+pub fn hlsjs_script() -> Result<PathBuf> {
+    let path = workspace_root().join("tests/js/node_modules/hls.js/dist/hls.min.js");
+    if !path.is_file() {
+        bail!(
+            "hls.js is not installed: {} is missing (run scripts/setup.sh, which installs hls.js from npm)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// The test page of [`hlsjs_web_dir`]: `hls.html?src=PLAYLIST_URL` plays the playlist with hls.js in a
+/// muted `<video id="video">` and records in `window.onair` what a test asserts: every hls.js error
+/// (`errors`, with `fatal` set by a fatal one) and the variants it parsed (`levels`).
+pub const HLSJS_PAGE: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>hls.js test page</title></head>
+<body>
+<video id="video" muted autoplay playsinline style="width:640px;height:360px;background:#000"></video>
+<script src="hls.min.js"></script>
+<script>
+  window.onair = { errors: [], fatal: null, levels: null, version: Hls.version };
+  const src = new URLSearchParams(location.search).get('src');
+  const video = document.getElementById('video');
+  const hls = new Hls({ debug: false });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    window.onair.errors.push(data.type + ':' + data.details + (data.fatal ? ' (fatal)' : ''));
+    if (data.fatal) { window.onair.fatal = data.details; }
+  });
+  hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+    window.onair.levels = data.levels.map(l => ({ width: l.width, height: l.height, bitrate: l.bitrate,
+      codecs: [l.videoCodec, l.audioCodec].filter(Boolean).join(','), frameRate: l.frameRate }));
+  });
+  hls.loadSource(src);
+  hls.attachMedia(video);
+  video.play().catch(() => {});
+  window.hls = hls;
+</script>
+</body></html>
+"#;
+
+/// A web directory with `hls.html` ([`HLSJS_PAGE`]) and `hls.min.js`, for [`TestServer::start_with`].
+pub fn hlsjs_web_dir() -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("hls.html"), HLSJS_PAGE)?;
+    std::fs::copy(hlsjs_script()?, dir.path().join("hls.min.js"))?;
+    // The SPA fallback needs an index; a page that says what this server is.
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>OnAir test origin</title>",
+    )?;
+    Ok(dir)
+}
+
+/// What the hls.js test page reports: `{t, paused, width, height, fatal, errors, levels, version}`.
+pub const HLSJS_STATE: &str = "const v = document.getElementById('video');
+    return { t: v.currentTime, paused: v.paused, width: v.videoWidth, height: v.videoHeight,
+             error: v.error && v.error.message, fatal: window.onair.fatal, errors: window.onair.errors,
+             levels: window.onair.levels, version: window.onair.version };";
+
+impl Browser {
+    /// Opens the hls.js test page at `page_url` (`.../hls.html`) playing `playlist_url`, and waits until
+    /// the video has played past `seconds` with no fatal hls.js error. Returns the page's final report
+    /// ([`HLSJS_STATE`]).
+    pub async fn play_with_hlsjs(
+        &self,
+        page_url: &str,
+        playlist_url: &str,
+        seconds: f64,
+        timeout: Duration,
+    ) -> Result<serde_json::Value> {
+        self.client
+            .goto(&format!("{page_url}?src={playlist_url}"))
+            .await?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let state = self.js(HLSJS_STATE).await?;
+            if !state["fatal"].is_null() {
+                bail!("hls.js fatal error: {state}");
+            }
+            if state["t"].as_f64().unwrap_or(0.0) > seconds {
+                return Ok(state);
+            }
+            if Instant::now() > deadline {
+                bail!("hls.js did not play past {seconds} s within {timeout:?}: {state}");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// The live test source every push uses: 25 fps test pattern (`testsrc2`) and a 440 Hz tone, H.264
+/// (libx264, a keyframe every 2 s so that every 2 s segment starts with one) and AAC.
+pub const TEST_SOURCE_FPS: u32 = 25;
+
+/// ffmpeg pushing a live test source as HLS (fMP4) over HTTP PUT, as a broadcaster's encoder would.
+/// Killed when dropped; its log goes to `tests/artifacts/ffmpeg-NAME.log`.
+pub struct FfmpegPush {
+    child: Child,
+    log: PathBuf,
+}
+
+impl FfmpegPush {
+    /// Pushes `seconds` of the test source in real time (`-re`) as one rendition (640x360) to
+    /// `{base}/index.m3u8`, where `base` is `http://HOST/ingest/KEY`.
+    pub fn single(name: &str, base: &str, seconds: u32) -> Result<FfmpegPush> {
+        let duration = seconds.to_string();
+        let url = format!("{base}/index.m3u8");
+        let mut args = source_args(&duration);
+        args.extend(
+            [
+                "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-b:v",
+                "600k",
+            ]
+            .map(String::from),
+        );
+        args.extend(encoder_args());
+        args.extend(hls_args());
+        args.push(url);
+        Self::spawn(name, &args)
+    }
+
+    /// Pushes `seconds` of the test source in real time as a two-rendition ladder (640x360 at 600 kbps
+    /// and 320x180 at 150 kbps, each with audio) with `-var_stream_map` to
+    /// `{base}/stream_%v/index.m3u8` and `{base}/master.m3u8`.
+    pub fn ladder(name: &str, base: &str, seconds: u32) -> Result<FfmpegPush> {
+        let duration = seconds.to_string();
+        let url = format!("{base}/stream_%v/index.m3u8");
+        let mut args = source_args(&duration);
+        args.extend(
+            [
+                "-filter_complex",
+                "[0:v]split=2[hi][lo0];[lo0]scale=320:180[lo]",
+                "-map",
+                "[hi]",
+                "-map",
+                "[lo]",
+                "-map",
+                "1:a",
+                "-map",
+                "1:a",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-b:v:0",
+                "600k",
+                "-b:v:1",
+                "150k",
+            ]
+            .map(String::from),
+        );
+        args.extend(encoder_args());
+        args.extend(hls_args());
+        args.extend(
+            [
+                "-var_stream_map",
+                "v:0,a:0 v:1,a:1",
+                "-master_pl_name",
+                "master.m3u8",
+            ]
+            .map(String::from),
+        );
+        args.push(url);
+        Self::spawn(name, &args)
+    }
+
+    fn spawn(name: &str, args: &[String]) -> Result<FfmpegPush> {
+        let log = artifacts_dir().join(format!("ffmpeg-{name}.log"));
+        let file = std::fs::File::create(&log)?;
+        let child = Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-loglevel", "warning"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .context("starting ffmpeg (apt-get install ffmpeg)")?;
+        Ok(FfmpegPush { child, log })
+    }
+
+    /// Waits for ffmpeg to finish (at most `timeout`) and fails unless it exited successfully.
+    pub async fn finish(mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                if !status.success() {
+                    bail!("ffmpeg failed ({status}): {}", self.log_text());
+                }
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "ffmpeg still running after {timeout:?}: {}",
+                    self.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills ffmpeg now (an encoder that goes away mid-stream).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// What ffmpeg logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for FfmpegPush {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn source_args(duration: &str) -> Vec<String> {
+    [
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        duration,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn encoder_args() -> Vec<String> {
+    [
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "50",
+        "-keyint_min",
+        "50",
+        "-sc_threshold",
+        "0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-ac",
+        "2",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn hls_args() -> Vec<String> {
+    [
+        "-f",
+        "hls",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_time",
+        "2",
+        "-method",
+        "PUT",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// nginx from Debian as a caching reverse proxy (`proxy_cache`) in front of an origin, run as
+/// `nginx -p TMP -c TMP/nginx.conf -g 'daemon off;'` on an ephemeral loopback port with its pid, logs and
+/// cache in TMP. Stopped (SIGTERM) when dropped.
+pub struct NginxCache {
+    /// Where it listens.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// The nginx configuration of [`NginxCache`]: `{dir}`, `{port}` and `{origin}` are filled in.
+///
+/// The cache follows the origin's `Cache-Control` (no `proxy_cache_valid`), collapses concurrent misses
+/// into one origin request (`proxy_cache_lock`), and serves a stale playlist while one request refreshes
+/// it (`proxy_cache_use_stale updating`, `proxy_cache_background_update`).
+pub const NGINX_CONF: &str = r#"worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy_temp;
+    fastcgi_temp_path {dir}/fastcgi_temp;
+    uwsgi_temp_path {dir}/uwsgi_temp;
+    scgi_temp_path {dir}/scgi_temp;
+    proxy_cache_path {dir}/cache levels=1:2 keys_zone=onair:10m max_size=512m inactive=10m use_temp_path=off;
+    upstream origin {
+        server {origin};
+        keepalive 16;
+    }
+    server {
+        listen 127.0.0.1:{port};
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache onair;
+            proxy_cache_lock on;
+            proxy_cache_lock_timeout 10s;
+            proxy_cache_lock_age 10s;
+            proxy_cache_use_stale updating error timeout;
+            proxy_cache_background_update on;
+            proxy_cache_revalidate on;
+            add_header X-Cache-Status $upstream_cache_status always;
+        }
+    }
+}
+"#;
+
+impl NginxCache {
+    /// Starts nginx in front of `origin` and waits until it answers.
+    pub async fn start(origin: SocketAddr) -> Result<NginxCache> {
+        let dir = tempfile::tempdir()?;
+        // nginx's workers drop root for `nobody`: let them into the directory.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        }
+        let port = free_port()?;
+        let conf = NGINX_CONF
+            .replace("{dir}", &dir.path().display().to_string())
+            .replace("{port}", &port.to_string())
+            .replace("{origin}", &origin.to_string());
+        let conf_path = dir.path().join("nginx.conf");
+        std::fs::write(&conf_path, conf)?;
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-e")
+            .arg(dir.path().join("error.log"))
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting nginx (apt-get install nginx)")?;
+        let mut nginx = NginxCache { port, dir, child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = nginx.child.try_wait()? {
+                bail!("nginx exited ({status}): {}", nginx.error_log());
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(nginx);
+            }
+            if Instant::now() > deadline {
+                bail!("nginx did not listen within 10 s: {}", nginx.error_log());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// nginx's error log so far.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    /// nginx's access log so far.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for NginxCache {
+    fn drop(&mut self) {
+        // SIGTERM lets the master take its workers down with it (a SIGKILL would orphan them).
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GETs `url` until it answers 2xx (at most `timeout`), and returns the body.
+pub async fn wait_for_ok(url: &str, timeout: Duration) -> Result<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(response) = reqwest::get(url).await {
+            if response.status().is_success() {
+                return Ok(response.text().await?);
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not answer 2xx within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// GETs a media playlist at `url` until it lists at least `segments` segments, and returns it parsed.
+pub async fn wait_for_segments(
+    url: &str,
+    segments: usize,
+    timeout: Duration,
+) -> Result<onair_media::MediaPlaylist> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(response) = reqwest::get(url).await {
+            if response.status().is_success() {
+                let text = response.text().await?;
+                let playlist = onair_media::MediaPlaylist::parse(&text)
+                    .with_context(|| format!("parsing {url}: {text}"))?;
+                if playlist.segments.len() >= segments {
+                    return Ok(playlist);
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not list {segments} segments within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }

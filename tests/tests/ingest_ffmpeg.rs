@@ -1,0 +1,199 @@
+//! Standard-encoder ingest with real programs: ffmpeg pushes a live test source (libx264 + AAC, `-re`) as
+//! fMP4 HLS over HTTP PUT to `/ingest/{stream_key}/...`, hls.js (from npm) plays the stream in headless
+//! Chromium, and ffprobe reads the origin's playlists as an independent client.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use onair_tests::{
+    create_stream, end_stream, ffprobe_json, hlsjs_web_dir, wait_for_ok, wait_for_segments,
+    Browser, FfmpegPush, TestServer, TEST_SOURCE_FPS,
+};
+
+/// (a) + (c): one rendition pushed by ffmpeg; hls.js plays it live; ffprobe reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_pushes_one_rendition_and_hlsjs_plays_it() -> Result<()> {
+    let web = hlsjs_web_dir()?;
+    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let stream = create_stream(&server, "ffmpeg single").await?;
+    let push = FfmpegPush::single(
+        "single",
+        &server.url(&format!("/ingest/{}", stream.stream_key)),
+        12,
+    )?;
+
+    let media_url = server.url(&format!("/live/{}/r0/index.m3u8", stream.id));
+    let first = wait_for_segments(&media_url, 1, Duration::from_secs(15)).await?;
+    ensure!(first.target_duration == 2, "target duration: {first:?}");
+
+    // hls.js plays it while it is live.
+    let browser = Browser::start().await?;
+    let played = browser
+        .play_with_hlsjs(
+            &server.url("/hls.html"),
+            &server.url(&format!("/live/{}/index.m3u8", stream.id)),
+            3.0,
+            Duration::from_secs(30),
+        )
+        .await;
+    if played.is_err() {
+        let _ = browser.screenshot("hlsjs-single-failure").await;
+    }
+    let played = played?;
+    browser.screenshot("hlsjs-single-playing").await?;
+    let t0 = played["t"].as_f64().unwrap_or(0.0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = browser.js(onair_tests::HLSJS_STATE).await?;
+    browser.close().await?;
+    println!("hls.js {}: {played} then {later}", played["version"]);
+    ensure!(
+        later["t"].as_f64().unwrap_or(0.0) > t0 + 1.0,
+        "currentTime did not advance: {played} then {later}"
+    );
+    ensure!(later["fatal"].is_null(), "{later}");
+    ensure!(
+        (later["width"].as_u64(), later["height"].as_u64()) == (Some(640), Some(360)),
+        "{later}"
+    );
+    let levels = &later["levels"];
+    ensure!(
+        levels[0]["codecs"]
+            .as_str()
+            .is_some_and(|c| c.contains("avc1.") && c.contains("mp4a.40.2")),
+        "{levels}"
+    );
+
+    push.finish(Duration::from_secs(30)).await?;
+
+    // What the origin derived from the media, not from ffmpeg's playlists.
+    let multivariant = wait_for_ok(
+        &server.url(&format!("/live/{}/index.m3u8", stream.id)),
+        Duration::from_secs(2),
+    )
+    .await?;
+    println!("{multivariant}");
+    ensure!(
+        multivariant.contains("RESOLUTION=640x360"),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.contains(&format!("FRAME-RATE={TEST_SOURCE_FPS}")),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.contains("AVERAGE-BANDWIDTH="),
+        "{multivariant}"
+    );
+    ensure!(multivariant.contains("CODECS=\"avc1.64"), "{multivariant}");
+    let playlist = wait_for_segments(&media_url, 6, Duration::from_secs(5)).await?;
+    let total: f64 = playlist.segments.iter().map(|s| s.duration_secs).sum();
+    println!(
+        "{} segments, {total:.2} s listed, media sequence {}",
+        playlist.segments.len(),
+        playlist.media_sequence
+    );
+    ensure!((total - 12.0).abs() < 0.5, "12 s pushed, {total} s listed");
+
+    // The broadcaster ends the stream; ffprobe, as an independent client, reads it whole through our
+    // multivariant playlist (the live window still holds all six segments, now with EXT-X-ENDLIST).
+    end_stream(&server, &stream).await?;
+    let probe = ffprobe_json(&[
+        "-count_packets",
+        "-show_streams",
+        &server.url(&format!("/live/{}/index.m3u8", stream.id)),
+    ])?;
+    let streams = probe["streams"].as_array().context("streams")?;
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .context("video")?;
+    ensure!(
+        video["codec_name"] == "h264" && video["width"] == 640,
+        "{video}"
+    );
+    ensure!(
+        streams
+            .iter()
+            .any(|s| s["codec_type"] == "audio" && s["codec_name"] == "aac"),
+        "{probe}"
+    );
+    let packets: u64 = video["nb_read_packets"]
+        .as_str()
+        .and_then(|n| n.parse().ok())
+        .context("packet count")?;
+    println!("ffprobe read {packets} video packets");
+    ensure!(
+        packets == 12 * u64::from(TEST_SOURCE_FPS),
+        "{packets} video packets"
+    );
+    Ok(())
+}
+
+/// (b): a two-rendition `-var_stream_map` ladder; ffprobe sees both renditions with their sizes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
+    let server = TestServer::start_with(std::env::temp_dir()).await?;
+    let stream = create_stream(&server, "ffmpeg ladder").await?;
+    let push = FfmpegPush::ladder(
+        "ladder",
+        &server.url(&format!("/ingest/{}", stream.stream_key)),
+        8,
+    )?;
+    push.finish(Duration::from_secs(30)).await?;
+    end_stream(&server, &stream).await?;
+
+    let url = server.url(&format!("/live/{}/index.m3u8", stream.id));
+    let multivariant = wait_for_ok(&url, Duration::from_secs(2)).await?;
+    println!("{multivariant}");
+    ensure!(
+        multivariant.contains("\nstream_0/index.m3u8"),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.contains("\nstream_1/index.m3u8"),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.contains("RESOLUTION=640x360"),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.contains("RESOLUTION=320x180"),
+        "{multivariant}"
+    );
+    ensure!(
+        multivariant.matches("FRAME-RATE=25").count() == 2,
+        "{multivariant}"
+    );
+    let bandwidths: Vec<u64> = multivariant
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXT-X-STREAM-INF:BANDWIDTH="))
+        .filter_map(|rest| rest.split(',').next()?.parse().ok())
+        .collect();
+    ensure!(bandwidths.len() == 2, "{multivariant}");
+    ensure!(
+        bandwidths.first() > bandwidths.get(1),
+        "the 600 kbps rendition measures more than the 150 kbps one: {bandwidths:?}"
+    );
+
+    let probe = ffprobe_json(&["-show_programs", "-show_streams", &url])?;
+    let mut sizes: Vec<(u64, u64)> = probe["streams"]
+        .as_array()
+        .context("streams")?
+        .iter()
+        .filter(|s| s["codec_type"] == "video")
+        .filter_map(|s| Some((s["width"].as_u64()?, s["height"].as_u64()?)))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    println!(
+        "ffprobe: {} programs, video sizes {sizes:?}",
+        probe["programs"].as_array().map_or(0, Vec::len)
+    );
+    ensure!(sizes == [(320, 180), (640, 360)], "{probe}");
+    ensure!(
+        probe["programs"].as_array().map_or(0, Vec::len) == 2,
+        "{probe}"
+    );
+    Ok(())
+}
