@@ -80,3 +80,62 @@ async fn a_body_that_never_ends_times_out_with_408() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(t.stored_files(&stream, "r0").is_empty());
 }
+
+/// A body over the upload limit (but within the drain allowance) is read to its end before the 413, so
+/// that a client writing its whole body first hears the answer; one far over it is cut short.
+#[tokio::test]
+async fn oversized_bodies_are_drained_then_refused() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let limit = 100_000;
+    let settings = Settings {
+        max_upload_bytes: limit,
+        ..Settings::default()
+    };
+    let t = TestApp::with_settings(settings).await;
+    let stream = t.create_stream("big").await;
+    let drain = usize::try_from(onair_server::routes::ingest::DRAIN_BYTES).unwrap();
+    for (total, declare, drained) in [
+        (limit + 1, true, true),
+        (limit + 1, false, true),
+        (limit + drain / 2, false, true),
+        (limit + drain + 70_000, false, false),
+    ] {
+        let read = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&read);
+        let chunks: Vec<Result<Bytes, std::io::Error>> = (0..total)
+            .step_by(65_536)
+            .map(|start| Ok(Bytes::from(vec![0u8; (total - start).min(65_536)])))
+            .collect();
+        let body = futures_util::stream::iter(chunks).map(move |chunk| {
+            if let Ok(bytes) = &chunk {
+                counter.fetch_add(bytes.len(), Ordering::SeqCst);
+            }
+            chunk
+        });
+        let mut request = Request::put(format!("/ingest/{}/index0.m4s", stream.key));
+        if declare {
+            request = request.header(header::CONTENT_LENGTH, total.to_string());
+        }
+        let reply = t
+            .request(request.body(Body::from_stream(body)).expect("request"))
+            .await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{total}");
+        assert!(
+            reply.error().contains(&limit.to_string()),
+            "{}",
+            reply.error()
+        );
+        let read = read.load(Ordering::SeqCst);
+        if drained {
+            assert_eq!(
+                read, total,
+                "read to the end ({total}, declared: {declare})"
+            );
+        } else {
+            assert!(read < total, "cut short at {read} of {total}");
+        }
+    }
+    assert!(t.stored_files(&stream, "r0").is_empty());
+}

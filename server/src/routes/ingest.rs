@@ -141,30 +141,33 @@ impl FromRequest<AppState> for UploadBody {
             return Err(too_large());
         }
         // Declared too large: read (a bounded amount, to answer cleanly) but keep nothing.
-        let declared_too_large = declared.is_some_and(|len| len > limit_u64);
+        let mut too_large_seen = declared.is_some_and(|len| len > limit_u64);
         let capacity = declared
-            .filter(|_| !declared_too_large)
+            .filter(|_| !too_large_seen)
             .and_then(|len| usize::try_from(len).ok())
             .unwrap_or(0);
         let mut data = BytesMut::with_capacity(capacity);
-        let mut excess: u64 = u64::from(declared_too_large);
+        let mut received: u64 = 0;
         let mut chunks = request.into_body().into_data_stream();
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|err| {
                 AppError::bad_request(format!("cannot read the request body: {err}"))
             })?;
-            if excess == 0 && data.len().saturating_add(chunk.len()) <= limit {
-                data.extend_from_slice(&chunk);
-                continue;
-            }
-            // Over the limit: keep nothing, read on (a bounded amount) to answer cleanly.
-            data = BytesMut::new();
-            excess = excess.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-            if excess > DRAIN_BYTES {
+            received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+            if received > limit_u64.saturating_add(DRAIN_BYTES) {
                 return Err(too_large());
             }
+            if received > limit_u64 {
+                too_large_seen = true;
+            }
+            if too_large_seen {
+                // Keep nothing; read on to answer cleanly.
+                data = BytesMut::new();
+            } else {
+                data.extend_from_slice(&chunk);
+            }
         }
-        if excess > 0 {
+        if too_large_seen {
             return Err(too_large());
         }
         Ok(Self(data.freeze()))
