@@ -32,3 +32,7 @@ rm -rf tests/artifacts
 export ONAIR_WEB_DIR="$PWD/dist"
 cargo test --workspace --exclude onair-www -- --test-threads=1
 echo "screenshots: $(ls tests/artifacts/*.png 2>/dev/null | wc -l) in tests/artifacts/"
+# Figures the tests measured (e.g. origin requests per segment behind nginx).
+for figures in tests/artifacts/*-figures.txt; do
+  [ -f "$figures" ] && cat "$figures"
+done

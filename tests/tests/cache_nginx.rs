@@ -144,20 +144,22 @@ async fn fifty_viewers_behind_nginx_cost_the_origin_one_request_per_segment() ->
         .lines()
         .filter(|l| l.contains(".m4s"))
         .count();
-    println!("{VIEWERS} viewers for {} s behind nginx:", WATCH.as_secs());
-    println!(
-        "  viewers: {viewer_segments} segment GETs ({:.1} MB), {viewer_playlists} media playlist GETs",
-        viewer_bytes as f64 / 1e6
-    );
-    println!(
-        "  origin:  {origin_segments} segment GETs for {} segments, {origin_playlists} media playlist GETs",
-        per_segment.len()
-    );
-    println!("  origin requests per segment: {per_segment:?}");
-    println!(
-        "  nginx served {hits} segment requests; origin saw {:.1}% of them",
+    let figures = format!(
+        "{VIEWERS} viewers for {} s behind nginx proxy_cache:\n\
+         \x20 viewers: {viewer_segments} segment GETs ({:.1} MB), {viewer_playlists} media playlist GETs\n\
+         \x20 origin:  {origin_segments} segment GETs for {} segments, {origin_playlists} media playlist GETs\n\
+         \x20 origin requests per segment (msn: count): {per_segment:?}\n\
+         \x20 nginx served {hits} segment requests; {:.1}% of them reached the origin\n",
+        WATCH.as_secs(),
+        viewer_bytes as f64 / 1e6,
+        per_segment.len(),
         100.0 * origin_segments as f64 / hits.max(1) as f64
     );
+    print!("{figures}");
+    std::fs::write(
+        onair_tests::artifacts_dir().join("cache-nginx-figures.txt"),
+        &figures,
+    )?;
     println!("  origin requests by path: {origin:?}");
 
     ensure!(errors.is_empty(), "viewer errors: {errors:?}");
