@@ -90,6 +90,7 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
 
     // Watch in a second window.
     let viewer = c.new_window(false).await?;
+    let viewer_window = viewer.handle.clone();
     c.switch_to_window(viewer.handle).await?;
     c.goto(&server.url(&format!("/watch/{id}"))).await?;
     browser
@@ -166,6 +167,18 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
     )
     .await?;
     assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
+    // The watch page of an ended stream plays the whole recording.
+    c.switch_to_window(viewer_window).await?;
+    c.goto(&server.url(&format!("/watch/{id}"))).await?;
+    browser
+        .wait_for(
+            "the recording to play",
+            "const v = document.querySelector('#player'); return !!(v && v.currentTime > 1 && !v.error)
+             && performance.getEntriesByType('resource').some(e => e.name.endsWith('/recording.m3u8'));",
+            Duration::from_secs(30),
+        )
+        .await?;
+    browser.screenshot("watch-recording").await?;
     let list: serde_json::Value = reqwest::get(server.url("/api/streams"))
         .await?
         .json()

@@ -101,6 +101,39 @@ pub async fn list_streams() -> Result<Vec<StreamInfo>, AppError> {
     Ok(list.streams)
 }
 
+/// What a viewer plays: the live playlist while the stream is live (or not yet known), the whole
+/// recording (`recording.m3u8`, VOD) once it has ended.
+pub fn playback_url(id: &str, stream: Option<&StreamInfo>) -> String {
+    match stream {
+        Some(s) if s.status == "ended" => format!("/live/{id}/recording.m3u8"),
+        _ => format!("/live/{id}/index.m3u8"),
+    }
+}
+
+/// The stream behind a page's `id` (fetched once) and what its player should load, as a memo so that the
+/// player starts once: the URL changes only if the stream turns out to be over.
+pub fn stream_and_playback_url(
+    id: leptos::prelude::Signal<String>,
+) -> (
+    leptos::prelude::LocalResource<Result<StreamInfo, AppError>>,
+    leptos::prelude::Memo<String>,
+) {
+    use leptos::prelude::*;
+    let info = LocalResource::new(move || {
+        let id = id.get();
+        async move { get_stream(&id).await }
+    });
+    let url = Memo::new(move |_| {
+        let info = info.get();
+        let stream = match &info {
+            Some(Ok(s)) => Some(s),
+            _ => None,
+        };
+        playback_url(&id.get(), stream)
+    });
+    (info, url)
+}
+
 /// `GET /api/streams/{id}`.
 pub async fn get_stream(id: &str) -> Result<StreamInfo, AppError> {
     let response = Request::get(&format!("/api/streams/{id}"))

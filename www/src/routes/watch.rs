@@ -13,11 +13,7 @@ use crate::error::AppError;
 pub fn Watch() -> impl IntoView {
     let params = use_params_map();
     let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
-    let url = Signal::derive(move || format!("/live/{}/index.m3u8", id.get()));
-    let info = LocalResource::new(move || {
-        let id = id.get();
-        async move { api::get_stream(&id).await }
-    });
+    let (info, url) = api::stream_and_playback_url(id);
     let title = move || match info.get() {
         Some(Ok(stream)) => stream.display_title(),
         _ => "Live stream".to_owned(),
