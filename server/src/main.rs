@@ -2,15 +2,32 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// OnAir origin: streams API, uploads from the browser broadcaster, HLS playback and the web app.
+/// Without a subcommand it serves; `onair inspect` debugs a stream.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Inspect an init segment, a segment or part, or an HLS playlist (file or URL).
+    Inspect(onair_server::inspect::InspectArgs),
+}
+
+/// The server's flags (the default command).
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ONAIR_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -23,13 +40,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    if let Some(Command::Inspect(inspect)) = args.command {
+        return Ok(onair_server::inspect::run(inspect).await);
+    }
+    let args = args.serve;
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let args = Args::parse();
     let config = onair_server::Config {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -38,5 +59,6 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    onair_server::serve(listener, config).await
+    onair_server::serve(listener, config).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,541 @@
+//! `onair inspect` end to end: the real binary on streams ffmpeg writes (files and over HTTP), on
+//! deliberately broken playlists, and on a low-latency playlist whose parts are cut from ffmpeg's
+//! fragmented MP4.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Runs `onair inspect ARGS` and answers (exit code, stdout, stderr).
+fn inspect(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_onair"))
+        .arg("inspect")
+        .args(args)
+        .output()
+        .expect("running onair");
+    decode(output)
+}
+
+fn decode(output: Output) -> (i32, String, String) {
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `onair inspect --json ARGS`, parsed, with the exit code.
+fn inspect_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = inspect(&all);
+    let value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (code, value)
+}
+
+/// The codes of a JSON report's violations.
+fn codes(report: &Value) -> Vec<String> {
+    report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| v["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+/// Runs ffmpeg (quiet, overwriting) in `dir`.
+fn ffmpeg(dir: &Path, args: &[&str]) {
+    let output = Command::new("ffmpeg")
+        .current_dir(dir)
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("running ffmpeg (apt-get install ffmpeg)");
+    assert!(
+        output.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[rustfmt::skip]
+/// A 4 s VOD: H.264 320x180 at 30 fps with a keyframe every second, AAC, 1 s fMP4 segments, a
+/// multivariant playlist `master.m3u8` over `index.m3u8`.
+fn ffmpeg_vod(dir: &Path) {
+    ffmpeg(
+        dir,
+        &[
+            "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+            "-t", "4",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-keyint_min", "30",
+            "-sc_threshold", "0",
+            // A declared bit rate, so that ffmpeg's BANDWIDTH covers the video too.
+            "-b:v", "600k", "-maxrate", "600k", "-bufsize", "300k",
+            "-c:a", "aac", "-b:a", "64k",
+            "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
+            "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
+            "-master_pl_name", "master.m3u8",
+            "-hls_segment_filename", "seg%d.m4s",
+            "index.m3u8",
+        ],
+    );
+}
+
+#[test]
+fn ffmpeg_files_init_segment_and_playlist() {
+    let dir = TempDir::new().expect("temp dir");
+    ffmpeg_vod(dir.path());
+    let path = |name: &str| dir.path().join(name).display().to_string();
+
+    // The init: both tracks with their codec strings.
+    let (code, text, _) = inspect(&[&path("init.mp4")]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("init segment  "), "{text}");
+    assert!(text.contains("video  avc1."), "{text}");
+    assert!(text.contains("320x180"), "{text}");
+    assert!(text.contains("audio  mp4a.40.2"), "{text}");
+    assert!(text.contains("48000 Hz"), "{text}");
+    assert!(text.ends_with("no problems found\n"), "{text}");
+    let (_, json) = inspect_json(&[&path("init.mp4")]);
+    assert_eq!(json["kind"], "init");
+    assert_eq!(json["init"]["tracks"][0]["kind"], "video");
+    assert_eq!(json["init"]["tracks"][0]["width"], 320);
+    assert_eq!(json["init"]["tracks"][1]["codec"], "mp4a.40.2");
+
+    // A segment, its init found through the playlist beside it: one second of video, one keyframe.
+    let (code, text, stderr) = inspect(&[&path("seg1.m4s")]);
+    assert_eq!(code, 0, "{text}{stderr}");
+    assert!(text.contains("fragments     1"), "{text}");
+    assert!(text.contains("starts with a keyframe"), "{text}");
+    assert!(text.contains("avc1."), "{text}");
+    let (_, json) = inspect_json(&[&path("seg1.m4s")]);
+    assert_eq!(json["kind"], "segment");
+    assert!(json["init_uri"]
+        .as_str()
+        .expect("init uri")
+        .ends_with("init.mp4"));
+    let video = &json["segment"]["tracks"][0];
+    assert_eq!(video["kind"], "video");
+    assert_eq!(video["samples"], 30);
+    assert_eq!(video["keyframes"], 1);
+    assert_eq!(video["duration_secs"], 1.0);
+    assert_eq!(json["segment"]["tracks"][1]["kind"], "audio");
+    // And with --init given.
+    let (code, json) = inspect_json(&["--init", &path("init.mp4"), &path("seg2.m4s")]);
+    assert_eq!(code, 0);
+    assert_eq!(json["segment"]["start_secs"], 2.0);
+
+    // The media playlist: walked, every segment measured, nothing wrong.
+    let (code, text, _) = inspect(&[&path("index.m3u8")]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("media playlist  "), "{text}");
+    assert!(text.contains("target duration 1 s"), "{text}");
+    assert!(text.contains("seg3.m4s"), "{text}");
+    assert!(text.contains("init: 1 video avc1."), "{text}");
+    let (_, json) = inspect_json(&[&path("index.m3u8")]);
+    assert_eq!(json["kind"], "media_playlist");
+    let segments = json["segments"].as_array().expect("segments");
+    assert_eq!(segments.len(), 4);
+    for s in segments {
+        assert_eq!(s["media"]["starts_with_keyframe"], true, "{s}");
+    }
+    assert_eq!(json["violations"], Value::Array(Vec::new()));
+
+    // The multivariant playlist file walks the same way.
+    let (code, json) = inspect_json(&[&path("master.m3u8")]);
+    assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
+    assert_eq!(code, 0);
+    assert_eq!(json["kind"], "multivariant_playlist");
+
+    // Not a stream at all: exit 2 and a clear word.
+    std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
+    let (code, _, stderr) = inspect(&[&path("notes.txt")]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not a playlist, an init segment or a media segment"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = inspect(&[&path("absent.m3u8")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
+
+#[test]
+fn broken_playlists_are_reported_and_fail() {
+    let dir = TempDir::new().expect("temp dir");
+    ffmpeg_vod(dir.path());
+    let codecs = {
+        let (_, init) = inspect_json(&[&dir.path().join("init.mp4").display().to_string()]);
+        init["init"]["codecs"].as_str().expect("codecs").to_string()
+    };
+    // EXTINF 3.5 over a target duration of 1; CODECS naming H.264 High 4.0 and HE-AAC.
+    std::fs::write(
+        dir.path().join("broken.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n\
+         #EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MAP:URI=\"init.mp4\"\n\
+         #EXTINF:3.5,\nseg0.m4s\n#EXTINF:1.0,\nseg1.m4s\n#EXT-X-ENDLIST\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("broken_master.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:7\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=320x180,CODECS=\"avc1.640028,mp4a.40.5\"\n\
+         broken.m3u8\n",
+    )
+    .expect("write");
+    let master = dir.path().join("broken_master.m3u8").display().to_string();
+
+    let (code, json) = inspect_json(&[&master]);
+    assert_eq!(code, 1, "{json:#}");
+    let found = codes(&json);
+    for expected in ["extinf-over-target", "codecs-mismatch", "extinf-mismatch"] {
+        assert!(
+            found.iter().any(|c| c == expected),
+            "{expected} in {found:?}"
+        );
+    }
+    let violations = json["violations"].as_array().expect("violations");
+    let extinf = violations
+        .iter()
+        .find(|v| v["code"] == "extinf-over-target")
+        .expect("extinf violation");
+    assert_eq!(extinf["severity"], "error");
+    assert_eq!(extinf["location"]["line"], 7);
+    assert_eq!(extinf["location"]["msn"], 0);
+    assert!(extinf["location"]["uri"]
+        .as_str()
+        .expect("uri")
+        .ends_with("broken.m3u8"));
+    assert!(extinf["message"].as_str().expect("message").contains("3.5"));
+    assert!(extinf["rule"]
+        .as_str()
+        .expect("rule")
+        .contains("MUST be less than or equal to the Target Duration"));
+    let mismatch = violations
+        .iter()
+        .find(|v| v["code"] == "codecs-mismatch")
+        .expect("codecs violation");
+    assert_eq!(mismatch["location"]["line"], 3);
+    assert!(json["variants"][0]["measured_codecs"] == Value::String(codecs.clone()));
+
+    // The text form says the same for people, errors first.
+    let (code, text, _) = inspect(&[&master]);
+    assert_eq!(code, 1);
+    assert!(text.contains("errors, "), "{text}");
+    assert!(text.contains("error    extinf-over-target  "), "{text}");
+    assert!(
+        text.contains("EXTINF 3.5 rounds to 4, above EXT-X-TARGETDURATION 1"),
+        "{text}"
+    );
+    assert!(text.contains("error    codecs-mismatch  "), "{text}");
+    assert!(text.contains(&format!("(they carry {codecs})")), "{text}");
+
+    // Without walking, the playlist's own text is still checked.
+    let (code, json) = inspect_json(&[
+        "--no-walk",
+        &dir.path().join("broken.m3u8").display().to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&json), vec!["extinf-over-target"]);
+
+    // A missing segment and a truncated one: a fetch error and the demuxer's box and offset.
+    let seg2 = std::fs::read(dir.path().join("seg2.m4s")).expect("read");
+    std::fs::write(dir.path().join("cut.m4s"), &seg2[..seg2.len() / 2]).expect("write");
+    std::fs::write(
+        dir.path().join("holes.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI=\"init.mp4\"\n\
+         #EXTINF:1.0,\nseg0.m4s\n#EXTINF:1.0,\ngone.m4s\n#EXTINF:1.0,\ncut.m4s\n#EXTINF:1.0,\nseg3.m4s\n#EXT-X-ENDLIST\n",
+    )
+    .expect("write");
+    let (code, json) = inspect_json(&[&dir.path().join("holes.m3u8").display().to_string()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&json),
+        vec!["fetch-failed", "segment-invalid"],
+        "{json:#}"
+    );
+    let invalid = &json["violations"][1];
+    assert_eq!(invalid["location"]["msn"], 2);
+    assert_eq!(invalid["location"]["line"], 10);
+    let message = invalid["message"].as_str().expect("message");
+    assert!(message.contains("'mdat' at byte"), "{message}");
+}
+
+#[rustfmt::skip]
+/// A multivariant stream: two H.264 renditions (640x360, 320x180) sharing an AAC audio group.
+fn ffmpeg_ladder(dir: &Path) {
+    ffmpeg(
+        dir,
+        &[
+            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+            "-t", "4",
+            "-filter_complex", "[0:v]split=2[v0][v1];[v1]scale=320:180[v1s]",
+            "-map", "[v0]", "-map", "[v1s]", "-map", "1:a",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-keyint_min", "30",
+            "-sc_threshold", "0",
+            "-b:v:0", "800k", "-maxrate:v:0", "800k", "-bufsize:v:0", "400k",
+            "-b:v:1", "300k", "-maxrate:v:1", "300k", "-bufsize:v:1", "150k",
+            "-c:a", "aac", "-b:a", "64k",
+            "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
+            "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
+            "-var_stream_map", "v:0,agroup:aud v:1,agroup:aud a:0,agroup:aud",
+            "-master_pl_name", "master.m3u8",
+            "-hls_segment_filename", "v%v/seg%d.m4s",
+            "v%v/index.m3u8",
+        ],
+    );
+}
+
+/// Serves `dir` over HTTP on an ephemeral loopback port until the runtime ends.
+async fn serve_dir(dir: PathBuf) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    address
+}
+
+async fn inspect_async(args: Vec<String>) -> (i32, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_onair"))
+        .arg("inspect")
+        .args(args)
+        .output()
+        .await
+        .expect("running onair");
+    decode(output)
+}
+
+#[tokio::test]
+async fn walks_an_http_stream_without_violations() {
+    let dir = TempDir::new().expect("temp dir");
+    ffmpeg_ladder(dir.path());
+    let address = serve_dir(dir.path().to_path_buf()).await;
+    let url = format!("http://{address}/master.m3u8");
+
+    let (code, stdout, stderr) = inspect_async(vec!["--json".into(), url.clone()]).await;
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
+    assert_eq!(code, 0);
+    assert_eq!(json["kind"], "multivariant_playlist");
+    assert_eq!(json["variants"].as_array().map(Vec::len), Some(3));
+    let playlists = json["media_playlists"].as_array().expect("media playlists");
+    assert_eq!(playlists.len(), 3);
+    for p in playlists {
+        assert!(p["uri"]
+            .as_str()
+            .expect("uri")
+            .starts_with("http://127.0.0.1:"));
+        assert!(p["init"]["codecs"].is_string(), "{p:#}");
+        for s in p["segments"].as_array().expect("segments") {
+            assert!(
+                s["media"].is_object(),
+                "every segment was fetched and demuxed: {s}"
+            );
+        }
+    }
+    // The 640x360 variant: its CODECS and RESOLUTION were compared with what its init says.
+    assert_eq!(json["variants"][0]["resolution"], "640x360");
+    assert_eq!(
+        json["variants"][0]["codecs"],
+        json["variants"][0]["measured_codecs"]
+    );
+    assert!(json["variants"][0]["measured_peak_bitrate"]
+        .as_u64()
+        .is_some());
+
+    // The text form, for people.
+    let (code, text, _) = inspect_async(vec![url]).await;
+    assert_eq!(code, 0);
+    assert!(text.starts_with("multivariant playlist  http://"), "{text}");
+    assert!(text.contains("3 variants · 1 rendition"), "{text}");
+    assert!(text.ends_with("no problems found\n"), "{text}");
+
+    // A segment by URL finds its init through the index.m3u8 beside it.
+    let (code, text, stderr) = inspect_async(vec![format!("http://{address}/v1/seg2.m4s")]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(text.contains("v1/init_1.mp4"), "{text}");
+
+    // A missing playlist and an unreachable server: exit 2 with the reason.
+    let (code, _, stderr) = inspect_async(vec![format!("http://{address}/none.m3u8")]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("answered HTTP 404"), "{stderr}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let (code, _, stderr) = inspect_async(vec![format!("http://{closed}/index.m3u8")]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot reach"), "{stderr}");
+}
+
+/// Splits a fragmented MP4 into its top-level boxes.
+fn top_level_boxes(data: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut boxes = Vec::new();
+    let mut at = 0;
+    while at + 8 <= data.len() {
+        let size = u32::from_be_bytes(data[at..at + 4].try_into().expect("4 bytes")) as usize;
+        assert!(
+            size >= 8 && at + size <= data.len(),
+            "box size {size} at {at}"
+        );
+        boxes.push((&data[at + 4..at + 8], &data[at..at + size]));
+        at += size;
+    }
+    boxes
+}
+
+#[rustfmt::skip]
+/// 3 s of H.264 at 24 fps, a keyframe each second, a fragment every 0.25 s (6 frames): the parts.
+fn ffmpeg_fragmented(dir: &Path) {
+    ffmpeg(
+        dir,
+        &[
+            "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-t", "3",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "24", "-keyint_min", "24",
+            "-sc_threshold", "0", "-bf", "0",
+            "-movflags", "+frag_keyframe+empty_moov+default_base_moof",
+            "-frag_duration", "250000",
+            "-f", "mp4", "frag.mp4",
+        ],
+    );
+}
+
+#[test]
+fn low_latency_parts_are_fetched_and_checked() {
+    let dir = TempDir::new().expect("temp dir");
+    ffmpeg_fragmented(dir.path());
+    let data = std::fs::read(dir.path().join("frag.mp4")).expect("read");
+    let boxes = top_level_boxes(&data);
+    let init: Vec<u8> = boxes
+        .iter()
+        .take_while(|(kind, _)| *kind != b"moof")
+        .flat_map(|(_, bytes)| bytes.to_vec())
+        .collect();
+    std::fs::write(dir.path().join("init.mp4"), init).expect("write");
+    let fragments: Vec<Vec<u8>> = boxes
+        .iter()
+        // ffmpeg closes the file with an mfra: only moof + mdat pairs are parts.
+        .filter(|(kind, _)| *kind == b"moof" || *kind == b"mdat")
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .map(|pair| pair.iter().flat_map(|(_, bytes)| bytes.to_vec()).collect())
+        .collect();
+    assert_eq!(fragments.len(), 12, "3 s in 0.25 s fragments");
+    // Segments 0 and 1 complete (four parts each); segment 2 in progress with two parts.
+    for (i, fragment) in fragments.iter().enumerate().take(10) {
+        std::fs::write(
+            dir.path().join(format!("part{}.{}.m4s", i / 4, i % 4)),
+            fragment,
+        )
+        .expect("write part");
+    }
+    for segment in 0..2 {
+        let bytes: Vec<u8> = fragments[segment * 4..segment * 4 + 4].concat();
+        std::fs::write(dir.path().join(format!("seg{segment}.m4s")), bytes).expect("write");
+    }
+    let playlist = |part_hold_back: &str, second_part: &str| {
+        let mut text = format!(
+            "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:1\n\
+             #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={part_hold_back}\n\
+             #EXT-X-PART-INF:PART-TARGET=0.25\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+             #EXT-X-MAP:URI=\"init.mp4\"\n"
+        );
+        for segment in 0..2 {
+            for part in 0..4 {
+                let attributes = if segment == 1 && part == 1 {
+                    second_part.to_string()
+                } else if part == 0 {
+                    "DURATION=0.25,INDEPENDENT=YES".to_string()
+                } else {
+                    "DURATION=0.25".to_string()
+                };
+                text.push_str(&format!(
+                    "#EXT-X-PART:{attributes},URI=\"part{segment}.{part}.m4s\"\n"
+                ));
+            }
+            text.push_str(&format!("#EXTINF:1.0,\nseg{segment}.m4s\n"));
+        }
+        text.push_str(
+            "#EXT-X-PART:DURATION=0.25,URI=\"part2.0.m4s\",INDEPENDENT=YES\n\
+             #EXT-X-PART:DURATION=0.25,URI=\"part2.1.m4s\"\n\
+             #EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part2.2.m4s\"\n",
+        );
+        text
+    };
+
+    let good = dir.path().join("ll.m3u8");
+    std::fs::write(&good, playlist("0.75", "DURATION=0.25")).expect("write");
+    let (code, json) = inspect_json(&["--parts", "10", &good.display().to_string()]);
+    assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
+    assert_eq!(code, 0);
+    assert_eq!(json["part_target"], 0.25);
+    let trailing = json["trailing_parts"].as_array().expect("trailing parts");
+    assert_eq!(trailing.len(), 2);
+    assert_eq!(trailing[0]["msn"], 2);
+    assert_eq!(trailing[0]["media"]["duration_secs"], 0.25);
+    assert_eq!(trailing[0]["media"]["starts_with_keyframe"], true);
+    let parts = json["segments"][1]["parts"].as_array().expect("parts");
+    assert!(
+        parts.iter().all(|p| p["media"].is_object()),
+        "the last ten parts were measured"
+    );
+    let (_, text, _) = inspect(&[&good.display().to_string()]);
+    assert!(
+        text.contains("part target 0.25 · part hold back 0.75"),
+        "{text}"
+    );
+    assert!(text.contains("part2.1.m4s"), "{text}");
+
+    // PART-HOLD-BACK below twice the part target; a part declared longer than the part target and
+    // claimed independent without a keyframe.
+    let bad = dir.path().join("ll_bad.m3u8");
+    std::fs::write(&bad, playlist("0.4", "DURATION=0.3,INDEPENDENT=YES")).expect("write");
+    let (code, json) = inspect_json(&["--parts", "10", &bad.display().to_string()]);
+    assert_eq!(code, 1);
+    let found = codes(&json);
+    for expected in [
+        "part-hold-back-too-small",
+        "part-over-target",
+        "part-not-independent",
+    ] {
+        assert!(
+            found.iter().any(|c| c == expected),
+            "{expected} in {found:?}"
+        );
+    }
+    let not_independent = json["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .find(|v| v["code"] == "part-not-independent")
+        .expect("violation");
+    assert_eq!(not_independent["location"]["msn"], 1);
+    assert_eq!(not_independent["location"]["part"], 1);
+}
+
+#[test]
+fn serving_stays_the_default_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_onair"))
+        .arg("--help")
+        .output()
+        .expect("running onair");
+    let (code, help, _) = decode(output);
+    assert_eq!(code, 0);
+    for flag in ["--listen", "--data-dir", "--web-dir", "inspect"] {
+        assert!(help.contains(flag), "{flag} in {help}");
+    }
+    let (code, help, _) = inspect(&["--help"]);
+    assert_eq!(code, 0);
+    for flag in ["--json", "--init", "--no-walk", "FILE|URL"] {
+        assert!(help.contains(flag), "{flag} in {help}");
+    }
+}
