@@ -220,7 +220,7 @@ fn parse_audio_entry(
     f.skip(8, "reserved, data_reference_index")?;
     let version = f.u16("version")?;
     f.skip(6, "reserved")?;
-    let channels = f.u16("channelcount")?;
+    let mut channels = f.u16("channelcount")?;
     f.skip(6, "samplesize, reserved")?;
     let rate_fixed = f.u32("samplerate")?;
     // QuickTime sound description versions 1 and 2 carry more fields before the children.
@@ -260,6 +260,11 @@ fn parse_audio_entry(
         let asc = parse_esds(&cfg)?;
         if sample_rate == 0 {
             sample_rate = aac_sample_rate(&asc).unwrap_or(0);
+        }
+        // The sample entry's channelcount is often a placeholder (ffmpeg writes 2 for mono); the
+        // AudioSpecificConfig's channelConfiguration is what the decoder uses.
+        if let Some(n) = aac_channels(&asc) {
+            channels = n;
         }
         Codec::Aac { asc }
     };
@@ -336,6 +341,23 @@ fn parse_esds(esds: &BoxRef) -> Result<Vec<u8>, DemuxError> {
     Ok(f.bytes(len, "DecoderSpecificInfo")?.to_vec())
 }
 
+/// The channel count of an AudioSpecificConfig's channelConfiguration (ISO/IEC 14496-3 1.6.3.5), for the
+/// common layout (object type below 31, sampling frequency given by index); `None` when it defers to a
+/// program config element (0) or the layout is not the common one.
+fn aac_channels(asc: &[u8]) -> Option<u16> {
+    let (first, second) = (*asc.first()?, *asc.get(1)?);
+    let object_type = first >> 3;
+    let frequency_index = ((first & 0x07) << 1) | (second >> 7);
+    if object_type == 31 || frequency_index == 15 {
+        return None;
+    }
+    match (second >> 3) & 0x0f {
+        n @ 1..=6 => Some(u16::from(n)),
+        7 => Some(8),
+        _ => None,
+    }
+}
+
 /// The sample rate an AudioSpecificConfig names by index.
 fn aac_sample_rate(asc: &[u8]) -> Option<u32> {
     const RATES: [u32; 13] = [
@@ -343,4 +365,18 @@ fn aac_sample_rate(asc: &[u8]) -> Option<u32> {
     ];
     let index = ((asc.first()? & 0x07) << 1) | (asc.get(1)? >> 7);
     RATES.get(usize::from(index)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aac_channel_configurations() {
+        assert_eq!(aac_channels(&[0x11, 0x88]), Some(1)); // AAC-LC 48 kHz mono
+        assert_eq!(aac_channels(&[0x12, 0x10]), Some(2)); // AAC-LC 44.1 kHz stereo
+        assert_eq!(aac_channels(&[0x11, 0xb8]), Some(8)); // 7.1
+        assert_eq!(aac_channels(&[0x11, 0x80]), None); // program config element
+        assert_eq!(aac_channels(&[0x11]), None);
+    }
 }
