@@ -831,3 +831,20 @@ pub async fn wait_for_segments(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Offset of the first top-level `moof` in a fragmented MP4 file (where the fragments after an ffmpeg
+/// header begin).
+pub fn first_moof(data: &[u8]) -> Option<usize> {
+    let mut pos = 0usize;
+    while pos.checked_add(8)? <= data.len() {
+        let size = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
+        if data.get(pos + 4..pos + 8)? == b"moof" {
+            return Some(pos);
+        }
+        if size < 8 {
+            return None;
+        }
+        pos = pos.checked_add(size)?;
+    }
+    None
+}

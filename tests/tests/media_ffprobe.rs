@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use onair_media::{
     parse_init, parse_segment, write_init, Frame, InitSegment, Limits, Segmenter, SegmenterConfig,
 };
-use onair_tests::{ffmpeg, ffprobe_json};
+use onair_tests::{ffmpeg, ffprobe_json, first_moof};
 
 /// A packet as ffprobe reports it, in the stream's timescale. ffprobe's packet `duration` is not the
 /// stored sample duration (on ffmpeg's own file it reports 512 where the `trun` says 869), so durations are
@@ -17,22 +17,6 @@ struct Packet {
     pts: i64,
     dts: i64,
     key: bool,
-}
-
-/// Offset of the first `moof` in a fragmented MP4 file.
-fn first_moof(data: &[u8]) -> Option<usize> {
-    let mut pos = 0usize;
-    while pos + 8 <= data.len() {
-        let size = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
-        if data.get(pos + 4..pos + 8)? == b"moof" {
-            return Some(pos);
-        }
-        if size < 8 {
-            return None;
-        }
-        pos += size;
-    }
-    None
 }
 
 /// Every sample of a fragmented MP4 file made by ffmpeg, read by our demuxer, as frames in time order.

@@ -27,7 +27,7 @@ use onair_media::{
     parse_init, parse_segment, write_init, Chunk, Frame, InitSegment, Limits, MediaParams,
     Segmenter, SegmenterConfig,
 };
-use onair_tests::ffmpeg;
+use onair_tests::{ffmpeg, first_moof};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -287,22 +287,6 @@ fn generate(dir: &Path) -> Result<Vec<PathBuf>> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ffmpeg(&args)?;
     Ok(paths)
-}
-
-/// Offset of the first top-level `moof` in a fragmented MP4 file.
-fn first_moof(data: &[u8]) -> Option<usize> {
-    let mut pos = 0usize;
-    while pos + 8 <= data.len() {
-        let size = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
-        if data.get(pos + 4..pos + 8)? == b"moof" {
-            return Some(pos);
-        }
-        if size < 8 {
-            return None;
-        }
-        pos += size;
-    }
-    None
 }
 
 /// Reads an ffmpeg fMP4 file with our demuxer into frames in time order.
