@@ -3,10 +3,8 @@
 //! exactly the samples that went in: count, dts, pts, duration and keyframe flags, stream by stream.
 
 use anyhow::{Context, Result};
-use onair_media::{
-    parse_init, parse_segment, write_init, Frame, InitSegment, Limits, Segmenter, SegmenterConfig,
-};
-use onair_tests::{ffmpeg, ffprobe_json, first_moof};
+use onair_media::{parse_init, write_init, Frame, InitSegment, Limits, Segmenter, SegmenterConfig};
+use onair_tests::{demux_fmp4_file, ffmpeg, ffprobe_json};
 
 /// A packet as ffprobe reports it, in the stream's timescale. ffprobe's packet `duration` is not the
 /// stored sample duration (on ffmpeg's own file it reports 512 where the `trun` says 869), so durations are
@@ -21,34 +19,11 @@ struct Packet {
 
 /// Every sample of a fragmented MP4 file made by ffmpeg, read by our demuxer, as frames in time order.
 fn demux_file(data: &[u8]) -> Result<(InitSegment, Vec<Frame>)> {
-    let init = parse_init(data)?;
-    let moof = first_moof(data).context("no moof in ffmpeg's output")?;
-    let body = &data[moof..];
     let limits = Limits {
         max_bytes: 64 << 20,
         max_samples: 1_000_000,
     };
-    let segment = parse_segment(&init, body, &limits)?;
-    let mut frames = Vec::new();
-    for track in &segment.tracks {
-        for s in &track.samples {
-            frames.push(Frame {
-                track_id: track.track_id,
-                dts: s.dts,
-                cts_offset: s.cts_offset,
-                duration: Some(s.duration),
-                keyframe: s.keyframe,
-                data: body[s.offset..s.offset + s.size as usize].to_vec(),
-            });
-        }
-    }
-    let timescale = |id: u32| init.track(id).map_or(1, |t| t.timescale) as f64;
-    frames.sort_by(|a, b| {
-        let ta = a.dts as f64 / timescale(a.track_id);
-        let tb = b.dts as f64 / timescale(b.track_id);
-        ta.total_cmp(&tb)
-    });
-    Ok((init, frames))
+    demux_fmp4_file(data, &limits)
 }
 
 fn packets(path: &str) -> Result<Vec<Packet>> {

@@ -27,7 +27,7 @@ use onair_media::{
     parse_init, parse_segment, write_init, Chunk, Frame, InitSegment, Limits, MediaParams,
     Segmenter, SegmenterConfig,
 };
-use onair_tests::{ffmpeg, first_moof};
+use onair_tests::{demux_fmp4_file, ffmpeg};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -292,34 +292,12 @@ fn generate(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Reads an ffmpeg fMP4 file with our demuxer into frames in time order.
 fn demux_input(name: &'static str, path: PathBuf) -> Result<Input> {
     let data = std::fs::read(&path)?;
-    let init = parse_init(&data).with_context(|| format!("{name}: parse_init"))?;
-    let moof = first_moof(&data).with_context(|| format!("{name}: no moof"))?;
-    let body = &data[moof..];
     let limits = Limits {
         max_bytes: 1 << 30,
         max_samples: 10_000_000,
     };
-    let segment =
-        parse_segment(&init, body, &limits).with_context(|| format!("{name}: parse_segment"))?;
-    let mut frames = Vec::new();
-    for track in &segment.tracks {
-        for s in &track.samples {
-            frames.push(Frame {
-                track_id: track.track_id,
-                dts: s.dts,
-                cts_offset: s.cts_offset,
-                duration: Some(s.duration),
-                keyframe: s.keyframe,
-                data: body[s.offset..s.offset + s.size as usize].to_vec(),
-            });
-        }
-    }
-    let timescale = |id: u32| f64::from(init.track(id).map_or(1, |t| t.timescale));
-    frames.sort_by(|a, b| {
-        let ta = a.dts as f64 / timescale(a.track_id);
-        let tb = b.dts as f64 / timescale(b.track_id);
-        ta.total_cmp(&tb)
-    });
+    let (init, frames) =
+        demux_fmp4_file(&data, &limits).with_context(|| format!("{name}: demux"))?;
     let media_bytes = frames.iter().map(|f| f.data.len() as u64).sum();
     Ok(Input {
         name,
