@@ -16,6 +16,11 @@ use std::collections::VecDeque;
 
 /// Video may run this far past a cut point without audio before the segment is closed without it.
 pub const AUDIO_STALL_SECS: f64 = 1.0;
+/// A part ends once it lasts this fraction of the part target ("each Partial Segment ... MUST be at
+/// least 85% of the Part Target Duration", except the last of a segment, RFC 8216bis 4.4.4.9).
+pub const MIN_PART_FRACTION: f64 = 0.85;
+/// Slack for comparing durations computed from integer ticks with targets given in seconds.
+const CUT_EPSILON_SECS: f64 = 1e-6;
 /// Before the first video keyframe, audio older than this (relative to the newest audio) is dropped.
 const MAX_PRE_ROLL_SECS: f64 = 5.0;
 
@@ -248,21 +253,36 @@ impl Segmenter {
     }
 
     /// Where the next part of the queue `q` ends: `(index, ends the segment)`. A segment ends at a video
-    /// keyframe (any sample without video) once the segment is long enough; a part ends once it is long
-    /// enough.
+    /// keyframe (any sample without video) once the segment is long enough. A part ends once it lasts
+    /// [`MIN_PART_FRACTION`] of the part target and another frame (expected one frame interval later)
+    /// would not fit, and it never runs past the target: when a frame arrives late enough to take it
+    /// over, the part ends before that frame ("The duration of a Partial Segment MUST be
+    /// less than or equal to the Part Target Duration", RFC 8216bis 4.4.4.9). Only a single frame
+    /// longer than the target makes a longer part.
     fn next_cut(&self, q: &TrackQueue) -> Option<(usize, bool)> {
         let first = q.frames.front()?;
         let segment_start = self.segment_start_dts.unwrap_or(first.dts);
         let target = self.config.target_duration_secs;
+        let part_target = self.config.part_target_secs;
         q.frames.iter().enumerate().skip(1).find_map(|(i, f)| {
-            let segment_long = q.secs(f.dts.saturating_sub(segment_start)) + 1e-6 >= target;
+            let part_secs = q.secs(f.dts.saturating_sub(first.dts));
+            if part_target.is_some_and(|p| part_secs > p + CUT_EPSILON_SECS) && i >= 2 {
+                return Some((i - 1, false));
+            }
+            let segment_long =
+                q.secs(f.dts.saturating_sub(segment_start)) + CUT_EPSILON_SECS >= target;
             if (f.keyframe || !q.is_video) && segment_long {
                 return Some((i, true));
             }
-            let part_long = self
-                .config
-                .part_target_secs
-                .is_some_and(|p| q.secs(f.dts - first.dts) + 1e-6 >= p);
+            // Long enough, and the next frame (expected one frame interval later) would not fit.
+            let interval = q.secs(
+                f.dts
+                    .saturating_sub(q.frames.get(i - 1).map_or(f.dts, |p| p.dts)),
+            );
+            let part_long = part_target.is_some_and(|p| {
+                part_secs + CUT_EPSILON_SECS >= p * MIN_PART_FRACTION
+                    && part_secs + interval > p + CUT_EPSILON_SECS
+            });
             part_long.then_some((i, false))
         })
     }

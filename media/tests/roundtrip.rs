@@ -426,3 +426,53 @@ fn styp_and_prft_round_trip() {
         &[1; 10]
     );
 }
+
+proptest! {
+    /// Whatever the camera clock's jitter, every part fits the part target; while frame intervals stay
+    /// within 15 % of the target (0.334 s: 25 and 30 fps with 8 ms of jitter), every part but a
+    /// segment's last also lasts at least 85 % of it (RFC 8216bis 4.4.4.9).
+    #[test]
+    fn parts_fit_the_part_target_under_jitter(
+        jitter in proptest::collection::vec(-8_000i64..8_000, 200),
+        fps in prop_oneof![Just(20u64), Just(25), Just(30)],
+    ) {
+        let init = init();
+        let part_target = 0.334;
+        let mut seg = Segmenter::new(&init, SegmenterConfig {
+            target_duration_secs: 2.0,
+            part_target_secs: Some(part_target),
+        });
+        let mut chunks = Vec::new();
+        let mut dts = 0u64;
+        for (n, j) in jitter.iter().enumerate() {
+            let frame_us = 1_000_000 / fps;
+            let step = u64::try_from(i64::try_from(frame_us).unwrap() + j).unwrap();
+            chunks.extend(seg.push_chunks(Frame {
+                track_id: 1,
+                dts: dts * 9 / 100,
+                cts_offset: 0,
+                duration: None,
+                keyframe: n as u64 % (2 * fps) == 0,
+                data: vec![1; 8],
+            }).unwrap());
+            dts += step;
+        }
+        let mut current: Vec<f64> = Vec::new();
+        for chunk in chunks {
+            match chunk {
+                Chunk::Part(p) => {
+                    prop_assert!(p.duration_secs <= part_target + 1e-6, "{} s", p.duration_secs);
+                    current.push(p.duration_secs);
+                }
+                Chunk::Segment(_) => {
+                    let (_, all_but_last) = current.split_last().unwrap();
+                    let fits = 1.0 / fps as f64 + 0.008 <= 0.15 * part_target;
+                    for d in all_but_last.iter().filter(|_| fits) {
+                        prop_assert!(*d >= 0.85 * part_target - 1e-6, "{d} s of {current:?}");
+                    }
+                    current.clear();
+                }
+            }
+        }
+    }
+}
