@@ -452,7 +452,7 @@ proptest! {
                 dts: dts * 9 / 100,
                 cts_offset: 0,
                 duration: None,
-                keyframe: n as u64 % (2 * fps) == 0,
+                keyframe: (n as u64).is_multiple_of(2 * fps),
                 data: vec![1; 8],
             }).unwrap());
             dts += step;
