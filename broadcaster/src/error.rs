@@ -62,7 +62,8 @@ impl From<SegmentError> for BroadcastError {
 /// Whether an HTTP status is worth retrying: timeouts, rate limiting and server errors.
 ///
 /// Everything else (400 malformed, 401/403 wrong key, 409 out of order, 413 too large) would fail again
-/// the same way, so the broadcast stops and says why instead.
+/// the same way. What follows is decided by [`crate::upload::verdict`]: a part refused with 409 is
+/// dropped, anything else stops the broadcast, which says why.
 pub fn status_retryable(status: u16) -> bool {
     matches!(status, 408 | 425 | 429) || (500..=599).contains(&status)
 }

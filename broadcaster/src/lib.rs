@@ -2,7 +2,8 @@
 //!
 //! The browser side of going live: it captures the camera and microphone, encodes them with WebCodecs
 //! (H.264 video, Opus or AAC audio), hands the encoded chunks to [`onair_media::Segmenter`] and uploads
-//! the init segment and every media segment to the OnAir origin, in order, retrying failures.
+//! the init segment and every Low-Latency HLS part (each with a `prft` wall clock) to the OnAir origin,
+//! in order, retrying failures; the server joins the parts into segments.
 //!
 //! What it owns:
 //! - [`keyframe`]: when to force a keyframe (every 2 s of capture time).
@@ -11,7 +12,9 @@
 //! - [`interleave`]: merging the asynchronously produced audio and video chunks into one time-ordered
 //!   stream for the segmenter.
 //! - [`codec`]: choosing the H.264 level for a frame size and the audio codec candidates.
-//! - [`upload`]: the ordered upload queue with capped exponential backoff and backpressure reporting.
+//! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.334 s parts).
+//! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
+//!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
 //! - [`stats`]: the counters shown to the person going live.
 //! - `web` (wasm32 only): the thin glue to `getUserMedia`, `MediaStreamTrackProcessor`, `VideoEncoder`,
 //!   `AudioEncoder` and `fetch`, exposed as [`Camera`] and [`Broadcast`].

@@ -1,12 +1,14 @@
 //! What the person going live sees about their broadcast.
 
+use crate::upload::UploadCounters;
+
 /// Where the broadcast is in its life.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum BroadcastState {
-    /// Encoders configured, waiting for the first segment to upload.
+    /// Encoders configured, waiting for the first part to upload.
     #[default]
     Starting,
-    /// At least the init segment and one media segment were uploaded.
+    /// The init segment and at least one part were uploaded.
     Live,
     /// `stop()` was called: flushing the encoders and the upload queue.
     Stopping,
@@ -39,14 +41,28 @@ pub struct BroadcastStats {
     pub audio_frames: u64,
     /// Video keyframes output.
     pub keyframes: u64,
-    /// Media segments uploaded successfully.
+    /// Low-Latency HLS parts the server took.
+    pub parts_uploaded: u64,
+    /// How long the last successful part upload took, request to answer, in milliseconds.
+    pub last_part_latency_ms: Option<f64>,
+    /// Segments complete on the server (all their parts in, and a later part or the end after them).
     pub segments_uploaded: u64,
-    /// Bytes uploaded successfully (init and segments).
+    /// Segments the packager has finished.
+    pub segments_packaged: u64,
+    /// Bytes uploaded successfully (init and parts).
     pub bytes_uploaded: u64,
-    /// Failed upload attempts (each retry that failed counts).
+    /// Failed upload attempts (each retry that failed counts, and each refusal).
     pub upload_errors: u64,
+    /// Parts the server refused as out of order (409), dropped.
+    pub parts_rejected: u64,
+    /// Whole segments dropped, unsent, because the upload fell more than 10 s behind.
+    pub segments_dropped: u64,
+    /// The parts of those segments.
+    pub parts_dropped: u64,
     /// Uploads waiting or in flight.
     pub queue_depth: usize,
+    /// Seconds of media waiting or in flight.
+    pub backlog_secs: f64,
     /// Whether the upload queue is above its high-water mark.
     pub backpressured: bool,
     /// The most recent error, fatal or not.
@@ -62,17 +78,58 @@ pub struct BroadcastStats {
 }
 
 impl BroadcastStats {
-    /// One line for the page, e.g. `frames 120 · segments 3 · 1.2 MB · upload errors 0`.
+    /// Copies the upload queue's counters.
+    pub fn record_uploads(&mut self, counters: &UploadCounters) {
+        self.parts_uploaded = counters.parts_uploaded;
+        self.last_part_latency_ms = counters.last_part_latency_ms;
+        self.segments_uploaded = counters.segments_uploaded;
+        self.bytes_uploaded = counters.bytes_uploaded;
+        self.upload_errors = counters.upload_errors;
+        self.parts_rejected = counters.parts_rejected;
+        self.segments_dropped = counters.segments_dropped;
+        self.parts_dropped = counters.parts_dropped;
+    }
+
+    /// The last part's upload time for the page: `85 ms`, or `–` before the first part.
+    pub fn latency_text(&self) -> String {
+        self.last_part_latency_ms
+            .map_or_else(|| "–".to_owned(), |ms| format!("{} ms", ms.round()))
+    }
+
+    /// Media lost on the way, for the page: whole segments dropped while the upload fell behind, and
+    /// parts the server refused, e.g. `0`, `2 segments`, `1 segment, 3 parts refused`.
+    pub fn dropped_text(&self) -> String {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let segments = count(self.segments_dropped, "segment", "segments");
+        let parts = count(self.parts_rejected, "part refused", "parts refused");
+        match (self.segments_dropped, self.parts_rejected) {
+            (0, 0) => "0".to_owned(),
+            (_, 0) => segments,
+            (0, _) => parts,
+            _ => format!("{segments}, {parts}"),
+        }
+    }
+
+    /// One line for the page, e.g.
+    /// `frames encoded 120 · parts uploaded 20 · 1.2 MB · last part 85 ms · upload errors 0`.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "frames encoded {} · segments uploaded {} · {} · upload errors {}",
+            "frames encoded {} · parts uploaded {} · {} · last part {} · upload errors {}",
             self.video_frames,
-            self.segments_uploaded,
+            self.parts_uploaded,
             format_bytes(self.bytes_uploaded),
+            self.latency_text(),
             self.upload_errors
         );
+        if self.segments_dropped > 0 {
+            s.push_str(&format!(" · segments dropped {}", self.segments_dropped));
+        }
         if self.backpressured {
-            s.push_str(&format!(" · {} uploads queued", self.queue_depth));
+            s.push_str(&format!(
+                " · {} uploads ({:.1} s) queued",
+                self.queue_depth, self.backlog_secs
+            ));
         }
         s
     }
@@ -113,17 +170,49 @@ mod tests {
     fn summary_mentions_the_counters() {
         let mut s = BroadcastStats {
             video_frames: 120,
-            segments_uploaded: 3,
-            bytes_uploaded: 1_200_000,
             ..Default::default()
         };
+        s.record_uploads(&UploadCounters {
+            parts_uploaded: 20,
+            segments_uploaded: 3,
+            bytes_uploaded: 1_200_000,
+            last_part_latency_ms: Some(84.6),
+            ..Default::default()
+        });
         assert_eq!(
             s.summary(),
-            "frames encoded 120 · segments uploaded 3 · 1.2 MB · upload errors 0"
+            "frames encoded 120 · parts uploaded 20 · 1.2 MB · last part 85 ms · upload errors 0"
         );
+        assert_eq!(s.segments_uploaded, 3);
+        s.record_uploads(&UploadCounters {
+            segments_dropped: 2,
+            upload_errors: 5,
+            ..Default::default()
+        });
         s.backpressured = true;
-        s.queue_depth = 4;
-        assert!(s.summary().ends_with("4 uploads queued"));
+        s.queue_depth = 40;
+        s.backlog_secs = 12.04;
+        assert_eq!(
+            s.summary(),
+            "frames encoded 120 · parts uploaded 0 · 0 B · last part – · upload errors 5 \
+             · segments dropped 2 · 40 uploads (12.0 s) queued"
+        );
+    }
+
+    #[test]
+    fn dropped_text() {
+        let mut s = BroadcastStats::default();
+        assert_eq!(s.dropped_text(), "0");
+        s.segments_dropped = 1;
+        assert_eq!(s.dropped_text(), "1 segment");
+        s.parts_rejected = 3;
+        assert_eq!(s.dropped_text(), "1 segment, 3 parts refused");
+        s.segments_dropped = 0;
+        s.parts_rejected = 1;
+        assert_eq!(s.dropped_text(), "1 part refused");
+        s.segments_dropped = 2;
+        s.parts_rejected = 0;
+        assert_eq!(s.dropped_text(), "2 segments");
     }
 
     #[test]

@@ -1,21 +1,42 @@
 //! The ordered upload queue.
 //!
-//! The server accepts a rendition's init segment first and then segments strictly in media sequence
-//! order (409 otherwise), so uploads go one at a time, head of the queue first. A failed upload stays at
-//! the head and is retried after a capped exponential backoff; nothing is ever dropped. While the network
-//! is slow the queue grows, and its depth is reported ([`UploadQueue::depth`],
-//! [`UploadQueue::is_backpressured`]) so the page can show that the broadcast is falling behind.
+//! The server takes a rendition's init segment first and then its Low-Latency HLS parts strictly in
+//! order (`{msn}.{index}`: every part of segment `msn`, then part 0 of the next one), so uploads go one
+//! at a time, head of the queue first, and are never reordered. What happens after an attempt is decided
+//! in one place, [`verdict`]:
+//!
+//! - 2xx: done (201 a new part, 200 the same part again, 204 init and end).
+//! - A network error, 408, 425, 429 or 5xx: the item stays at the head and is retried after a capped
+//!   exponential backoff ([`Backoff`]), and never sooner than the server's `Retry-After`.
+//! - 409 on a part: the server will not take that part (out of order); it is counted, dropped, and the
+//!   queue goes on with the next one.
+//! - Anything else (400, 401, 403, 413, a 409 on the init segment...): retrying cannot help, the queue
+//!   halts and the broadcast fails with the server's reason.
+//!
+//! Backpressure: when more than [`QueueConfig::max_backlog_secs`] of media wait (the network cannot keep
+//! up), the oldest segments none of whose parts has been sent yet are dropped whole — every part of a
+//! segment, never only some — until the backlog fits again. The segment being uploaded and the one still
+//! being produced are kept, so the server sees a jump in media sequence numbers, never a segment with
+//! holes; the broadcast catches up with the live edge instead of falling further behind.
 //!
 //! The queue is a pure state machine driven with explicit `now_ms` times, so it is tested without a
-//! browser; the wasm glue performs the `fetch` it asks for.
+//! browser; the wasm glue performs the `fetch` it asks for and reports how it went.
 
 use std::collections::VecDeque;
+
+use onair_media::PartChunk;
+
+use crate::error::status_retryable;
+use crate::packager::PART_TARGET_SECS;
 
 /// The rendition name the broadcaster uploads to.
 pub const DEFAULT_RENDITION: &str = "r0";
 
+/// The request header carrying the rendition's part target on every part upload.
+pub const PART_TARGET_HEADER: &str = "OnAir-Part-Target";
+
 /// Where and as whom to upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UploadTarget {
     /// Origin of the OnAir server, e.g. `http://127.0.0.1:8080`, or empty for the page's own origin.
     pub server_base: String,
@@ -25,16 +46,20 @@ pub struct UploadTarget {
     pub stream_key: String,
     /// Rendition name (`[a-z0-9_-]{1,32}`); defaults to [`DEFAULT_RENDITION`].
     pub rendition: String,
+    /// The rendition's part target in seconds, sent as [`PART_TARGET_HEADER`] with every part; the same
+    /// for the whole broadcast. It defaults to [`PART_TARGET_SECS`].
+    pub part_target_secs: f64,
 }
 
 impl UploadTarget {
-    /// A target for rendition [`DEFAULT_RENDITION`].
+    /// A target for rendition [`DEFAULT_RENDITION`] with parts of [`PART_TARGET_SECS`].
     pub fn new(server_base: &str, stream_id: &str, stream_key: &str) -> Self {
         Self {
             server_base: server_base.trim_end_matches('/').to_owned(),
             stream_id: stream_id.to_owned(),
             stream_key: stream_key.to_owned(),
             rendition: DEFAULT_RENDITION.to_owned(),
+            part_target_secs: PART_TARGET_SECS,
         }
     }
 
@@ -43,8 +68,11 @@ impl UploadTarget {
         let stream = format!("{}/api/streams/{}", self.server_base, self.stream_id);
         match kind {
             UploadKind::Init => format!("{stream}/renditions/{}/init.mp4", self.rendition),
-            UploadKind::Segment { msn } => {
-                format!("{stream}/renditions/{}/segments/{msn}.m4s", self.rendition)
+            UploadKind::Part { msn, index } => {
+                format!(
+                    "{stream}/renditions/{}/parts/{msn}.{index}.m4s",
+                    self.rendition
+                )
             }
             UploadKind::End => format!("{stream}/end"),
         }
@@ -54,6 +82,26 @@ impl UploadTarget {
     pub fn authorization(&self) -> String {
         format!("Bearer {}", self.stream_key)
     }
+
+    /// Every header of an upload: `Authorization`, `Content-Type` when it has a body, and
+    /// [`PART_TARGET_HEADER`] on parts.
+    pub fn headers(&self, kind: UploadKind) -> Vec<(&'static str, String)> {
+        let mut headers = vec![("Authorization", self.authorization())];
+        if let Some(content_type) = kind.content_type() {
+            headers.push(("Content-Type", content_type.to_owned()));
+        }
+        if let UploadKind::Part { .. } = kind {
+            headers.push((PART_TARGET_HEADER, seconds_header(self.part_target_secs)));
+        }
+        headers
+    }
+}
+
+/// Seconds as a header value with at most three decimals and no trailing zeros: `0.334`, `0.5`, `1`.
+pub fn seconds_header(secs: f64) -> String {
+    let text = format!("{secs:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_owned()
 }
 
 /// What an upload is.
@@ -61,10 +109,12 @@ impl UploadTarget {
 pub enum UploadKind {
     /// `PUT .../init.mp4`.
     Init,
-    /// `PUT .../segments/{msn}.m4s`.
-    Segment {
-        /// Media sequence number.
+    /// `PUT .../parts/{msn}.{index}.m4s`.
+    Part {
+        /// Media sequence number of the segment it belongs to.
         msn: u64,
+        /// Its index within that segment (0, 1, 2, ...).
+        index: u32,
     },
     /// `POST .../end`, always last.
     End,
@@ -74,7 +124,7 @@ impl UploadKind {
     /// The HTTP method.
     pub fn method(self) -> &'static str {
         match self {
-            Self::Init | Self::Segment { .. } => "PUT",
+            Self::Init | Self::Part { .. } => "PUT",
             Self::End => "POST",
         }
     }
@@ -83,8 +133,16 @@ impl UploadKind {
     pub fn content_type(self) -> Option<&'static str> {
         match self {
             Self::Init => Some("video/mp4"),
-            Self::Segment { .. } => Some("video/iso.segment"),
+            Self::Part { .. } => Some("video/iso.segment"),
             Self::End => None,
+        }
+    }
+
+    /// The segment a part belongs to.
+    pub fn msn(self) -> Option<u64> {
+        match self {
+            Self::Part { msn, .. } => Some(msn),
+            Self::Init | Self::End => None,
         }
     }
 }
@@ -93,7 +151,7 @@ impl std::fmt::Display for UploadKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Init => f.write_str("init segment"),
-            Self::Segment { msn } => write!(f, "segment {msn}"),
+            Self::Part { msn, index } => write!(f, "part {msn}.{index}"),
             Self::End => f.write_str("end of stream"),
         }
     }
@@ -106,6 +164,40 @@ pub struct UploadItem {
     pub kind: UploadKind,
     /// The body (empty for [`UploadKind::End`]).
     pub body: Vec<u8>,
+    /// Media it carries, in seconds (0 but for parts); what the backlog is measured in.
+    pub duration_secs: f64,
+}
+
+impl UploadItem {
+    /// The init segment.
+    pub fn init(body: Vec<u8>) -> Self {
+        Self {
+            kind: UploadKind::Init,
+            body,
+            duration_secs: 0.0,
+        }
+    }
+
+    /// A part as the segmenter produced it.
+    pub fn part(part: PartChunk) -> Self {
+        Self {
+            kind: UploadKind::Part {
+                msn: part.sequence,
+                index: part.index,
+            },
+            body: part.data,
+            duration_secs: part.duration_secs,
+        }
+    }
+
+    /// The end of the stream.
+    pub fn end() -> Self {
+        Self {
+            kind: UploadKind::End,
+            body: Vec::new(),
+            duration_secs: 0.0,
+        }
+    }
 }
 
 /// Capped exponential backoff between retries of the same upload.
@@ -137,10 +229,77 @@ impl Backoff {
     }
 }
 
-/// What the queue decided after a failed upload.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FailureAction {
-    /// The item stays at the head and is retried after this many milliseconds.
+/// How one attempt ended, as the network reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The server answered.
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// The `Retry-After` header, if any.
+        retry_after: Option<String>,
+    },
+    /// No answer: `fetch` rejected (connection refused, reset, offline...).
+    NetworkError,
+}
+
+/// What to do about an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Uploaded.
+    Success,
+    /// Try the same item again, not before the backoff nor before `at_least_ms` (`Retry-After`).
+    Retry {
+        /// The server's `Retry-After`, in milliseconds.
+        at_least_ms: Option<u64>,
+    },
+    /// The server will never take this item; drop it and go on (a 409 on a part).
+    Skip,
+    /// Retrying cannot help and going on would be wrong: stop.
+    Fatal,
+}
+
+/// Decides what an attempt means; the one place where retries are decided.
+pub fn verdict(kind: UploadKind, attempt: &Attempt) -> Verdict {
+    match attempt {
+        Attempt::NetworkError => Verdict::Retry { at_least_ms: None },
+        Attempt::Status { status, .. } if (200..=299).contains(status) => Verdict::Success,
+        Attempt::Status { status: 409, .. } if matches!(kind, UploadKind::Part { .. }) => {
+            Verdict::Skip
+        }
+        Attempt::Status {
+            status,
+            retry_after,
+        } if status_retryable(*status) => Verdict::Retry {
+            at_least_ms: retry_after.as_deref().and_then(parse_retry_after),
+        },
+        Attempt::Status { .. } => Verdict::Fatal,
+    }
+}
+
+/// A `Retry-After` of delta-seconds (`"2"`) in milliseconds. The HTTP-date form is not used by the
+/// OnAir server and gives `None` (the backoff alone then decides).
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    let secs: u64 = value.trim().parse().ok()?;
+    Some(secs.saturating_mul(1000))
+}
+
+/// What the queue did with the in-flight upload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    /// It was uploaded and removed.
+    Uploaded {
+        /// The item.
+        item: UploadItem,
+        /// From the start of the successful request to its answer, in milliseconds.
+        latency_ms: f64,
+    },
+    /// The server refused it for good (409 on a part); it was dropped and the queue goes on.
+    Skipped {
+        /// The item.
+        item: UploadItem,
+    },
+    /// It stays at the head and is retried after this many milliseconds.
     Retry {
         /// Milliseconds to wait.
         after_ms: u64,
@@ -148,7 +307,56 @@ pub enum FailureAction {
         failures: u32,
     },
     /// The failure cannot be fixed by retrying; the queue is halted (the item is kept, not dropped).
-    Halt,
+    Halted,
+}
+
+/// The queue's tunables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueueConfig {
+    /// Delays between retries.
+    pub backoff: Backoff,
+    /// Media waiting, in seconds, from which the broadcast counts as falling behind
+    /// ([`UploadQueue::is_backpressured`]). It defaults to 2.
+    pub high_water_secs: f64,
+    /// Media waiting, in seconds, beyond which whole not-yet-started segments are dropped. It defaults
+    /// to 10.
+    pub max_backlog_secs: f64,
+    /// Upper bound on how long a `Retry-After` may hold the queue, in milliseconds. It defaults to
+    /// 30000.
+    pub max_retry_after_ms: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            backoff: Backoff::default(),
+            high_water_secs: 2.0,
+            max_backlog_secs: 10.0,
+            max_retry_after_ms: 30_000,
+        }
+    }
+}
+
+/// What the queue has done so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UploadCounters {
+    /// Parts the server took (201 or 200).
+    pub parts_uploaded: u64,
+    /// Segments complete on the server: a segment is complete once a part of a later segment, or the
+    /// end of the stream, has been taken after some of its parts.
+    pub segments_uploaded: u64,
+    /// Bytes uploaded successfully (init and parts).
+    pub bytes_uploaded: u64,
+    /// Failed attempts: each retry that failed, each refusal.
+    pub upload_errors: u64,
+    /// Parts the server refused with 409 and that were dropped.
+    pub parts_rejected: u64,
+    /// Whole segments dropped because the backlog grew past its bound.
+    pub segments_dropped: u64,
+    /// The parts of those segments.
+    pub parts_dropped: u64,
+    /// How long the last successful part upload took (request to answer), in milliseconds.
+    pub last_part_latency_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,64 +366,103 @@ struct Pending {
     not_before_ms: f64,
 }
 
-/// Uploads in order, one at a time, retrying forever with backoff.
+/// Uploads in order, one at a time, with retries, refusals and backpressure as described in the module
+/// documentation.
 #[derive(Debug, Clone)]
 pub struct UploadQueue {
     items: VecDeque<Pending>,
-    backoff: Backoff,
-    high_water: usize,
-    in_flight: bool,
+    config: QueueConfig,
+    /// When the in-flight request started, if one is in flight.
+    in_flight_since_ms: Option<f64>,
     halted: bool,
+    /// The newest segment with a part sent at least once: it and older ones are never dropped.
+    started_msn: Option<u64>,
+    /// The newest segment with a part the server took.
+    taken_msn: Option<u64>,
+    counters: UploadCounters,
 }
-
-/// Default queue depth from which the broadcast counts as falling behind: 3 segments (about 6 s).
-pub const DEFAULT_HIGH_WATER: usize = 3;
 
 impl Default for UploadQueue {
     fn default() -> Self {
-        Self::new(Backoff::default(), DEFAULT_HIGH_WATER)
+        Self::new(QueueConfig::default())
     }
 }
 
 impl UploadQueue {
     /// An empty queue.
-    pub fn new(backoff: Backoff, high_water: usize) -> Self {
+    pub fn new(config: QueueConfig) -> Self {
         Self {
             items: VecDeque::new(),
-            backoff,
-            high_water: high_water.max(1),
-            in_flight: false,
+            config,
+            in_flight_since_ms: None,
             halted: false,
+            started_msn: None,
+            taken_msn: None,
+            counters: UploadCounters::default(),
         }
     }
 
-    /// Appends an upload at the tail.
-    pub fn push(&mut self, item: UploadItem) {
+    /// Appends an upload at the tail, then drops whole segments while the backlog is over its bound.
+    /// Returns the media sequence numbers of the segments dropped.
+    pub fn push(&mut self, item: UploadItem) -> Vec<u64> {
         self.items.push_back(Pending {
             item,
             failures: 0,
             not_before_ms: f64::NEG_INFINITY,
         });
+        let mut dropped = Vec::new();
+        // Durations are sums of floats: a hair over the bound is not over it.
+        while self.backlog_secs() > self.config.max_backlog_secs + 1e-6 {
+            let Some(msn) = self.oldest_droppable_segment() else {
+                break;
+            };
+            let before = self.items.len();
+            self.items
+                .retain(|p| p.item.kind.msn().is_none_or(|m| m != msn));
+            self.counters.segments_dropped += 1;
+            self.counters.parts_dropped += (before - self.items.len()) as u64;
+            dropped.push(msn);
+        }
+        dropped
+    }
+
+    /// The oldest segment that may be dropped: none of its parts sent yet, and all of them queued (an
+    /// item of something else follows them, so the packager is done with it).
+    fn oldest_droppable_segment(&self) -> Option<u64> {
+        let (position, msn) = self.items.iter().enumerate().find_map(|(i, p)| {
+            let msn = p.item.kind.msn()?;
+            self.started_msn
+                .is_none_or(|started| msn > started)
+                .then_some((i, msn))
+        })?;
+        self.items
+            .iter()
+            .skip(position)
+            .any(|p| p.item.kind.msn() != Some(msn))
+            .then_some(msn)
     }
 
     /// The head item, if it may be sent now: nothing in flight, not halted and its backoff elapsed.
-    /// Marks it in flight; report the outcome with [`Self::complete`] or [`Self::fail`].
+    /// Marks it in flight; report the outcome with [`Self::report`].
     pub fn start_next(&mut self, now_ms: f64) -> Option<&UploadItem> {
-        if self.in_flight || self.halted {
+        if self.in_flight_since_ms.is_some() || self.halted {
             return None;
         }
         let head = self.items.front()?;
         if now_ms < head.not_before_ms {
             return None;
         }
-        self.in_flight = true;
+        if let Some(msn) = head.item.kind.msn() {
+            self.started_msn = Some(self.started_msn.map_or(msn, |s| s.max(msn)));
+        }
+        self.in_flight_since_ms = Some(now_ms);
         self.items.front().map(|p| &p.item)
     }
 
     /// How long until the head item may be sent (0 if now), or `None` if there is nothing to send
     /// (empty, in flight or halted).
     pub fn wait_ms(&self, now_ms: f64) -> Option<f64> {
-        if self.in_flight || self.halted {
+        if self.in_flight_since_ms.is_some() || self.halted {
             return None;
         }
         self.items
@@ -223,35 +470,81 @@ impl UploadQueue {
             .map(|p| (p.not_before_ms - now_ms).max(0.0))
     }
 
-    /// The in-flight upload succeeded: removes and returns it.
-    pub fn complete(&mut self) -> Option<UploadItem> {
-        if !self.in_flight {
-            return None;
+    /// Reports how the in-flight upload ended, and acts on its [`verdict`]. Without an upload in flight
+    /// it does nothing and answers [`Settled::Halted`].
+    pub fn report(&mut self, now_ms: f64, attempt: &Attempt) -> Settled {
+        let Some(started_ms) = self.in_flight_since_ms.take() else {
+            return Settled::Halted;
+        };
+        let Some(head) = self.items.front_mut() else {
+            return Settled::Halted;
+        };
+        let kind = head.item.kind;
+        let verdict = verdict(kind, attempt);
+        if verdict != Verdict::Success {
+            self.counters.upload_errors += 1;
         }
-        self.in_flight = false;
-        self.items.pop_front().map(|p| p.item)
-    }
-
-    /// The in-flight upload failed. A retryable failure schedules a retry of the same item; any other
-    /// halts the queue.
-    pub fn fail(&mut self, now_ms: f64, retryable: bool) -> FailureAction {
-        self.in_flight = false;
-        if !retryable {
-            self.halted = true;
-            return FailureAction::Halt;
-        }
-        match self.items.front_mut() {
-            Some(head) => {
+        match verdict {
+            Verdict::Success => {
+                let Some(done) = self.items.pop_front() else {
+                    return Settled::Halted;
+                };
+                let latency_ms = (now_ms - started_ms).max(0.0);
+                self.count_success(&done.item, latency_ms);
+                Settled::Uploaded {
+                    item: done.item,
+                    latency_ms,
+                }
+            }
+            Verdict::Skip => {
+                self.counters.parts_rejected += 1;
+                match self.items.pop_front() {
+                    Some(done) => Settled::Skipped { item: done.item },
+                    None => Settled::Halted,
+                }
+            }
+            Verdict::Retry { at_least_ms } => {
                 head.failures = head.failures.saturating_add(1);
-                let after_ms = self.backoff.delay_ms(head.failures);
+                let retry_after =
+                    at_least_ms.map_or(0, |ms| ms.min(self.config.max_retry_after_ms));
+                let after_ms = self.config.backoff.delay_ms(head.failures).max(retry_after);
                 head.not_before_ms = now_ms + after_ms as f64;
-                FailureAction::Retry {
+                Settled::Retry {
                     after_ms,
                     failures: head.failures,
                 }
             }
-            None => FailureAction::Halt,
+            Verdict::Fatal => {
+                self.halted = true;
+                Settled::Halted
+            }
         }
+    }
+
+    fn count_success(&mut self, item: &UploadItem, latency_ms: f64) {
+        self.counters.bytes_uploaded += item.body.len() as u64;
+        match item.kind {
+            UploadKind::Part { msn, .. } => {
+                self.counters.parts_uploaded += 1;
+                self.counters.last_part_latency_ms = Some(latency_ms);
+                // The first part of a later segment completes the one before on the server.
+                if self.taken_msn.is_some_and(|taken| msn > taken) {
+                    self.counters.segments_uploaded += 1;
+                }
+                self.taken_msn = Some(self.taken_msn.map_or(msn, |t| t.max(msn)));
+            }
+            UploadKind::End => {
+                if self.taken_msn.take().is_some() {
+                    self.counters.segments_uploaded += 1;
+                }
+            }
+            UploadKind::Init => {}
+        }
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> &UploadCounters {
+        &self.counters
     }
 
     /// Number of uploads waiting or in flight.
@@ -264,9 +557,14 @@ impl UploadQueue {
         self.items.iter().map(|p| p.item.body.len()).sum()
     }
 
-    /// Whether the queue is at or above its high-water mark (the upload is falling behind).
+    /// Media waiting or in flight, in seconds.
+    pub fn backlog_secs(&self) -> f64 {
+        self.items.iter().map(|p| p.item.duration_secs).sum()
+    }
+
+    /// Whether more media than [`QueueConfig::high_water_secs`] waits (the upload is falling behind).
     pub fn is_backpressured(&self) -> bool {
-        self.items.len() >= self.high_water
+        self.backlog_secs() > self.config.high_water_secs
     }
 
     /// Whether a non-retryable failure stopped the queue.
@@ -281,7 +579,7 @@ impl UploadQueue {
 
     /// Whether an upload is in flight.
     pub fn is_in_flight(&self) -> bool {
-        self.in_flight
+        self.in_flight_since_ms.is_some()
     }
 }
 
@@ -289,23 +587,61 @@ impl UploadQueue {
 mod tests {
     use super::*;
 
-    fn seg(msn: u64) -> UploadItem {
+    /// A part of `secs` seconds.
+    fn part(msn: u64, index: u32, secs: f64) -> UploadItem {
         UploadItem {
-            kind: UploadKind::Segment { msn },
+            kind: UploadKind::Part { msn, index },
             body: vec![0; 10],
+            duration_secs: secs,
         }
     }
 
+    /// Segment `msn` as six 0.3 s parts and a 0.2 s one (2 s).
+    fn segment(msn: u64) -> Vec<UploadItem> {
+        (0..7)
+            .map(|i| part(msn, i, if i < 6 { 0.3 } else { 0.2 }))
+            .collect()
+    }
+
+    fn status(status: u16) -> Attempt {
+        Attempt::Status {
+            status,
+            retry_after: None,
+        }
+    }
+
+    /// An answer with a `Retry-After`.
+    fn busy(status: u16, retry_after: &str) -> Attempt {
+        Attempt::Status {
+            status,
+            retry_after: Some(retry_after.to_owned()),
+        }
+    }
+
+    fn retry(after_ms: u64, failures: u32) -> Settled {
+        Settled::Retry { after_ms, failures }
+    }
+
+    /// Starts the head item and reports `attempt` at `now`.
+    fn attempt(q: &mut UploadQueue, now: f64, attempt: &Attempt) -> (UploadKind, Settled) {
+        let kind = q.start_next(now).map(|i| i.kind).expect("an item to send");
+        (kind, q.report(now + 40.0, attempt))
+    }
+
+    fn kinds(q: &UploadQueue) -> Vec<UploadKind> {
+        q.items.iter().map(|p| p.item.kind).collect()
+    }
+
     #[test]
-    fn urls_follow_the_contract() {
+    fn urls_and_headers_follow_the_contract() {
         let t = UploadTarget::new("http://127.0.0.1:8080/", "abcdefghij", "sk_x");
         assert_eq!(
             t.url(UploadKind::Init),
             "http://127.0.0.1:8080/api/streams/abcdefghij/renditions/r0/init.mp4"
         );
         assert_eq!(
-            t.url(UploadKind::Segment { msn: 7 }),
-            "http://127.0.0.1:8080/api/streams/abcdefghij/renditions/r0/segments/7.m4s"
+            t.url(UploadKind::Part { msn: 7, index: 2 }),
+            "http://127.0.0.1:8080/api/streams/abcdefghij/renditions/r0/parts/7.2.m4s"
         );
         assert_eq!(
             t.url(UploadKind::End),
@@ -315,11 +651,86 @@ mod tests {
         let same_origin = UploadTarget::new("", "id", "k");
         assert_eq!(same_origin.url(UploadKind::End), "/api/streams/id/end");
         assert_eq!(UploadKind::End.method(), "POST");
-        assert_eq!(UploadKind::Init.content_type(), Some("video/mp4"));
+        assert_eq!(UploadKind::Part { msn: 0, index: 0 }.method(), "PUT");
         assert_eq!(
-            UploadKind::Segment { msn: 1 }.content_type(),
-            Some("video/iso.segment")
+            t.headers(UploadKind::Part { msn: 1, index: 0 }),
+            [
+                ("Authorization", "Bearer sk_x".to_owned()),
+                ("Content-Type", "video/iso.segment".to_owned()),
+                ("OnAir-Part-Target", "0.334".to_owned()),
+            ]
         );
+        assert_eq!(
+            t.headers(UploadKind::Init),
+            [
+                ("Authorization", "Bearer sk_x".to_owned()),
+                ("Content-Type", "video/mp4".to_owned()),
+            ]
+        );
+        assert_eq!(
+            t.headers(UploadKind::End),
+            [("Authorization", "Bearer sk_x".to_owned())]
+        );
+        assert_eq!(
+            UploadKind::Part { msn: 3, index: 1 }.to_string(),
+            "part 3.1"
+        );
+    }
+
+    #[test]
+    fn seconds_header_values() {
+        assert_eq!(seconds_header(0.334), "0.334");
+        assert_eq!(seconds_header(0.5), "0.5");
+        assert_eq!(seconds_header(1.0), "1");
+        assert_eq!(seconds_header(1.0 / 3.0), "0.333");
+    }
+
+    #[test]
+    fn verdicts() {
+        let p = UploadKind::Part { msn: 0, index: 0 };
+        for s in [200, 201, 204] {
+            assert_eq!(verdict(p, &status(s)), Verdict::Success, "{s}");
+        }
+        assert_eq!(verdict(p, &status(409)), Verdict::Skip);
+        assert_eq!(verdict(UploadKind::Init, &status(409)), Verdict::Fatal);
+        assert_eq!(verdict(UploadKind::End, &status(409)), Verdict::Fatal);
+        for s in [400, 401, 403, 404, 413, 415] {
+            assert_eq!(verdict(p, &status(s)), Verdict::Fatal, "{s}");
+        }
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(
+                verdict(p, &status(s)),
+                Verdict::Retry { at_least_ms: None },
+                "{s}"
+            );
+        }
+        assert_eq!(
+            verdict(p, &Attempt::NetworkError),
+            Verdict::Retry { at_least_ms: None }
+        );
+        assert_eq!(
+            verdict(p, &busy(503, " 3 ")),
+            Verdict::Retry {
+                at_least_ms: Some(3_000)
+            }
+        );
+        // Retry-After on a status that is not retryable changes nothing.
+        assert_eq!(verdict(p, &busy(400, "1")), Verdict::Fatal);
+    }
+
+    #[test]
+    fn retry_after_values() {
+        assert_eq!(parse_retry_after("0"), Some(0));
+        assert_eq!(parse_retry_after("120"), Some(120_000));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999"),
+            None,
+            "does not fit"
+        );
+        assert_eq!(parse_retry_after("18446744073709551615"), Some(u64::MAX));
     }
 
     #[test]
@@ -337,91 +748,235 @@ mod tests {
     }
 
     #[test]
-    fn uploads_in_order_one_at_a_time() {
+    fn uploads_in_order_one_at_a_time_and_counts() {
         let mut q = UploadQueue::default();
-        q.push(UploadItem {
-            kind: UploadKind::Init,
-            body: vec![1; 5],
-        });
-        q.push(seg(0));
-        q.push(seg(1));
-        assert_eq!(q.depth(), 3);
-        assert_eq!(q.bytes_pending(), 25);
+        q.push(UploadItem::init(vec![1; 5]));
+        for item in segment(0).into_iter().chain(segment(1)) {
+            q.push(item);
+        }
+        q.push(UploadItem::end());
+        assert_eq!(q.depth(), 16);
+        assert_eq!(q.bytes_pending(), 145);
+        assert!((q.backlog_secs() - 4.0).abs() < 1e-9);
         assert!(q.is_backpressured());
         assert_eq!(q.start_next(0.0).map(|i| i.kind), Some(UploadKind::Init));
         // Only one in flight.
         assert!(q.start_next(0.0).is_none());
         assert_eq!(q.wait_ms(0.0), None);
-        assert_eq!(q.complete().map(|i| i.kind), Some(UploadKind::Init));
-        assert!(!q.is_backpressured());
+        assert!(q.is_in_flight());
+        assert!(matches!(
+            q.report(30.0, &status(204)),
+            Settled::Uploaded { item, .. } if item.kind == UploadKind::Init
+        ));
         assert_eq!(q.wait_ms(0.0), Some(0.0));
-        assert_eq!(
-            q.start_next(0.0).map(|i| i.kind),
-            Some(UploadKind::Segment { msn: 0 })
-        );
-        q.complete();
-        q.start_next(0.0);
-        q.complete();
+        let mut sent = Vec::new();
+        let mut now = 100.0;
+        while let Some(item) = q.start_next(now) {
+            sent.push(item.kind);
+            let code = if sent.len() % 2 == 0 { 200 } else { 201 };
+            match q.report(now + 12.5, &status(code)) {
+                Settled::Uploaded { latency_ms, .. } => assert_eq!(latency_ms, 12.5),
+                other => panic!("{other:?}"),
+            }
+            now += 100.0;
+            if sent.len() == 7 {
+                assert_eq!(q.counters().segments_uploaded, 0);
+            }
+            if sent.len() == 8 {
+                // Part 1.0 completed segment 0.
+                assert_eq!(q.counters().segments_uploaded, 1);
+            }
+        }
+        let expected: Vec<UploadKind> = (0..2)
+            .flat_map(|msn| (0..7).map(move |index| UploadKind::Part { msn, index }))
+            .chain([UploadKind::End])
+            .collect();
+        assert_eq!(sent, expected);
         assert!(q.is_empty());
-        assert!(q.complete().is_none());
+        assert!(!q.is_backpressured());
+        let c = q.counters();
+        assert_eq!(c.parts_uploaded, 14);
+        // The end completed segment 1.
+        assert_eq!(c.segments_uploaded, 2);
+        assert_eq!(c.bytes_uploaded, 145);
+        assert_eq!(c.upload_errors, 0);
+        assert_eq!(c.last_part_latency_ms, Some(12.5));
+        assert_eq!(q.report(0.0, &status(200)), Settled::Halted);
     }
 
     #[test]
-    fn failures_retry_the_same_item_with_backoff_and_drop_nothing() {
+    fn failures_retry_the_same_item_with_backoff_and_reorder_nothing() {
         let mut q = UploadQueue::default();
-        q.push(seg(0));
-        q.push(seg(1));
+        q.push(part(0, 0, 0.3));
+        q.push(part(0, 1, 0.3));
         let mut now = 1000.0;
-        for n in 1..=7_u32 {
+        let failures = [
+            Attempt::NetworkError,
+            status(500),
+            status(408),
+            status(429),
+            status(502),
+            status(503),
+            status(504),
+        ];
+        for (n, failure) in (1..).zip(&failures) {
             assert_eq!(
                 q.start_next(now).map(|i| i.kind),
-                Some(UploadKind::Segment { msn: 0 })
+                Some(UploadKind::Part { msn: 0, index: 0 })
             );
-            let action = q.fail(now, true);
+            let action = q.report(now, failure);
             let expected = Backoff::default().delay_ms(n);
-            assert_eq!(
-                action,
-                FailureAction::Retry {
-                    after_ms: expected,
-                    failures: n
-                }
-            );
+            assert_eq!(action, retry(expected, n));
             // Not before the backoff has elapsed.
             assert!(q.start_next(now + expected as f64 - 1.0).is_none());
             assert_eq!(q.wait_ms(now), Some(expected as f64));
             now += expected as f64;
         }
         assert_eq!(q.depth(), 2);
-        q.start_next(now);
-        assert_eq!(
-            q.complete().map(|i| i.kind),
-            Some(UploadKind::Segment { msn: 0 })
-        );
+        assert_eq!(q.counters().upload_errors, 7);
+        let (kind, settled) = attempt(&mut q, now, &status(201));
+        assert_eq!(kind, UploadKind::Part { msn: 0, index: 0 });
+        assert!(matches!(settled, Settled::Uploaded { .. }));
         // The next item starts with a fresh failure count.
         q.start_next(now);
+        assert_eq!(q.report(now, &Attempt::NetworkError), retry(250, 1));
+    }
+
+    #[test]
+    fn retry_after_holds_the_queue_longer_than_the_backoff() {
+        let mut q = UploadQueue::default();
+        q.push(part(0, 0, 0.3));
+        q.start_next(0.0);
+        assert_eq!(q.report(0.0, &busy(503, "2")), retry(2_000, 1));
+        assert!(q.start_next(1_999.0).is_none());
+        assert!(q.start_next(2_000.0).is_some());
+        // A short Retry-After does not undercut the backoff, a huge one is capped.
+        assert_eq!(q.report(2_000.0, &busy(429, "0")), retry(500, 2));
+        q.start_next(2_500.0);
+        assert_eq!(q.report(2_500.0, &busy(503, "86400")), retry(30_000, 3));
+    }
+
+    #[test]
+    fn a_refused_part_is_dropped_and_the_queue_goes_on() {
+        let mut q = UploadQueue::default();
+        q.push(part(0, 0, 0.3));
+        q.push(part(0, 1, 0.3));
+        q.push(part(0, 2, 0.3));
+        attempt(&mut q, 0.0, &status(201));
+        let (kind, settled) = attempt(&mut q, 100.0, &status(409));
+        assert_eq!(kind, UploadKind::Part { msn: 0, index: 1 });
+        assert!(matches!(settled, Settled::Skipped { item } if item.kind == kind));
+        assert!(!q.is_halted());
+        let (kind, settled) = attempt(&mut q, 200.0, &status(201));
+        assert_eq!(kind, UploadKind::Part { msn: 0, index: 2 });
+        assert!(matches!(settled, Settled::Uploaded { .. }));
+        let c = q.counters();
         assert_eq!(
-            q.fail(now, true),
-            FailureAction::Retry {
-                after_ms: 250,
-                failures: 1
-            }
+            (c.parts_uploaded, c.parts_rejected, c.upload_errors),
+            (2, 1, 1)
         );
     }
 
     #[test]
     fn fatal_failure_halts_but_keeps_items() {
-        let mut q = UploadQueue::default();
-        q.push(seg(0));
-        q.start_next(0.0);
-        assert_eq!(q.fail(0.0, false), FailureAction::Halt);
-        assert!(q.is_halted());
-        assert!(q.start_next(1e9).is_none());
-        assert_eq!(q.depth(), 1);
+        for (kind, code) in [
+            (UploadItem::init(vec![1]), 409),
+            (part(0, 0, 0.3), 400),
+            (part(0, 0, 0.3), 401),
+            (part(0, 0, 0.3), 403),
+            (part(0, 0, 0.3), 413),
+            (UploadItem::end(), 404),
+        ] {
+            let mut q = UploadQueue::default();
+            q.push(kind);
+            q.start_next(0.0);
+            assert_eq!(q.report(0.0, &status(code)), Settled::Halted, "{code}");
+            assert!(q.is_halted());
+            assert!(q.start_next(1e9).is_none());
+            assert_eq!(q.wait_ms(0.0), None);
+            assert_eq!(q.depth(), 1);
+        }
     }
 
     #[test]
-    fn fail_without_anything_in_flight_is_harmless() {
+    fn report_without_anything_in_flight_is_harmless() {
         let mut q = UploadQueue::default();
-        assert_eq!(q.fail(0.0, true), FailureAction::Halt);
+        assert_eq!(q.report(0.0, &Attempt::NetworkError), Settled::Halted);
+        q.push(part(0, 0, 0.3));
+        assert_eq!(q.report(0.0, &status(200)), Settled::Halted);
+        assert_eq!(q.depth(), 1);
+        assert_eq!(q.counters(), &UploadCounters::default());
+    }
+
+    #[test]
+    fn a_backlog_past_the_bound_drops_whole_unstarted_segments_oldest_first() {
+        let mut q = UploadQueue::default();
+        q.push(UploadItem::init(vec![1]));
+        // The network is down: the init segment fails and waits.
+        attempt(&mut q, 0.0, &Attempt::NetworkError);
+        // Segment 0 has started: its first part was sent and failed.
+        for item in segment(0) {
+            assert!(q.push(item).is_empty());
+        }
+        let now = 10_000.0;
+        attempt(&mut q, now, &status(204));
+        let (kind, _) = attempt(&mut q, now, &Attempt::NetworkError);
+        assert_eq!(kind, UploadKind::Part { msn: 0, index: 0 });
+        let mut dropped = Vec::new();
+        for msn in 1..=5 {
+            for item in segment(msn) {
+                dropped.extend(q.push(item));
+            }
+        }
+        // Past 10 s queued: segment 0 has started, so the oldest unstarted one, 1, goes.
+        assert_eq!(dropped, [1]);
+        assert!(q.backlog_secs() <= 10.0 + 1e-9);
+        for item in segment(6) {
+            dropped.extend(q.push(item));
+        }
+        assert_eq!(dropped, [1, 2]);
+        let msns: Vec<u64> = kinds(&q).iter().filter_map(|k| k.msn()).collect();
+        let mut unique = msns.clone();
+        unique.dedup();
+        assert_eq!(unique, [0, 3, 4, 5, 6]);
+        // Every kept segment is whole.
+        for msn in [0, 3, 4, 5, 6] {
+            assert_eq!(msns.iter().filter(|m| **m == msn).count(), 7, "{msn}");
+        }
+        let c = q.counters();
+        assert_eq!((c.segments_dropped, c.parts_dropped), (2, 14));
+        // Order is kept: segment 0 resumes, then 3.
+        let mut sent = Vec::new();
+        let mut now = 20_000.0;
+        while let Some(item) = q.start_next(now) {
+            sent.push(item.kind);
+            q.report(now, &status(201));
+            now += 10.0;
+        }
+        let expected: Vec<UploadKind> = [0, 3, 4, 5, 6]
+            .into_iter()
+            .flat_map(|msn| (0..7).map(move |index| UploadKind::Part { msn, index }))
+            .collect();
+        assert_eq!(sent, expected);
+    }
+
+    #[test]
+    fn the_segment_being_produced_and_the_end_are_never_dropped() {
+        let config = QueueConfig {
+            max_backlog_secs: 1.0,
+            ..QueueConfig::default()
+        };
+        let mut q = UploadQueue::new(config);
+        // A long segment still being produced: nothing follows it, so nothing is droppable.
+        for index in 0..10 {
+            assert!(q.push(part(0, index, 0.3)).is_empty());
+        }
+        assert_eq!(q.depth(), 10);
+        // Once the next segment starts, segment 0 is complete (and unstarted) and goes.
+        assert_eq!(q.push(part(1, 0, 0.3)), [0]);
+        assert_eq!(kinds(&q), [UploadKind::Part { msn: 1, index: 0 }]);
+        assert!(q.push(part(1, 1, 0.3)).is_empty());
+        assert!(q.push(UploadItem::end()).is_empty());
+        assert_eq!(kinds(&q).last(), Some(&UploadKind::End));
     }
 }

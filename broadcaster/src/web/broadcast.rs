@@ -17,17 +17,15 @@ use web_sys::{
 };
 
 use super::camera::Camera;
-use super::js::{buffer_source_to_vec, describe, get, js_error, log, now_ms, set};
+use super::js::{buffer_source_to_vec, describe, get, js_error, log, now_ms, set, wall_clock_us};
 use crate::codec::{avc_codec_string, AudioCodec, AUDIO_BITRATE, AUDIO_CANDIDATES, VIDEO_BITRATE};
-use crate::error::{server_reason, status_retryable};
+use crate::error::server_reason;
 use crate::keyframe::KeyframeSchedule;
-use crate::packager::{AudioConfig, EncodedChunk, Output, Packager, TrackKind};
+use crate::packager::{live_config, AudioConfig, EncodedChunk, Output, Packager, TrackKind};
 use crate::stats::{BroadcastState, BroadcastStats};
-use crate::upload::{FailureAction, UploadItem, UploadKind, UploadQueue, UploadTarget};
+use crate::upload::{Attempt, Settled, UploadItem, UploadKind, UploadQueue, UploadTarget};
 use crate::BroadcastError;
 
-/// Target segment duration handed to the segmenter, in seconds.
-const SEGMENT_SECS: f64 = 2.0;
 /// Raw frames waiting in the video encoder beyond which new frames are skipped.
 const MAX_VIDEO_ENCODE_QUEUE: u32 = 8;
 /// Minimum time between two stats callbacks that carry no state change, in milliseconds.
@@ -67,7 +65,10 @@ impl Core {
                 return;
             }
             shared.last_emit_ms = now;
+            let counters = shared.queue.counters().clone();
+            shared.stats.record_uploads(&counters);
             shared.stats.queue_depth = shared.queue.depth();
+            shared.stats.backlog_secs = shared.queue.backlog_secs();
             shared.stats.backpressured = shared.queue.is_backpressured();
             shared.stats.dropped_chunks = shared.packager.dropped();
             shared.stats.clone()
@@ -93,25 +94,27 @@ impl Core {
             .unwrap_or(false)
     }
 
-    /// Queues what the packager produced.
+    /// Queues what the packager produced: the init segment and the parts. A segment's end is only
+    /// counted; the server builds it from its parts.
     fn enqueue(&self, outputs: Result<Vec<Output>, BroadcastError>) {
         match outputs {
             Ok(outputs) => {
                 if let Ok(mut shared) = self.shared.try_borrow_mut() {
                     for output in outputs {
                         let item = match output {
-                            Output::Init(body) => UploadItem {
-                                kind: UploadKind::Init,
-                                body,
-                            },
-                            Output::Segment(segment) => UploadItem {
-                                kind: UploadKind::Segment {
-                                    msn: segment.sequence,
-                                },
-                                body: segment.data,
-                            },
+                            Output::Init(body) => UploadItem::init(body),
+                            Output::Part(part) => UploadItem::part(part),
+                            Output::Segment(_) => {
+                                shared.stats.segments_packaged += 1;
+                                continue;
+                            }
                         };
-                        shared.queue.push(item);
+                        let dropped = shared.queue.push(item);
+                        if !dropped.is_empty() {
+                            log(&format!(
+                                "upload falling behind: dropped segments {dropped:?} unsent"
+                            ));
+                        }
                     }
                 }
             }
@@ -178,7 +181,7 @@ impl Broadcast {
             target: UploadTarget::new(server_base, id, key),
             on_stats: Rc::new(on_stats),
             shared: RefCell::new(Shared {
-                packager: Packager::new(audio_track.is_some(), SEGMENT_SECS),
+                packager: Packager::new(audio_track.is_some(), live_config()),
                 queue: UploadQueue::default(),
                 stats: BroadcastStats::default(),
                 schedule: KeyframeSchedule::default(),
@@ -295,8 +298,9 @@ impl Broadcast {
             .unwrap_or_default()
     }
 
-    /// Stops capturing, flushes the encoders, uploads the last (partial) segment, posts the end of the
-    /// stream and waits until everything is uploaded (or a fatal upload error).
+    /// Stops capturing, flushes the encoders, uploads the last parts, posts the end of the stream (which
+    /// completes the last segment on the server) and waits until everything is uploaded (or a fatal
+    /// upload error).
     pub async fn stop(&self) -> Result<(), BroadcastError> {
         if self.core.stopping.replace(true) && !self.core.is_failed() {
             return Err(BroadcastError::State("stop was already called"));
@@ -335,10 +339,7 @@ impl Broadcast {
         };
         self.core.enqueue(outputs);
         if let Ok(mut s) = self.core.shared.try_borrow_mut() {
-            s.queue.push(UploadItem {
-                kind: UploadKind::End,
-                body: Vec::new(),
-            });
+            s.queue.push(UploadItem::end());
         }
         // The upload loop drains the queue and sets the state to Ended (or Failed).
         let result = loop {
@@ -420,6 +421,8 @@ async fn video_loop(
                 break;
             }
         };
+        // The frame was captured just before it could be read: its wall clock, taken before any await.
+        let read_at_us = wall_clock_us();
         if core.stopping.get() {
             frame.close();
             break;
@@ -446,7 +449,13 @@ async fn video_loop(
         let key = core
             .shared
             .try_borrow_mut()
-            .map(|mut s| s.schedule.should_force(timestamp))
+            .map(|mut s| {
+                // Anchor the capture clock to the wall clock once, for the parts' prft.
+                if let (false, Some(unix_micros)) = (s.packager.has_wall_clock(), read_at_us) {
+                    s.packager.set_wall_clock(timestamp, unix_micros);
+                }
+                s.schedule.should_force(timestamp)
+            })
             .unwrap_or(false);
         let options = VideoEncoderEncodeOptions::new();
         options.set_key_frame(key);
@@ -706,20 +715,23 @@ fn on_audio_output(core: &Core, chunk: EncodedAudioChunk, meta: &JsValue) {
     core.emit(false);
 }
 
-/// How one upload attempt ended.
-enum Attempt {
-    Ok,
-    Failed {
-        retryable: bool,
-        error: BroadcastError,
-    },
-}
-
-async fn send(target: &UploadTarget, kind: UploadKind, body: Option<Uint8Array>) -> Attempt {
+/// Sends one upload: how it ended for the queue, and for the page what went wrong if it failed.
+async fn send(
+    target: &UploadTarget,
+    kind: UploadKind,
+    body: Option<Uint8Array>,
+) -> (Attempt, Option<BroadcastError>) {
     match try_send(target, kind, body).await {
-        Ok(response) if response.ok() => Attempt::Ok,
         Ok(response) => {
             let status = response.status();
+            let retry_after = response.headers().get("Retry-After").ok().flatten();
+            let attempt = Attempt::Status {
+                status,
+                retry_after,
+            };
+            if response.ok() {
+                return (attempt, None);
+            }
             let text = match response.text() {
                 Ok(p) => JsFuture::from(p)
                     .await
@@ -728,20 +740,15 @@ async fn send(target: &UploadTarget, kind: UploadKind, body: Option<Uint8Array>)
                     .unwrap_or_default(),
                 Err(_) => String::new(),
             };
-            Attempt::Failed {
-                retryable: status_retryable(status),
-                error: BroadcastError::Rejected {
-                    what: kind.to_string(),
-                    status,
-                    reason: server_reason(&text),
-                },
-            }
+            let error = BroadcastError::Rejected {
+                what: kind.to_string(),
+                status,
+                reason: server_reason(&text),
+            };
+            (attempt, Some(error))
         }
-        // fetch() rejects only for network failures: always worth retrying.
-        Err(e) => Attempt::Failed {
-            retryable: true,
-            error: js_error("fetch", e),
-        },
+        // fetch() rejects only for network failures.
+        Err(e) => (Attempt::NetworkError, Some(js_error("fetch", e))),
     }
 }
 
@@ -757,9 +764,8 @@ async fn try_send(
     }
     let request = Request::new_with_str_and_init(&target.url(kind), &init)?;
     let headers = request.headers();
-    headers.set("Authorization", &target.authorization())?;
-    if let Some(content_type) = kind.content_type() {
-        headers.set("Content-Type", content_type)?;
+    for (name, value) in target.headers(kind) {
+        headers.set(name, &value)?;
     }
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let response = JsFuture::from(window.fetch_with_request(&request)).await?;
@@ -785,44 +791,49 @@ async fn upload_loop(core: Rc<Core>) {
                 Some(item) => {
                     let body =
                         (!item.body.is_empty()).then(|| Uint8Array::from(item.body.as_slice()));
-                    Ok((item.kind, body, item.body.len()))
+                    Ok((item.kind, body))
                 }
                 None => Err(s.queue.wait_ms(now)),
             }
         };
-        let (kind, body, len) = match next {
+        let (kind, body) = match next {
             Ok(next) => next,
             Err(wait) => {
-                let ms = wait.map_or(50.0, |w| w.clamp(10.0, 250.0));
+                let ms = wait.map_or(20.0, |w| w.clamp(5.0, 250.0));
                 TimeoutFuture::new(ms as u32).await;
                 continue;
             }
         };
-        let attempt = send(&core.target, kind, body).await;
+        let (attempt, error) = send(&core.target, kind, body).await;
         let mut fatal = None;
         if let Ok(mut s) = core.shared.try_borrow_mut() {
-            match attempt {
-                Attempt::Ok => {
-                    s.queue.complete();
-                    s.stats.bytes_uploaded += len as u64;
-                    match kind {
-                        UploadKind::Segment { .. } => {
-                            s.stats.segments_uploaded += 1;
-                            if s.stats.state == BroadcastState::Starting {
-                                s.stats.state = BroadcastState::Live;
-                            }
+            match s.queue.report(now_ms(), &attempt) {
+                Settled::Uploaded { item, .. } => match item.kind {
+                    UploadKind::Part { .. } => {
+                        if s.stats.state == BroadcastState::Starting {
+                            s.stats.state = BroadcastState::Live;
                         }
-                        UploadKind::End => s.stats.state = BroadcastState::Ended,
-                        UploadKind::Init => {}
                     }
+                    UploadKind::End => s.stats.state = BroadcastState::Ended,
+                    UploadKind::Init => {}
+                },
+                Settled::Skipped { item } => {
+                    let reason = error.map_or_else(|| "refused".to_owned(), |e| e.to_string());
+                    log(&format!("{} dropped: {reason}", item.kind));
+                    s.stats.last_error = Some(reason);
                 }
-                Attempt::Failed { retryable, error } => {
-                    s.stats.upload_errors += 1;
-                    s.stats.last_error = Some(error.to_string());
+                Settled::Retry { after_ms, failures } => {
+                    let reason = error.map_or_else(|| "failed".to_owned(), |e| e.to_string());
+                    log(&format!(
+                        "upload of {kind}: {reason}; retry {failures} in {after_ms} ms"
+                    ));
+                    s.stats.last_error = Some(reason);
+                }
+                Settled::Halted => {
+                    let error = error.unwrap_or(BroadcastError::State("upload queue halted"));
                     log(&format!("upload of {kind}: {error}"));
-                    if let FailureAction::Halt = s.queue.fail(now_ms(), retryable) {
-                        fatal = Some(error);
-                    }
+                    s.stats.last_error = Some(error.to_string());
+                    fatal = Some(error);
                 }
             }
         }
