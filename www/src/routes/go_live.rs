@@ -1,4 +1,5 @@
-//! `/go-live`: camera preview, then broadcasting through [`onair_broadcaster::Broadcast`].
+//! `/go-live`: camera preview, then broadcasting through [`onair_broadcaster::Broadcast`]. Once a
+//! stream has ended (or failed), **Go live** starts a new one with the same camera, without a reload.
 
 use std::rc::Rc;
 
@@ -31,6 +32,8 @@ pub fn GoLive() -> impl IntoView {
     let title = NodeRef::<Input>::new();
     let camera = StoredValue::new_local(None::<Camera>);
     let broadcast = StoredValue::new_local(None::<Rc<Broadcast>>);
+    // Which broadcast the page follows: a previous one's late callbacks are ignored.
+    let session = StoredValue::new(0_u64);
     let (stage, set_stage) = signal(Stage::OpeningCamera);
     let (stats, set_stats) = signal(BroadcastStats::default());
     let (stream_id, set_stream_id) = signal(None::<String>);
@@ -69,6 +72,13 @@ pub fn GoLive() -> impl IntoView {
             return;
         };
         let title_text = title.get().map(|t| t.value()).unwrap_or_default();
+        let current = session.get_value().wrapping_add(1);
+        session.set_value(current);
+        let is_current = move || session.try_get_value() == Some(current);
+        // A new stream: forget the previous one (dropping a failed broadcast releases its encoders).
+        broadcast.set_value(None);
+        set_stream_id.set(None);
+        set_stats.set(BroadcastStats::default());
         set_error.set(None);
         set_stage.set(Stage::Starting);
         spawn_local(async move {
@@ -76,7 +86,13 @@ pub fn GoLive() -> impl IntoView {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            if !is_current() {
+                return;
+            }
             let on_stats = move |s: BroadcastStats| {
+                if !is_current() {
+                    return;
+                }
                 match &s.state {
                     BroadcastState::Live => set_stage.update(|st| {
                         if *st == Stage::Starting {
@@ -105,9 +121,14 @@ pub fn GoLive() -> impl IntoView {
         let Some(b) = broadcast.get_value() else {
             return;
         };
+        let current = session.get_value();
         set_stage.set(Stage::Stopping);
         spawn_local(async move {
-            match b.stop().await {
+            let result = b.stop().await;
+            if session.try_get_value() != Some(current) {
+                return;
+            }
+            match result {
                 Ok(()) => set_stage.set(Stage::Ended),
                 Err(e) => fail(AppError::Broadcast(e.to_string())),
             }
@@ -138,7 +159,13 @@ pub fn GoLive() -> impl IntoView {
             .map_or_else(|| "Error".to_owned(), |e| format!("Error: {e}")),
     };
     let is_live = move || matches!(stage.get(), Stage::Live | Stage::Starting);
-    let can_go_live = move || stage.get() == Stage::CameraReady;
+    // Ready once the camera is open, and again after a stream ended or failed.
+    let can_go_live = move || {
+        matches!(
+            stage.get(),
+            Stage::CameraReady | Stage::Ended | Stage::Failed
+        ) && camera.try_with_value(Option::is_some).unwrap_or(false)
+    };
     let watch_href = move || stream_id.get().map(|id| format!("/watch/{id}"));
 
     view! {
@@ -192,10 +219,16 @@ pub fn GoLive() -> impl IntoView {
                     <dl id="stats" class="stats">
                         <dt>"Frames encoded"</dt>
                         <dd class="frames">{move || stats.with(|s| s.video_frames)}</dd>
+                        <dt>"Parts uploaded"</dt>
+                        <dd class="parts">{move || stats.with(|s| s.parts_uploaded)}</dd>
+                        <dt>"Last part upload"</dt>
+                        <dd class="latency">{move || stats.with(BroadcastStats::latency_text)}</dd>
                         <dt>"Segments uploaded"</dt>
                         <dd class="segments">{move || stats.with(|s| s.segments_uploaded)}</dd>
                         <dt>"Uploaded"</dt>
                         <dd class="bytes">{move || stats.with(|s| format_bytes(s.bytes_uploaded))}</dd>
+                        <dt>"Dropped"</dt>
+                        <dd class="dropped">{move || stats.with(BroadcastStats::dropped_text)}</dd>
                         <dt>"Upload errors"</dt>
                         <dd class="errors">{move || stats.with(|s| s.upload_errors)}</dd>
                         <dt>"Upload queue"</dt>
