@@ -22,6 +22,11 @@ pub enum Resource {
         /// The playlist's `EXT-X-TARGETDURATION`, in whole seconds.
         target_duration: u64,
     },
+    /// A playlist answered to a blocking reload (`_HLS_msn`): its URL names one moment of the stream.
+    BlockingPlaylist {
+        /// The playlist's `EXT-X-TARGETDURATION`, in whole seconds.
+        target_duration: u64,
+    },
     /// A playlist of an ended stream: final.
     EndedPlaylist,
     /// An init or media segment: its URL never names other bytes.
@@ -38,8 +43,9 @@ pub const MEDIA_MAX_AGE: u64 = 365 * 24 * 60 * 60;
 /// `Cache-Control` for a kind of resource.
 ///
 /// "Non-blocking Playlist responses: max-age of half the Target Duration" and media "cacheable for a long
-/// time" are the lifetimes of the low-latency server profile (RFC 8216bis, Appendix B); a blocking-reload
-/// lifetime (six target durations) comes with LL-HLS. Live playlists get at least one second, since
+/// time" are the lifetimes of the low-latency server profile (RFC 8216bis, Appendix B), and blocking
+/// reloads six target durations: their URL (`_HLS_msn`/`_HLS_part`) names a playlist that holds that
+/// part, and a cache keys it by that query. Live playlists get at least one second, since
 /// `max-age` counts whole seconds. Refusals may be cached for one second so that a crowd polling a stream
 /// that has not started reaches the origin once a second, not once per viewer.
 pub fn cache_control(resource: Resource) -> HeaderValue {
@@ -48,6 +54,10 @@ pub fn cache_control(resource: Resource) -> HeaderValue {
             let half = (target_duration / 2).max(1);
             HeaderValue::from_str(&format!("public, max-age={half}"))
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=1"))
+        }
+        Resource::BlockingPlaylist { target_duration } => {
+            HeaderValue::from_str(&format!("public, max-age={}", target_duration.max(1) * 6))
+                .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=6"))
         }
         Resource::EndedPlaylist => HeaderValue::from_static("public, max-age=86400"),
         Resource::Media => HeaderValue::from_static("public, max-age=31536000, immutable"),

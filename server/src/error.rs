@@ -56,6 +56,33 @@ pub enum AppError {
         /// Which rule it breaks.
         reason: String,
     },
+    /// An uploaded Low-Latency HLS part could not be parsed.
+    #[error("invalid part {msn}.{index}: {source}")]
+    InvalidPart {
+        /// Media sequence number of its segment.
+        msn: u64,
+        /// Its index in the segment.
+        index: u32,
+        /// The demuxer's account of what and where.
+        #[source]
+        source: DemuxError,
+    },
+    /// The part parses but breaks a rule of the stream (keyframe, track ids, timing).
+    #[error("part {msn}.{index} rejected: {reason}")]
+    RejectedPart {
+        /// Media sequence number of its segment.
+        msn: u64,
+        /// Its index in the segment.
+        index: u32,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// What a blocking request waits for did not come in time (RFC 8216bis 6.2.5.2: 503).
+    #[error("{reason}")]
+    NotYet {
+        /// What did not arrive, and for how long it was awaited.
+        reason: String,
+    },
     /// The request is well formed but does not fit the stream's current state.
     #[error("{reason}")]
     Conflict {
@@ -132,13 +159,15 @@ impl AppError {
             Self::BadRequest { .. }
             | Self::InvalidInit { .. }
             | Self::InvalidSegment { .. }
-            | Self::RejectedSegment { .. } => StatusCode::BAD_REQUEST,
+            | Self::RejectedSegment { .. }
+            | Self::InvalidPart { .. }
+            | Self::RejectedPart { .. } => StatusCode::BAD_REQUEST,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded { .. } | Self::NotYet { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -156,7 +185,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status_code();
         // A refusal for load is no internal failure: say why, and when to come back.
-        let overloaded = matches!(self, Self::Overloaded { .. });
+        let overloaded = matches!(self, Self::Overloaded { .. } | Self::NotYet { .. });
         let message = if status.is_server_error() && !overloaded {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()

@@ -151,6 +151,7 @@ pub async fn serve_app(
         .context("reading the listening address")?;
     tracing::info!(%address, "onair listening");
 
+    let max_connections = state.origin().settings().max_connections;
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -175,6 +176,12 @@ pub async fn serve_app(
             },
             () = &mut shutdown => break,
         };
+        if connections.len() >= max_connections {
+            // Closing at once tells the client to go elsewhere (or retry) instead of queueing it.
+            tracing::warn!(%peer, max_connections, "connection limit reached: closing a new connection");
+            drop(stream);
+            continue;
+        }
         // Small playlist answers should not wait for Nagle.
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%peer, error = %err, "cannot set TCP_NODELAY");

@@ -110,6 +110,21 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Reads `(msn, index)` out of a part file name `{msn}.{index}.m4s`, canonical spelling only (as
+/// [`parse_segment_file_name`]).
+pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
+    let stem = name.strip_suffix(".m4s")?;
+    let (msn, index) = stem.split_once('.')?;
+    let msn = parse_segment_file_name(&format!("{msn}.m4s"))?;
+    let index = parse_segment_file_name(&format!("{index}.m4s"))?;
+    Some((msn, u32::try_from(index).ok()?))
+}
+
+/// The file name of part `index` of segment `msn`.
+pub fn part_file_name(msn: u64, index: u32) -> String {
+    format!("{msn}.{index}.m4s")
+}
+
 /// The file name of segment `msn`.
 pub fn segment_file_name(msn: u64) -> String {
     format!("{msn}.m4s")

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -28,7 +29,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::cache::digest;
 use crate::error::{AppError, AppResult};
 use crate::live::{
-    AcceptedSegment, InitCheck, LiveStream, Registry, Rendition, SegmentCheck, StreamState,
+    AcceptedSegment, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry, Rendition,
+    SegmentCheck, SegmentInfo, StreamState,
 };
 use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
 use crate::playlist;
@@ -59,10 +61,16 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Time limit for handling one request, body included. It defaults to 30 s.
     pub request_timeout: Duration,
-    /// Requests handled at once; more are refused with 503 at once. It defaults to 4096.
+    /// Requests handled at once; more are refused with 503 at once. It defaults to 16384 (a
+    /// Low-Latency viewer keeps one blocking request open most of the time).
     pub max_concurrent_requests: usize,
     /// Uploads (both ingest ways) handled at once; more are refused with 503. It defaults to 64.
     pub max_concurrent_uploads: usize,
+    /// Requests waiting at once for a part or segment (blocking playlist reloads, preload-hinted
+    /// parts); more are refused with 503. It defaults to 16384.
+    pub max_waiters: usize,
+    /// Open connections; more are closed as soon as they are accepted. It defaults to 16384.
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -73,8 +81,10 @@ impl Default for Settings {
             live_window: playlist::DEFAULT_LIVE_WINDOW,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             request_timeout: Duration::from_secs(30),
-            max_concurrent_requests: 4096,
+            max_concurrent_requests: 16_384,
             max_concurrent_uploads: 64,
+            max_waiters: 16_384,
+            max_connections: 16_384,
         }
     }
 }
@@ -88,18 +98,7 @@ pub enum SegmentStored {
     Duplicate,
 }
 
-/// A rendered playlist and what its cache headers need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedPlaylist {
-    /// The playlist text.
-    pub text: String,
-    /// True once the stream has ended (the playlist will not change again).
-    pub ended: bool,
-    /// Its `EXT-X-TARGETDURATION` (for a multivariant playlist, the largest of its renditions').
-    pub target_duration: u64,
-    /// When the stream last changed.
-    pub modified: SystemTime,
-}
+pub use crate::playlist::RenderedPlaylist;
 
 /// Which playlist of a stream or rendition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +149,7 @@ pub struct Origin {
     streams: Registry,
     settings: Settings,
     limits: Limits,
+    waiters: AtomicUsize,
 }
 
 impl Origin {
@@ -170,6 +170,7 @@ impl Origin {
             streams: Registry::default(),
             settings,
             limits,
+            waiters: AtomicUsize::new(0),
         };
         origin.reload().context("reloading streams")?;
         Ok(origin)
@@ -212,6 +213,7 @@ impl Origin {
                 renditions,
                 last_activity: Instant::now(),
                 changed_at,
+                version: 0,
             };
             self.streams.insert(id, Arc::new(LiveStream::new(state)));
         }
@@ -360,6 +362,7 @@ impl Origin {
                     renditions: BTreeMap::new(),
                     last_activity: Instant::now(),
                     changed_at: SystemTime::now(),
+                    version: 0,
                 };
                 self.streams
                     .insert(record.id.clone(), Arc::new(LiveStream::new(state)));
@@ -583,37 +586,113 @@ impl Origin {
         accepted: AcceptedSegment,
         data: Bytes,
     ) -> AppResult<()> {
-        let msn = accepted.info.msn;
-        if accepted.info.discontinuity {
+        self.persist_segment(id, rendition, &accepted.info, data)
+            .await?;
+        let started_at = self.mark_live_if_new(id, status).await?;
+        {
+            let mut state = stream.write();
+            set_live(&mut state, started_at);
+            state
+                .renditions
+                .entry(rendition.clone())
+                .or_default()
+                .apply_segment(accepted);
+            state.last_activity = Instant::now();
+            state.changed_at = state.changed_at.max(SystemTime::now());
+        }
+        stream.announce();
+        Ok(())
+    }
+
+    /// Writes a segment to storage: its period mark first, then its file.
+    async fn persist_segment(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        info: &SegmentInfo,
+        data: Bytes,
+    ) -> AppResult<()> {
+        if info.discontinuity {
             self.db
-                .insert_discontinuity(id, rendition.as_str(), msn)
+                .insert_discontinuity(id, rendition.as_str(), info.msn)
                 .await?;
-            tracing::info!(stream = %id, %rendition, msn, "segment starts a new period");
+            tracing::info!(stream = %id, %rendition, msn = info.msn, "segment starts a new period");
         }
         self.files
-            .write_segment(id, rendition, msn, data, accepted.info.received_at)
+            .write_segment(id, rendition, info.msn, data, info.received_at)
             .await?;
-        let started_at = if status == StreamStatus::Created {
-            let now = now_unix_secs();
-            self.db.mark_live(id, now).await?;
-            tracing::info!(stream = %id, "stream is live");
-            Some(now)
-        } else {
-            None
-        };
-        let mut state = stream.write();
-        if let Some(started_at) = started_at {
-            state.record.status = StreamStatus::Live;
-            state.record.started_at = Some(started_at);
-        }
-        state
-            .renditions
-            .entry(rendition.clone())
-            .or_default()
-            .apply_segment(accepted);
-        state.last_activity = Instant::now();
-        state.changed_at = state.changed_at.max(SystemTime::now());
         Ok(())
+    }
+
+    /// Marks a stream that was only created as live (in the database); returns its start time then.
+    async fn mark_live_if_new(
+        &self,
+        id: &StreamId,
+        status: StreamStatus,
+    ) -> AppResult<Option<i64>> {
+        if status != StreamStatus::Created {
+            return Ok(None);
+        }
+        let now = now_unix_secs();
+        self.db.mark_live(id, now).await?;
+        tracing::info!(stream = %id, "stream is live");
+        Ok(Some(now))
+    }
+
+    /// Validates and stores Low-Latency HLS part `index` of segment `msn` of a rendition (the
+    /// broadcaster's upload API). A part that starts the next segment completes the open one, which is
+    /// written to storage before the part is published.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_part(
+        &self,
+        stream: &LiveStream,
+        rendition: &RenditionName,
+        msn: u64,
+        index: u32,
+        part_target: f64,
+        data: Bytes,
+    ) -> AppResult<SegmentStored> {
+        let _guard = stream.lock_ingest().await;
+        let received_at = SystemTime::now();
+        let (id, status, check) = {
+            let state = stream.read();
+            refuse_if_ended(&state)?;
+            let existing = state.renditions.get(rendition).ok_or_else(|| {
+                AppError::conflict("no init segment for this rendition yet: PUT init.mp4 first")
+            })?;
+            let check =
+                existing.check_part(msn, index, part_target, &data, &self.limits, received_at)?;
+            (state.record.id.clone(), state.record.status, check)
+        };
+        let accepted = match check {
+            PartCheck::Duplicate => {
+                stream.write().last_activity = Instant::now();
+                return Ok(SegmentStored::Duplicate);
+            }
+            PartCheck::New(accepted) => accepted,
+        };
+        if let Some(closed) = &accepted.closes {
+            self.persist_segment(&id, rendition, &closed.info, closed.data.clone())
+                .await?;
+        }
+        if accepted.part.duration_secs > part_target + 0.001 {
+            tracing::warn!(
+                stream = %id, %rendition, msn, index, duration = accepted.part.duration_secs,
+                part_target, "part is longer than the part target"
+            );
+        }
+        let started_at = self.mark_live_if_new(&id, status).await?;
+        {
+            let mut state = stream.write();
+            set_live(&mut state, started_at);
+            if let Some(existing) = state.renditions.get_mut(rendition) {
+                existing.apply_part(*accepted);
+            }
+            state.last_activity = Instant::now();
+            state.changed_at = state.changed_at.max(SystemTime::now());
+        }
+        stream.announce();
+        Ok(SegmentStored::New)
     }
 
     /// Ends a stream (idempotent): its playlists get `EXT-X-ENDLIST`, uploads are refused.
@@ -631,12 +710,28 @@ impl Origin {
         if status == StreamStatus::Ended {
             return Ok(());
         }
+        // Segments being uploaded in parts end here.
+        let open: Vec<(RenditionName, ClosedSegment)> = stream
+            .read()
+            .renditions
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), r.close_open()?)))
+            .collect();
+        for (rendition, closed) in open {
+            self.persist_segment(&id, &rendition, &closed.info, closed.data.clone())
+                .await?;
+            if let Some(r) = stream.write().renditions.get_mut(&rendition) {
+                r.apply_closed(closed);
+            }
+        }
         let now = SystemTime::now();
         self.db.mark_ended(&id, unix_secs(now)).await?;
         let mut state = stream.write();
         state.record.status = StreamStatus::Ended;
         state.record.ended_at = Some(unix_secs(now));
         state.changed_at = state.changed_at.max(now);
+        drop(state);
+        stream.announce();
         tracing::info!(stream = %id, "stream ended");
         Ok(())
     }
@@ -656,52 +751,183 @@ impl Origin {
         if kind == PlaylistKind::Recording && !ended {
             return Err(recording_not_ready(id));
         }
-        let text = playlist::multivariant(&state.renditions, kind.file_name())
-            .ok_or_else(|| AppError::not_found(format!("playlist of stream {id} (not started)")))?;
-        let target_duration = state
-            .renditions
-            .values()
-            .map(|r| playlist::target_duration(r.segments()))
-            .max()
-            .unwrap_or(1);
-        Ok(RenderedPlaylist {
-            text,
-            ended,
-            target_duration,
-            modified: state.changed_at,
+        stream.cached((None, kind.file_name(), false), state.version, || {
+            let text =
+                playlist::multivariant(&state.renditions, kind.file_name()).ok_or_else(|| {
+                    AppError::not_found(format!("playlist of stream {id} (not started)"))
+                })?;
+            let target_duration = state
+                .renditions
+                .values()
+                .map(|r| playlist::target_duration(r.segments()))
+                .max()
+                .unwrap_or(1);
+            Ok(RenderedPlaylist::new(
+                text,
+                ended,
+                target_duration,
+                state.changed_at,
+            ))
         })
     }
 
     /// A rendition's media playlist of this kind; 404 until its first segment, and for a recording until
     /// the stream has ended.
-    pub fn media_playlist(
+    ///
+    /// With a blocking reload's `_HLS_msn` (and `_HLS_part`) it answers once the playlist holds that
+    /// segment (part), at once if it does already or the stream has ended; a request more than two
+    /// segments (or three part targets' worth of parts) past the live edge is a 400, and one not
+    /// satisfied within [`BLOCKING_TARGET_DURATIONS`] target durations a 503 (RFC 8216bis 6.2.5.2).
+    pub async fn media_playlist(
         &self,
         id: &StreamId,
         rendition: &RenditionName,
         kind: PlaylistKind,
+        directives: Directives,
     ) -> AppResult<RenderedPlaylist> {
         let stream = self.stream(id)?;
+        if let (Some(msn), PlaylistKind::Live) = (directives.msn, kind) {
+            let part = directives.part;
+            self.wait_for(
+                &stream,
+                || format!("segment {msn} part {part:?}"),
+                |state| {
+                    let r = live_rendition(state, rendition)?;
+                    if state.record.status == StreamStatus::Ended || r.has_reached(msn, part) {
+                        return Ok(true);
+                    }
+                    check_not_too_far(r, msn, part)?;
+                    Ok(false)
+                },
+            )
+            .await?;
+        }
         let state = stream.read();
         let ended = state.record.status == StreamStatus::Ended;
         if kind == PlaylistKind::Recording && !ended {
             return Err(recording_not_ready(id));
         }
-        let playlist = state
-            .renditions
-            .get(rendition)
-            .and_then(|r| match kind {
-                PlaylistKind::Live => playlist::media_playlist(r, ended, self.settings.live_window),
+        let delta = directives.skip && kind == PlaylistKind::Live;
+        let key = (Some(rendition.clone()), kind.file_name(), delta);
+        stream.cached(key, state.version, || {
+            let not_started =
+                || AppError::not_found(format!("playlist of rendition {rendition} (not started)"));
+            let r = state.renditions.get(rendition).ok_or_else(not_started)?;
+            let playlist = match kind {
+                PlaylistKind::Live => {
+                    let reports = state
+                        .renditions
+                        .iter()
+                        .filter(|(name, _)| *name != rendition)
+                        .filter_map(|(name, other)| playlist::rendition_report(name, other))
+                        .collect();
+                    playlist::media_playlist(r, ended, self.settings.live_window, delta, reports)
+                }
                 PlaylistKind::Recording => playlist::recording_playlist(r),
-            })
-            .ok_or_else(|| {
-                AppError::not_found(format!("playlist of rendition {rendition} (not started)"))
-            })?;
-        Ok(RenderedPlaylist {
-            text: playlist.render(),
-            ended,
-            target_duration: playlist.target_duration,
-            modified: state.changed_at,
+            }
+            .ok_or_else(not_started)?;
+            Ok(RenderedPlaylist::new(
+                playlist.render(),
+                ended,
+                playlist.target_duration,
+                state.changed_at,
+            ))
         })
+    }
+
+    /// Part `index` of segment `msn` of a rendition. The part `EXT-X-PRELOAD-HINT` names (or the first
+    /// part of the segment after it) is awaited: answered the moment it arrives, 404 if its segment
+    /// ends without it, 503 when it takes longer than [`BLOCKING_TARGET_DURATIONS`] target durations.
+    /// Parts no longer kept, or further ahead, are 404 at once.
+    pub async fn media_part(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        msn: u64,
+        index: u32,
+    ) -> AppResult<StoredMedia> {
+        let stream = self.stream(id)?;
+        let not_found =
+            || AppError::not_found(format!("part {msn}.{index} of rendition {rendition}"));
+        let lookup = |state: &StreamState| -> AppResult<Option<StoredMedia>> {
+            let r = state.renditions.get(rendition).ok_or_else(not_found)?;
+            if let Some(part) = r.part(msn, index) {
+                return Ok(Some(StoredMedia {
+                    bytes: part.data.clone(),
+                    digest: part.digest,
+                    modified: part.received_at,
+                }));
+            }
+            let (next_msn, next_index) = r.next_part();
+            let awaited = r.part_target().is_some()
+                && state.record.status != StreamStatus::Ended
+                && ((msn == next_msn && index >= next_index && index <= next_index + 1)
+                    || (msn == next_msn.saturating_add(1) && index == 0));
+            if awaited {
+                Ok(None)
+            } else {
+                Err(not_found())
+            }
+        };
+        if let Some(found) = lookup(&stream.read())? {
+            return Ok(found);
+        }
+        let mut found = None;
+        self.wait_for(
+            &stream,
+            || format!("part {msn}.{index}"),
+            |state| {
+                found = lookup(state)?;
+                Ok(found.is_some())
+            },
+        )
+        .await?;
+        found.ok_or_else(not_found)
+    }
+
+    /// Waits until `ready` says so (or fails), re-checking it on every change of the stream, for at
+    /// most [`BLOCKING_TARGET_DURATIONS`] of the stream's longest target duration; `what` names what is
+    /// awaited in the 503. Refused with 503 when [`Settings::max_waiters`] requests already wait.
+    async fn wait_for(
+        &self,
+        stream: &LiveStream,
+        what: impl Fn() -> String,
+        mut ready: impl FnMut(&StreamState) -> AppResult<bool>,
+    ) -> AppResult<()> {
+        let mut changes = stream.subscribe();
+        let target = {
+            let state = stream.read();
+            if ready(&state)? {
+                return Ok(());
+            }
+            state
+                .renditions
+                .values()
+                .map(|r| playlist::target_duration(r.segments()))
+                .max()
+                .unwrap_or(1)
+        };
+        let _waiter = Waiter::enter(&self.waiters, self.settings.max_waiters)?;
+        let limit = Duration::from_secs(target.saturating_mul(BLOCKING_TARGET_DURATIONS));
+        let deadline = Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => {
+                    return Err(AppError::NotYet {
+                        reason: format!(
+                            "{} did not arrive within {} s; reload the playlist",
+                            what(),
+                            limit.as_secs()
+                        ),
+                    })
+                }
+            }
+            changes.borrow_and_update();
+            if ready(&stream.read())? {
+                return Ok(());
+            }
+        }
     }
 
     /// A rendition's init segment, once the rendition has a segment (from then on its bytes are final).
@@ -754,6 +980,14 @@ impl Origin {
     }
 }
 
+/// Records a stream's start, if it just started.
+fn set_live(state: &mut StreamState, started_at: Option<i64>) {
+    if let Some(started_at) = started_at {
+        state.record.status = StreamStatus::Live;
+        state.record.started_at = Some(started_at);
+    }
+}
+
 /// When segment `msn` of a rendition was first accepted (now, if it is unknown).
 fn existing_received_at(stream: &LiveStream, rendition: &RenditionName, msn: u64) -> SystemTime {
     stream
@@ -762,6 +996,86 @@ fn existing_received_at(stream: &LiveStream, rendition: &RenditionName, msn: u64
         .get(rendition)
         .and_then(|r| r.segment(msn))
         .map_or_else(SystemTime::now, |s| s.received_at)
+}
+
+/// A blocking request waits at most this many target durations (the client's own limit is three,
+/// RFC 8216bis 6.2.5.2).
+pub const BLOCKING_TARGET_DURATIONS: u64 = 3;
+
+/// Delivery directives of a playlist request (RFC 8216bis 6.2.5): `_HLS_msn`, `_HLS_part`, `_HLS_skip`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// `_HLS_msn`: block until this segment is in the playlist.
+    pub msn: Option<u64>,
+    /// `_HLS_part`: with `msn`, block until this part of it is.
+    pub part: Option<u32>,
+    /// `_HLS_skip=YES` (or `v2`): a delta update.
+    pub skip: bool,
+}
+
+/// A rendition's live state for a blocking request: 404 until it has a segment.
+fn live_rendition<'a>(
+    state: &'a StreamState,
+    rendition: &RenditionName,
+) -> AppResult<&'a Rendition> {
+    state
+        .renditions
+        .get(rendition)
+        .filter(|r| r.last_complete_msn().is_some())
+        .ok_or_else(|| {
+            AppError::not_found(format!("playlist of rendition {rendition} (not started)"))
+        })
+}
+
+/// The 400 of a blocking request too far ahead: "If the _HLS_msn is greater than the Media Sequence
+/// Number of the last Media Segment in the current Playlist plus two, or if the _HLS_part exceeds the
+/// last Partial Segment in the current Playlist by the Advance Part Limit, then the server SHOULD
+/// immediately return Bad Request" (RFC 8216bis 6.2.5.2). The Advance Part Limit is three part
+/// targets' worth of parts.
+fn check_not_too_far(rendition: &Rendition, msn: u64, part: Option<u32>) -> AppResult<()> {
+    let edge = rendition.edge_msn().unwrap_or(0);
+    if msn > edge.saturating_add(2) {
+        return Err(AppError::bad_request(format!(
+            "_HLS_msn={msn} is more than two segments past the last one in the playlist ({edge})"
+        )));
+    }
+    if let (Some(part), Some(target), Some((last_msn, last_part))) =
+        (part, rendition.part_target(), rendition.last_part())
+    {
+        let limit = if target < 1.0 {
+            (3.0 / target).ceil() as u32
+        } else {
+            3
+        };
+        if msn == last_msn && part > last_part.saturating_add(limit) {
+            return Err(AppError::bad_request(format!(
+                "_HLS_part={part} is more than {limit} parts past the last part of segment {msn} ({last_part})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One request waiting for a part or segment; counted while it lives.
+struct Waiter<'a>(&'a AtomicUsize);
+
+impl<'a> Waiter<'a> {
+    fn enter(count: &'a AtomicUsize, max: usize) -> AppResult<Self> {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        let waiter = Waiter(count);
+        if before >= max {
+            return Err(AppError::Overloaded {
+                reason: format!("{max} requests waiting for parts, the most this server holds"),
+            });
+        }
+        Ok(waiter)
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn recording_not_ready(id: &StreamId) -> AppError {

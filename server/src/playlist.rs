@@ -6,16 +6,26 @@
 //! - `index.m3u8`, the live playlist: the last [`DEFAULT_LIVE_WINDOW`] segments; when the stream ends it
 //!   keeps that window and gains `EXT-X-ENDLIST`;
 //! - `recording.m3u8`, once the stream has ended: every segment from msn 0, `EXT-X-PLAYLIST-TYPE:VOD`.
+//!
+//! A rendition uploaded in parts gets a Low-Latency HLS live playlist ([`low_latency`]): `EXT-X-PART-INF`,
+//! `EXT-X-SERVER-CONTROL` (blocking reload, `PART-HOLD-BACK` of three part targets, `CAN-SKIP-UNTIL` of
+//! six target durations), the parts of the segments of the last three target durations and of the open
+//! segment, `EXT-X-PRELOAD-HINT` for the next part, `EXT-X-RENDITION-REPORT` for the other renditions,
+//! and delta updates (`EXT-X-SKIP`) on request. `EXT-X-PROGRAM-DATE-TIME` is the producer's wall clock
+//! (`prft`) when the media carries one.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use onair_media::{
-    render_multivariant, MediaParams, MediaPlaylist, PlaylistSegment, PlaylistType, Variant,
+    render_multivariant, MediaParams, MediaPlaylist, Part, PlaylistSegment, PlaylistType,
+    PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
 };
 
-use crate::live::{Rendition, SegmentInfo};
-use crate::names::{segment_file_name, RenditionName};
+use crate::cache::digest;
+use crate::live::{PartInfo, Rendition, SegmentInfo};
+use crate::names::{part_file_name, segment_file_name, RenditionName};
 use crate::store::files::INIT_FILE_NAME;
 use crate::time::rfc3339_millis;
 
@@ -27,17 +37,157 @@ pub const LIVE_PLAYLIST_FILE_NAME: &str = "index.m3u8";
 /// File name of a rendition's recording (and of the stream's recording multivariant playlist).
 pub const RECORDING_PLAYLIST_FILE_NAME: &str = "recording.m3u8";
 
-/// The live media playlist of a rendition, or `None` before its first segment.
+/// `PART-HOLD-BACK`, in part targets ("at least three times the Part Target Duration" is the
+/// recommendation of RFC 8216bis 4.4.3.8).
+pub const PART_HOLD_BACK_PARTS: f64 = 3.0;
+/// `CAN-SKIP-UNTIL`, in target durations ("at least six times the Target Duration", 4.4.3.8).
+pub const SKIP_UNTIL_TARGET_DURATIONS: f64 = 6.0;
+/// Parts are listed for the segments of the last this many target durations (RFC 8216bis 4.4.4.9:
+/// parts older than three target durations from the end SHOULD be removed).
+pub const PARTS_LISTED_TARGET_DURATIONS: f64 = 3.0;
+
+/// A rendered playlist and what its answer needs. Cheap to clone: the text is shared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPlaylist {
+    /// The playlist text.
+    pub text: Bytes,
+    /// Digest of the text ([`crate::cache::digest`]), for the `ETag`.
+    pub digest: u64,
+    /// True once the stream has ended (the playlist will not change again).
+    pub ended: bool,
+    /// Its `EXT-X-TARGETDURATION` (for a multivariant playlist, the largest of its renditions').
+    pub target_duration: u64,
+    /// When the stream last changed.
+    pub modified: SystemTime,
+}
+
+impl RenderedPlaylist {
+    /// Wraps a playlist's text.
+    pub fn new(text: String, ended: bool, target_duration: u64, modified: SystemTime) -> Self {
+        let text = Bytes::from(text);
+        Self {
+            digest: digest(&text),
+            text,
+            ended,
+            target_duration,
+            modified,
+        }
+    }
+}
+
+/// The live media playlist of a rendition, or `None` before its first complete segment.
 ///
 /// It lists the last `window` segments; once `ended` it keeps listing them and ends with
-/// `EXT-X-ENDLIST`, so its media sequence never goes back.
-pub fn media_playlist(rendition: &Rendition, ended: bool, window: usize) -> Option<MediaPlaylist> {
+/// `EXT-X-ENDLIST`, so its media sequence never goes back. While a rendition uploaded in parts is live,
+/// the playlist is a Low-Latency HLS one ([`low_latency`]), a delta update when `delta`, reporting on
+/// the other renditions with `reports`.
+pub fn media_playlist(
+    rendition: &Rendition,
+    ended: bool,
+    window: usize,
+    delta: bool,
+    reports: Vec<RenditionReport>,
+) -> Option<MediaPlaylist> {
     let all = rendition.segments();
     let skip = all.len().saturating_sub(window.max(1));
-    Some(MediaPlaylist {
+    let mut playlist = MediaPlaylist {
         ended,
         ..listing(all, skip)?
+    };
+    if let (Some(part_target), false) = (rendition.part_target(), ended) {
+        low_latency(&mut playlist, rendition, part_target, delta);
+        playlist.rendition_reports = reports;
+    }
+    Some(playlist)
+}
+
+/// Adds the Low-Latency HLS tags to a rendition's live playlist (see the module documentation).
+fn low_latency(playlist: &mut MediaPlaylist, rendition: &Rendition, part_target: f64, delta: bool) {
+    let target = playlist.target_duration as f64;
+    let skip_until = SKIP_UNTIL_TARGET_DURATIONS * target;
+    playlist.part_target = Some(part_target);
+    playlist.server_control = Some(ServerControl {
+        can_block_reload: true,
+        can_skip_until: Some(skip_until),
+        hold_back: None,
+        part_hold_back: Some(round_millis(PART_HOLD_BACK_PARTS * part_target)),
+    });
+    let open = rendition.open_segment();
+    if let Some(open) = open {
+        playlist.trailing_parts = open.parts.iter().map(|p| part_entry(open.msn, p)).collect();
+    }
+    let (msn, index) = rendition.next_part();
+    playlist.preload_hint = Some(PreloadHint {
+        hint_type: PreloadHintType::Part,
+        uri: part_file_name(msn, index),
+    });
+
+    // Parts of the segments that end within the last three target durations.
+    let mut from_end = open.map_or(0.0, |o| o.duration_secs());
+    let first_msn = playlist.media_sequence;
+    for (i, entry) in playlist.segments.iter_mut().enumerate().rev() {
+        if from_end >= PARTS_LISTED_TARGET_DURATIONS * target {
+            break;
+        }
+        let Some(info) = rendition.segment(first_msn + i as u64) else {
+            break;
+        };
+        entry.parts = info.parts.iter().map(|p| part_entry(info.msn, p)).collect();
+        from_end += info.duration_secs;
+    }
+
+    if delta {
+        // Skip the oldest segments that end at least CAN-SKIP-UNTIL before the end of the playlist.
+        let total: f64 = playlist
+            .segments
+            .iter()
+            .map(|s| s.duration_secs)
+            .sum::<f64>()
+            + open.map_or(0.0, |o| o.duration_secs());
+        let mut before_end = total;
+        let skipped = playlist
+            .segments
+            .iter()
+            .take_while(|s| {
+                before_end -= s.duration_secs;
+                before_end >= skip_until
+            })
+            .count();
+        if skipped > 0 {
+            playlist.segments.drain(..skipped);
+            playlist.skipped_segments = skipped as u64;
+        }
+    }
+}
+
+/// The `EXT-X-RENDITION-REPORT` for a rendition (a Low-Latency one with a segment), as seen from a
+/// sibling rendition's playlist.
+pub fn rendition_report(name: &RenditionName, rendition: &Rendition) -> Option<RenditionReport> {
+    rendition.part_target()?;
+    rendition.last_complete_msn()?;
+    let last_msn = rendition.edge_msn()?;
+    let last_part = rendition
+        .last_part()
+        .filter(|(msn, _)| *msn == last_msn)
+        .map(|(_, index)| u64::from(index));
+    Some(RenditionReport {
+        uri: format!("../{name}/{LIVE_PLAYLIST_FILE_NAME}"),
+        last_msn: Some(last_msn),
+        last_part,
     })
+}
+
+fn part_entry(msn: u64, part: &PartInfo) -> Part {
+    Part {
+        uri: part_file_name(msn, part.index),
+        duration_secs: part.duration_secs,
+        independent: part.independent,
+        gap: false,
+    }
+}
+
+fn round_millis(secs: f64) -> f64 {
+    (secs * 1000.0).round() / 1000.0
 }
 
 /// The recording of a rendition: every segment, `EXT-X-PLAYLIST-TYPE:VOD` and `EXT-X-ENDLIST`. `None`
@@ -92,11 +242,14 @@ pub fn target_duration(segments: &[SegmentInfo]) -> u64 {
 }
 
 fn playlist_segment(segment: &SegmentInfo) -> PlaylistSegment {
-    // The segment arrived once it was complete: its first sample was captured about one duration before.
-    let start = segment
-        .received_at
-        .checked_sub(Duration::from_secs_f64(segment.duration_secs))
-        .unwrap_or(segment.received_at);
+    // The producer's wall clock when it says (prft); otherwise an estimate: the segment arrived once it
+    // was complete, so its first sample was captured about one duration before.
+    let start = segment.producer_time.unwrap_or_else(|| {
+        segment
+            .received_at
+            .checked_sub(Duration::from_secs_f64(segment.duration_secs))
+            .unwrap_or(segment.received_at)
+    });
     PlaylistSegment {
         uri: segment_file_name(segment.msn),
         duration_secs: segment.duration_secs,
@@ -193,6 +346,8 @@ mod tests {
             discontinuity: false,
             digest: msn,
             frame_rate: None,
+            producer_time: None,
+            parts: Vec::new(),
         }
     }
 

@@ -4,16 +4,27 @@
 //! Locking: each stream has an async `ingest` mutex that serialises its uploads and its end (validation,
 //! disk write and state update happen as one step), and a synchronous `RwLock` around its state that is
 //! only held for short, await-free reads and updates, so playback never waits for an upload's disk write.
+//!
+//! Changes: every change a viewer can see (a part, a segment, the end) bumps the state's `version` and
+//! is announced on a `watch` channel ([`LiveStream::announce`]); blocking playlist reloads and
+//! preload-hinted part requests wait on it ([`LiveStream::subscribe`]). Rendered playlists are kept per
+//! version ([`LiveStream::cached`]), so thousands of waiters woken by one part share one rendering.
 
 pub mod rendition;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
+use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub use rendition::{AcceptedSegment, InitCheck, InitState, Rendition, SegmentCheck, SegmentInfo};
+use crate::playlist::RenderedPlaylist;
+
+pub use rendition::{
+    AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
+    PartInfo, Rendition, SegmentCheck, SegmentInfo,
+};
 
 use crate::names::{RenditionName, StreamId};
 use crate::store::StreamRecord;
@@ -29,22 +40,70 @@ pub struct StreamState {
     pub last_activity: Instant,
     /// When any of its playlists last changed (a segment, an end), for `Last-Modified`.
     pub changed_at: SystemTime,
+    /// Bumped by every change viewers can see ([`LiveStream::announce`]).
+    pub version: u64,
 }
+
+/// Which rendering of a stream's playlists: `(rendition, file, delta update)`; the multivariant
+/// playlists have no rendition.
+pub type PlaylistKey = (Option<RenditionName>, &'static str, bool);
 
 /// One stream's state and its ingest lock.
 #[derive(Debug)]
 pub struct LiveStream {
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
+    changes: watch::Sender<u64>,
+    rendered: Mutex<HashMap<PlaylistKey, (u64, RenderedPlaylist)>>,
 }
 
 impl LiveStream {
     /// Wraps a stream's state.
     pub fn new(state: StreamState) -> Self {
+        let (changes, _) = watch::channel(state.version);
         Self {
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
+            changes,
+            rendered: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Marks a change viewers can see: bumps the version and wakes every waiter. Call it after the
+    /// write guard is dropped.
+    pub fn announce(&self) {
+        let version = {
+            let mut state = self.write();
+            state.version = state.version.wrapping_add(1);
+            state.version
+        };
+        self.changes.send_replace(version);
+    }
+
+    /// A receiver that wakes on every [`LiveStream::announce`].
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// The playlist `key` rendered at `version`, rendering it with `render` the first time.
+    pub fn cached<E>(
+        &self,
+        key: PlaylistKey,
+        version: u64,
+        render: impl FnOnce() -> Result<RenderedPlaylist, E>,
+    ) -> Result<RenderedPlaylist, E> {
+        // Rendering under the lock: the waiters one part wakes at once then render it once.
+        let mut cache = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((v, playlist)) = cache.get(&key) {
+            if *v == version {
+                return Ok(playlist.clone());
+            }
+        }
+        let playlist = render()?;
+        // Renderings of older versions are of no use any more.
+        cache.retain(|_, (v, _)| *v == version);
+        cache.insert(key, (version, playlist.clone()));
+        Ok(playlist)
     }
 
     /// Serialises changes to this stream; hold it from validation to the state update.

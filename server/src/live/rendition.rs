@@ -12,14 +12,19 @@
 //! restarted while the stream was live ([`Rendition::start_period`]). Within a period time only goes
 //! forward; the first segment of a new period may start anywhere, and msns simply continue.
 //!
-//! The unit of the state is the segment; LL-HLS parts will hang off [`SegmentInfo`] and the segment being
-//! produced, without changing how periods and msns work.
+//! Low-Latency HLS parts: a broadcaster may upload a segment as parts (`check_part` / `apply_part`), in
+//! order, each validated like a segment (part 0 starts on a keyframe, time never goes back). The parts
+//! of the segment being produced form the [`OpenSegment`]; the first part of the next segment (or the
+//! end of the stream, [`Rendition::close_open`]) completes it into a [`ClosedSegment`] whose bytes are
+//! its parts concatenated. Parts are served from memory: a rendition keeps the parts of its last
+//! [`PART_SEGMENTS_KEPT`] segments; older segments keep only their whole file.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use onair_media::{parse_init, parse_segment, InitSegment, Limits, MediaSegment};
+use std::time::Duration;
 
 use crate::cache::digest;
 use crate::error::{AppError, AppResult};
@@ -54,7 +59,94 @@ pub struct SegmentInfo {
     pub digest: u64,
     /// Frames per second of the video track, measured from its sample durations (`None` without video).
     pub frame_rate: Option<f64>,
+    /// When its first sample was captured, by the producer's wall clock (`prft`), if it says.
+    pub producer_time: Option<SystemTime>,
+    /// Its Low-Latency HLS parts, while they are kept (empty for segments uploaded whole).
+    pub parts: Vec<PartInfo>,
 }
+
+/// One accepted Low-Latency HLS part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartInfo {
+    /// Its index within its segment: 0, 1, 2, ...
+    pub index: u32,
+    /// Duration in seconds (`EXT-X-PART:DURATION`).
+    pub duration_secs: f64,
+    /// It starts on a video keyframe (or has no video): `INDEPENDENT=YES`.
+    pub independent: bool,
+    /// Its bytes, served as `{msn}.{index}.m4s`.
+    pub data: Bytes,
+    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    pub digest: u64,
+    /// When the upload was accepted (wall clock).
+    pub received_at: SystemTime,
+}
+
+/// The segment being uploaded in parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenSegment {
+    /// Its media sequence number.
+    pub msn: u64,
+    /// Its parts so far, in order.
+    pub parts: Vec<PartInfo>,
+    /// It starts a new period.
+    pub discontinuity: bool,
+    /// When its first sample was captured (`prft` of its first part), if known.
+    pub producer_time: Option<SystemTime>,
+    /// Sample durations of the video track so far, for the frame rate.
+    video_durations: Vec<u32>,
+}
+
+impl OpenSegment {
+    /// Its duration so far, in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        self.parts.iter().map(|p| p.duration_secs).sum()
+    }
+}
+
+/// A segment completed from its parts: what to store and apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedSegment {
+    /// Playlist facts, parts included.
+    pub info: SegmentInfo,
+    /// Its bytes: the parts concatenated.
+    pub data: Bytes,
+}
+
+/// A part that passed every check, ready to be applied (after storing what it closes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedPart {
+    /// The msn of its segment.
+    pub msn: u64,
+    /// The part.
+    pub part: PartInfo,
+    /// The part target it was uploaded with.
+    pub part_target: f64,
+    /// It is the first part of a new period.
+    pub discontinuity: bool,
+    /// Producer wall clock of its first sample, if it carries a `prft`.
+    pub producer_time: Option<SystemTime>,
+    /// The segment this part completes by starting the next one.
+    pub closes: Option<ClosedSegment>,
+    /// End decode time of each track in the part.
+    track_ends: Vec<(u32, u64)>,
+    /// Its video sample durations.
+    video_durations: Vec<u32>,
+}
+
+/// Outcome of [`Rendition::check_part`].
+#[derive(Debug)]
+pub enum PartCheck {
+    /// The same part again: nothing to do.
+    Duplicate,
+    /// A new part, then [`Rendition::apply_part`].
+    New(Box<AcceptedPart>),
+}
+
+/// Segments (counted back from the newest) whose parts stay in memory, to be listed and served.
+pub const PART_SEGMENTS_KEPT: usize = 8;
+/// Shortest and longest part target a broadcaster may declare, in seconds.
+pub const PART_TARGET_RANGE: (f64, f64) = (0.1, 2.0);
 
 /// A segment that passed every check, ready to be stored and applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +190,10 @@ pub struct Rendition {
     new_period: bool,
     /// File name and msn of the last segment pushed through `/ingest`, to recognise an identical retry.
     last_ingest: Option<(String, u64)>,
+    /// `EXT-X-PART-INF:PART-TARGET` once the rendition has had a part.
+    part_target: Option<f64>,
+    /// The segment being uploaded in parts.
+    open: Option<OpenSegment>,
 }
 
 impl Rendition {
@@ -117,11 +213,83 @@ impl Rendition {
         self.segments.get(index).filter(|s| s.msn == msn)
     }
 
-    /// When anything in this rendition last changed (init or segment).
+    /// When anything in this rendition last changed (init, segment or part).
     pub fn changed_at(&self) -> Option<SystemTime> {
         let init = self.init.as_ref().map(|i| i.stored_at);
         let segment = self.segments.last().map(|s| s.received_at);
-        init.max(segment)
+        let part = self
+            .open
+            .as_ref()
+            .and_then(|o| o.parts.last())
+            .map(|p| p.received_at);
+        init.max(segment).max(part)
+    }
+
+    /// The part target, once the rendition has had a part: it is a Low-Latency HLS rendition.
+    pub fn part_target(&self) -> Option<f64> {
+        self.part_target
+    }
+
+    /// The segment being uploaded in parts.
+    pub fn open_segment(&self) -> Option<&OpenSegment> {
+        self.open.as_ref()
+    }
+
+    /// Part `index` of segment `msn`, while it is kept.
+    pub fn part(&self, msn: u64, index: u32) -> Option<&PartInfo> {
+        let parts = match &self.open {
+            Some(open) if open.msn == msn => &open.parts,
+            _ => &self.segment(msn)?.parts,
+        };
+        parts.get(usize::try_from(index).ok()?)
+    }
+
+    /// The msn of the newest complete segment.
+    pub fn last_complete_msn(&self) -> Option<u64> {
+        self.segments.last().map(|s| s.msn)
+    }
+
+    /// The newest msn in the playlist: the open segment's, else the newest complete one's.
+    pub fn edge_msn(&self) -> Option<u64> {
+        self.open
+            .as_ref()
+            .map(|o| o.msn)
+            .or(self.last_complete_msn())
+    }
+
+    /// The newest part in the playlist, `(msn, index)`: the open segment's last part, else the last part
+    /// of the newest segment if it had parts.
+    pub fn last_part(&self) -> Option<(u64, u32)> {
+        if let Some(open) = &self.open {
+            return open.parts.last().map(|p| (open.msn, p.index));
+        }
+        let last = self.segments.last()?;
+        last.parts.last().map(|p| (last.msn, p.index))
+    }
+
+    /// The part expected next, `(msn, index)`: what `EXT-X-PRELOAD-HINT` names.
+    pub fn next_part(&self) -> (u64, u32) {
+        match &self.open {
+            Some(open) => (
+                open.msn,
+                u32::try_from(open.parts.len()).unwrap_or(u32::MAX),
+            ),
+            None => (self.next_msn(), 0),
+        }
+    }
+
+    /// True once the playlist holds segment `msn` complete, or, with `part`, that part of it (the
+    /// condition of a blocking playlist reload, RFC 8216bis 6.2.5.2).
+    pub fn has_reached(&self, msn: u64, part: Option<u32>) -> bool {
+        if self.last_complete_msn().is_some_and(|last| last >= msn) {
+            return true;
+        }
+        match (part, &self.open) {
+            (Some(part), Some(open)) => {
+                open.msn == msn && usize::try_from(part).is_ok_and(|p| p < open.parts.len())
+            }
+            _ => false,
+        }
     }
 
     /// True when the next new segment starts a new period.
@@ -229,6 +397,13 @@ impl Rendition {
                 "no init segment for this rendition yet: PUT init.mp4 first",
             ));
         };
+        if let Some(open) = &self.open {
+            return Err(AppError::conflict(format!(
+                "segment {} is being uploaded in parts: send its parts (or the next segment's), or end \
+                 the stream",
+                open.msn
+            )));
+        }
         let next = self.next_msn();
         if msn < next {
             let same_len = self
@@ -249,7 +424,7 @@ impl Rendition {
         let segment = parse_segment(&init.parsed, data, limits)
             .map_err(|source| AppError::InvalidSegment { msn, source })?;
         let duration_secs = self
-            .validate(&init.parsed, &segment)
+            .validate(&init.parsed, &segment, true)
             .map_err(|reason| AppError::RejectedSegment { msn, reason })?;
         Ok(SegmentCheck::New(AcceptedSegment {
             info: SegmentInfo {
@@ -259,7 +434,9 @@ impl Rendition {
                 received_at,
                 discontinuity: self.new_period,
                 digest: digest(data),
-                frame_rate: frame_rate(&init.parsed, &segment),
+                frame_rate: frame_rate(&init.parsed, &video_durations(&init.parsed, &segment)),
+                producer_time: producer_time(&init.parsed, &segment),
+                parts: Vec::new(),
             },
             track_ends: segment
                 .tracks
@@ -269,8 +446,194 @@ impl Rendition {
         }))
     }
 
-    /// Checks a parsed segment against the init and the previous segment; returns its duration.
-    fn validate(&self, init: &InitSegment, segment: &MediaSegment) -> Result<f64, String> {
+    /// Decides what to do with part `index` of segment `msn`, uploaded with `part_target`.
+    ///
+    /// The next part is the open segment's next one, or part 0 of the segment after it (which completes
+    /// the open one); without an open segment, part 0 of the next msn. A part already accepted with the
+    /// same bytes is a duplicate.
+    pub fn check_part(
+        &self,
+        msn: u64,
+        index: u32,
+        part_target: f64,
+        data: &[u8],
+        limits: &Limits,
+        received_at: SystemTime,
+    ) -> AppResult<PartCheck> {
+        let Some(init) = &self.init else {
+            return Err(AppError::conflict(
+                "no init segment for this rendition yet: PUT init.mp4 first",
+            ));
+        };
+        let (low, high) = PART_TARGET_RANGE;
+        if !(low..=high).contains(&part_target) {
+            return Err(AppError::bad_request(format!(
+                "part target {part_target} s is outside {low} to {high} s"
+            )));
+        }
+        if let Some(current) = self.part_target {
+            if (current - part_target).abs() > 1e-9 {
+                return Err(AppError::conflict(format!(
+                    "this rendition's part target is {current} s, not {part_target} s; it cannot change"
+                )));
+            }
+        }
+        if let Some(existing) = self.part(msn, index) {
+            return if existing.digest == digest(data) && existing.data.len() == data.len() {
+                Ok(PartCheck::Duplicate)
+            } else {
+                Err(AppError::conflict(format!(
+                    "part {msn}.{index} already exists with different content"
+                )))
+            };
+        }
+        let (next_msn, next_index) = self.next_part();
+        let closes = match &self.open {
+            Some(open) if msn == open.msn.saturating_add(1) && index == 0 => {
+                Some(self.close(open, init))
+            }
+            _ if (msn, index) == (next_msn, next_index) => None,
+            _ => {
+                let also = if self.open.is_some() {
+                    format!(" or {}.0", next_msn.saturating_add(1))
+                } else {
+                    String::new()
+                };
+                return Err(AppError::conflict(format!(
+                    "expected part {next_msn}.{next_index}{also}, got {msn}.{index}"
+                )));
+            }
+        };
+        let starts_segment = index == 0;
+        let segment = parse_segment(&init.parsed, data, limits)
+            .map_err(|source| AppError::InvalidPart { msn, index, source })?;
+        let duration_secs = self
+            .validate(&init.parsed, &segment, starts_segment)
+            .map_err(|reason| AppError::RejectedPart { msn, index, reason })?;
+        let independent = match init.parsed.video() {
+            Some(video) => segment
+                .track(video.id)
+                .and_then(|t| t.samples.first())
+                .is_some_and(|s| s.keyframe),
+            None => true,
+        };
+        Ok(PartCheck::New(Box::new(AcceptedPart {
+            msn,
+            part: PartInfo {
+                index,
+                duration_secs,
+                independent,
+                data: Bytes::copy_from_slice(data),
+                digest: digest(data),
+                received_at,
+            },
+            part_target,
+            discontinuity: starts_segment && self.new_period,
+            producer_time: producer_time(&init.parsed, &segment),
+            closes,
+            track_ends: segment
+                .tracks
+                .iter()
+                .map(|t| (t.track_id, t.end_decode_time()))
+                .collect(),
+            video_durations: video_durations(&init.parsed, &segment),
+        })))
+    }
+
+    /// Records a checked part (after the segment it closes, if any, was stored).
+    pub fn apply_part(&mut self, accepted: AcceptedPart) {
+        let AcceptedPart {
+            msn,
+            part,
+            part_target,
+            discontinuity,
+            producer_time,
+            closes,
+            track_ends,
+            video_durations,
+        } = accepted;
+        if let Some(closed) = closes {
+            self.apply_closed(closed);
+        }
+        if discontinuity {
+            self.track_ends.clear();
+        }
+        self.new_period = false;
+        self.part_target = Some(part_target);
+        self.track_ends.extend(track_ends);
+        match &mut self.open {
+            Some(open) if open.msn == msn => {
+                open.parts.push(part);
+                open.video_durations.extend(video_durations);
+            }
+            _ => {
+                self.open = Some(OpenSegment {
+                    msn,
+                    parts: vec![part],
+                    discontinuity,
+                    producer_time,
+                    video_durations,
+                });
+            }
+        }
+    }
+
+    /// The open segment, completed as it is (at the end of the stream), if there is one.
+    pub fn close_open(&self) -> Option<ClosedSegment> {
+        let open = self.open.as_ref()?;
+        let init = self.init.as_ref()?;
+        Some(self.close(open, init))
+    }
+
+    /// Records a completed segment (after storing it): it leaves the open state and joins the list.
+    pub fn apply_closed(&mut self, closed: ClosedSegment) {
+        debug_assert_eq!(closed.info.msn, self.next_msn());
+        self.open = None;
+        self.segments.push(closed.info);
+        // Parts of older segments are no longer listed or served: free their bytes.
+        let keep_from = self.segments.len().saturating_sub(PART_SEGMENTS_KEPT);
+        if let Some(old) = self.segments.get_mut(..keep_from) {
+            for segment in old.iter_mut().rev().take_while(|s| !s.parts.is_empty()) {
+                segment.parts = Vec::new();
+            }
+        }
+    }
+
+    /// The segment `open` completes into: its parts concatenated.
+    fn close(&self, open: &OpenSegment, init: &InitState) -> ClosedSegment {
+        let total: usize = open.parts.iter().map(|p| p.data.len()).sum();
+        let mut data = Vec::with_capacity(total);
+        for part in &open.parts {
+            data.extend_from_slice(&part.data);
+        }
+        let received_at = open
+            .parts
+            .last()
+            .map_or(SystemTime::UNIX_EPOCH, |p| p.received_at);
+        ClosedSegment {
+            info: SegmentInfo {
+                msn: open.msn,
+                duration_secs: open.duration_secs(),
+                bytes: u64::try_from(total).unwrap_or(u64::MAX),
+                received_at,
+                discontinuity: open.discontinuity,
+                digest: digest(&data),
+                frame_rate: frame_rate(&init.parsed, &open.video_durations),
+                producer_time: open.producer_time,
+                parts: open.parts.clone(),
+            },
+            data: Bytes::from(data),
+        }
+    }
+
+    /// Checks a parsed segment (or part) against the init and what came before; returns its duration.
+    /// A segment, and a segment's first part, must start with a video keyframe (`starts_segment`).
+    fn validate(
+        &self,
+        init: &InitSegment,
+        segment: &MediaSegment,
+        starts_segment: bool,
+    ) -> Result<f64, String> {
         if segment.tracks.iter().all(|t| t.samples.is_empty()) {
             return Err("it has no samples".into());
         }
@@ -283,7 +646,8 @@ impl Rendition {
             }
             if let Some(&end) = self.track_ends.get(&track.track_id) {
                 // A new period may start anywhere on the timeline.
-                if !self.new_period && track.base_decode_time < end {
+                let restarts = self.new_period && starts_segment;
+                if !restarts && track.base_decode_time < end {
                     return Err(format!(
                         "decode time of track {} goes backwards: starts at {} but the previous segment ended at {}",
                         track.track_id, track.base_decode_time, end
@@ -291,7 +655,7 @@ impl Rendition {
                 }
             }
         }
-        if let Some(video) = init.video() {
+        if let Some(video) = init.video().filter(|_| starts_segment) {
             let first = segment
                 .track(video.id)
                 .and_then(|t| t.samples.first())
@@ -324,18 +688,20 @@ impl Rendition {
     }
 }
 
-/// The video frame rate of a segment: the video track's timescale over its median sample duration,
-/// rounded to three decimals as `FRAME-RATE` is. The median ignores the odd longer or shorter frame of a
-/// capture clock; `None` without a video track or samples.
-fn frame_rate(init: &InitSegment, segment: &MediaSegment) -> Option<f64> {
+/// Sample durations of the video track of a segment (none without video).
+fn video_durations(init: &InitSegment, segment: &MediaSegment) -> Vec<u32> {
+    init.video()
+        .and_then(|video| segment.track(video.id))
+        .map(|t| t.samples.iter().map(|s| s.duration).collect())
+        .unwrap_or_default()
+}
+
+/// The video frame rate from sample `durations`: the video track's timescale over the median sample
+/// duration, rounded to three decimals as `FRAME-RATE` is. The median ignores the odd longer or shorter
+/// frame of a capture clock; `None` without a video track or samples.
+fn frame_rate(init: &InitSegment, durations: &[u32]) -> Option<f64> {
     let video = init.video()?;
-    let mut durations: Vec<u32> = segment
-        .track(video.id)?
-        .samples
-        .iter()
-        .map(|s| s.duration)
-        .filter(|&d| d > 0)
-        .collect();
+    let mut durations: Vec<u32> = durations.iter().copied().filter(|&d| d > 0).collect();
     if durations.is_empty() {
         return None;
     }
@@ -343,6 +709,28 @@ fn frame_rate(init: &InitSegment, segment: &MediaSegment) -> Option<f64> {
     let median = *durations.get(durations.len() / 2)?;
     let rate = f64::from(video.timescale) / f64::from(median);
     Some((rate * 1000.0).round() / 1000.0)
+}
+
+/// When the first sample of a segment was captured, from its `prft` for the video track (else any
+/// track): the producer's wall clock at the `prft`'s media time, moved to the track's base decode time.
+fn producer_time(init: &InitSegment, segment: &MediaSegment) -> Option<SystemTime> {
+    let prft = init
+        .video()
+        .and_then(|v| segment.producer_times.iter().find(|p| p.track_id == v.id))
+        .or_else(|| segment.producer_times.first())?;
+    let track = init.track(prft.track_id)?;
+    let base = segment.track(prft.track_id)?.base_decode_time;
+    let timescale = f64::from(track.timescale);
+    if timescale <= 0.0 {
+        return None;
+    }
+    let offset_secs = (prft.media_time as f64 - base as f64) / timescale;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_micros(prft.unix_micros());
+    if offset_secs >= 0.0 {
+        at.checked_sub(Duration::try_from_secs_f64(offset_secs).ok()?)
+    } else {
+        at.checked_add(Duration::try_from_secs_f64(-offset_secs).ok()?)
+    }
 }
 
 /// A short account of an init segment's tracks for error messages, e.g. `avc1.64001f 640x360, mp4a.40.2`.

@@ -2,6 +2,8 @@
 //!
 //! - `PUT /api/streams/{id}/renditions/{rendition}/init.mp4` → 204
 //! - `PUT /api/streams/{id}/renditions/{rendition}/segments/{msn}.m4s` → 201 new, 200 identical retry
+//! - `PUT /api/streams/{id}/renditions/{rendition}/parts/{msn}.{index}.m4s` with
+//!   `OnAir-Part-Target: {seconds}` → 201 new, 200 identical retry (Low-Latency HLS parts)
 //! - `POST /api/streams/{id}/end` → 204
 //!
 //! Extractors run in argument order, and the body comes last: the key is checked (401/403), then the
@@ -22,7 +24,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::live::LiveStream;
-use crate::names::{parse_segment_file_name, RenditionName, StreamId};
+use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
 use crate::origin::{InitSource, SegmentStored};
 use crate::AppState;
 
@@ -36,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/streams/{id}/renditions/{rendition}/segments/{file}",
             put(put_segment),
+        )
+        .route(
+            "/api/streams/{id}/renditions/{rendition}/parts/{file}",
+            put(put_part),
         )
         .route("/api/streams/{id}/end", post(end_stream))
 }
@@ -113,6 +119,56 @@ impl FromRequestParts<AppState> for UploadTarget {
             })
             .transpose()?;
         Ok(Self { rendition, msn })
+    }
+}
+
+/// The header that carries a part upload's part target, in seconds.
+pub const PART_TARGET_HEADER: &str = "onair-part-target";
+
+/// Where a part upload goes and its part target, checked before the body is read.
+#[derive(Debug)]
+pub struct PartTarget {
+    /// The rendition.
+    pub rendition: RenditionName,
+    /// The msn of the part's segment.
+    pub msn: u64,
+    /// The part's index in it.
+    pub index: u32,
+    /// `OnAir-Part-Target`.
+    pub part_target: f64,
+}
+
+impl FromRequestParts<AppState> for PartTarget {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Path(params) = Path::<TargetParams>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| AppError::bad_request(rejection.body_text()))?;
+        let rendition = RenditionName::parse(&params.rendition)?;
+        let file = params.file.unwrap_or_default();
+        let (msn, index) = parse_part_file_name(&file).ok_or_else(|| {
+            AppError::bad_request(format!(
+                "invalid part name {file:?}: expected {{msn}}.{{index}}.m4s with decimal numbers"
+            ))
+        })?;
+        let part_target = parts
+            .headers
+            .get(PART_TARGET_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|t| t.is_finite())
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "missing or invalid OnAir-Part-Target header: the part target in seconds, e.g. 0.334",
+                )
+            })?;
+        Ok(Self {
+            rendition,
+            msn,
+            index,
+            part_target,
+        })
     }
 }
 
@@ -204,6 +260,29 @@ async fn put_segment(
     let stored = state
         .origin()
         .put_segment(&broadcaster.stream, &target.rendition, msn, body)
+        .await?;
+    Ok(match stored {
+        SegmentStored::New => StatusCode::CREATED,
+        SegmentStored::Duplicate => StatusCode::OK,
+    })
+}
+
+async fn put_part(
+    State(state): State<AppState>,
+    broadcaster: Broadcaster,
+    target: PartTarget,
+    UploadBody(body): UploadBody,
+) -> AppResult<StatusCode> {
+    let stored = state
+        .origin()
+        .put_part(
+            &broadcaster.stream,
+            &target.rendition,
+            target.msn,
+            target.index,
+            target.part_target,
+            body,
+        )
         .await?;
     Ok(match stored {
         SegmentStored::New => StatusCode::CREATED,

@@ -7,6 +7,11 @@
 //! - `GET /live/{id}/recording.m3u8` and `/live/{id}/{rendition}/recording.m3u8`: the whole recording
 //!   (VOD), once the stream has ended (404 before)
 //! - `GET /live/{id}/{rendition}/init.mp4` and `/{msn}.m4s`: media
+//! - `GET /live/{id}/{rendition}/{msn}.{index}.m4s`: a Low-Latency HLS part; the preload-hinted one is
+//!   held until it arrives
+//! - a live media playlist takes the delivery directives `_HLS_msn`, `_HLS_part` (blocking reload) and
+//!   `_HLS_skip` (delta update) of RFC 8216bis 6.2.5; a blocking answer is cacheable for six target
+//!   durations under its own URL
 //!
 //! Every answer carries `Cache-Control` for its kind ([`crate::cache::cache_control`]), `ETag` and
 //! `Last-Modified`, and honours `If-None-Match` / `If-Modified-Since` with 304. Media honours `Range`
@@ -17,7 +22,7 @@
 use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,10 +30,10 @@ use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::cache::{byte_range, cache_control, digest, RangeAnswer, Resource, Validators};
+use crate::cache::{byte_range, cache_control, RangeAnswer, Resource, Validators};
 use crate::error::{AppError, AppResult};
-use crate::names::{parse_segment_file_name, RenditionName, StreamId};
-use crate::origin::{PlaylistKind, RenderedPlaylist, StoredMedia};
+use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
+use crate::origin::{Directives, PlaylistKind, RenderedPlaylist, StoredMedia};
 use crate::store::files::INIT_FILE_NAME;
 use crate::AppState;
 
@@ -113,12 +118,13 @@ async fn stream_file(
     let id = StreamId::parse(&id)?;
     let kind = playlist_kind(&file)?;
     let playlist = state.origin().multivariant_playlist(&id, kind)?;
-    Ok(playlist_response(playlist, &request))
+    Ok(playlist_response(playlist, false, &request))
 }
 
 async fn rendition_file(
     State(state): State<AppState>,
     Path((id, rendition, file)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
     request: HeaderMap,
 ) -> AppResult<Response> {
     let id = StreamId::parse(&id)?;
@@ -133,9 +139,48 @@ async fn rendition_file(
         let segment = origin.media_segment(&id, &rendition, msn).await?;
         return Ok(media_response(SEGMENT_CONTENT_TYPE, segment, &request));
     }
+    if let Some((msn, index)) = parse_part_file_name(&file) {
+        let part = origin.media_part(&id, &rendition, msn, index).await?;
+        return Ok(media_response(SEGMENT_CONTENT_TYPE, part, &request));
+    }
     let kind = playlist_kind(&file)?;
-    let playlist = origin.media_playlist(&id, &rendition, kind)?;
-    Ok(playlist_response(playlist, &request))
+    let directives = directives(query.as_deref().unwrap_or_default())?;
+    let playlist = origin
+        .media_playlist(&id, &rendition, kind, directives)
+        .await?;
+    let blocking = directives.msn.is_some() && kind == PlaylistKind::Live;
+    Ok(playlist_response(playlist, blocking, &request))
+}
+
+/// The delivery directives of a playlist URL's query (RFC 8216bis 6.2.5); other parameters are ignored.
+/// `_HLS_part` without `_HLS_msn`, or a value that is not a number, is a 400.
+pub fn directives(query: &str) -> AppResult<Directives> {
+    let mut directives = Directives::default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let number = |what: &str| {
+            value.parse::<u64>().map_err(|_| {
+                AppError::bad_request(format!("{what}={value:?} is not a decimal integer"))
+            })
+        };
+        match name {
+            "_HLS_msn" => directives.msn = Some(number(name)?),
+            "_HLS_part" => {
+                let part = u32::try_from(number(name)?).map_err(|_| {
+                    AppError::bad_request(format!("_HLS_part={value} is too large"))
+                })?;
+                directives.part = Some(part);
+            }
+            "_HLS_skip" => directives.skip = matches!(value, "YES" | "v2"),
+            _ => {}
+        }
+    }
+    if directives.part.is_some() && directives.msn.is_none() {
+        return Err(AppError::bad_request(
+            "_HLS_part without _HLS_msn (RFC 8216bis 6.2.5.2)",
+        ));
+    }
+    Ok(directives)
 }
 
 fn playlist_kind(file: &str) -> AppResult<PlaylistKind> {
@@ -151,15 +196,17 @@ async fn unknown() -> AppError {
 }
 
 /// A playlist: its lifetime, a weak tag (the compression layer may re-encode it), 304 when current.
-fn playlist_response(playlist: RenderedPlaylist, request: &HeaderMap) -> Response {
+/// `blocking`: the answer to a blocking reload, cacheable for longer under its own URL.
+fn playlist_response(playlist: RenderedPlaylist, blocking: bool, request: &HeaderMap) -> Response {
+    let target_duration = playlist.target_duration;
     let resource = if playlist.ended {
         Resource::EndedPlaylist
+    } else if blocking {
+        Resource::BlockingPlaylist { target_duration }
     } else {
-        Resource::LivePlaylist {
-            target_duration: playlist.target_duration,
-        }
+        Resource::LivePlaylist { target_duration }
     };
-    let validators = Validators::weak(digest(playlist.text.as_bytes()), playlist.modified);
+    let validators = Validators::weak(playlist.digest, playlist.modified);
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, cache_control(resource));
     // Whether gzip or not, the answer depends on Accept-Encoding; say so on 304s too.

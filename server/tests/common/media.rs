@@ -153,3 +153,31 @@ pub fn fragment(index: u64, tracks: &[TrackFragment]) -> Vec<u8> {
     let sequence = u32::try_from(index + 1).expect("small index");
     write_fragment(sequence, tracks).expect("write_fragment")
 }
+
+/// Parts per segment in [`av_part`]: five parts of 0.4 s (two video frames, 20 audio frames each).
+pub const PARTS_PER_SEGMENT: u64 = 5;
+/// Duration of an [`av_part`], the part target the tests declare.
+pub const PART_SECS: f64 = 0.4;
+
+/// Part `index` (0..[`PARTS_PER_SEGMENT`]) of segment `msn` of the same stream as [`av_segment`]: the
+/// segment's time cut in five, the first part starting with a keyframe. `wall_clock_micros` adds a
+/// `prft` with that producer time for the part's first video sample.
+pub fn av_part(msn: u64, index: u64, wall_clock_micros: Option<u64>) -> Vec<u8> {
+    let frames = u64::from(VIDEO_FRAMES) / PARTS_PER_SEGMENT;
+    let audio_frames = u64::from(AUDIO_FRAMES) / PARTS_PER_SEGMENT;
+    let first_frame = msn * u64::from(VIDEO_FRAMES) + index * frames;
+    let video_base = first_frame * u64::from(VIDEO_FRAME_TICKS);
+    let audio_base =
+        (msn * u64::from(AUDIO_FRAMES) + index * audio_frames) * u64::from(AUDIO_FRAME_TICKS);
+    let mut video = video_fragment(video_base, index == 0);
+    video.samples.truncate(frames as usize);
+    let mut audio = audio_fragment(audio_base);
+    audio.samples.truncate(audio_frames as usize);
+    let sequence = u32::try_from(msn * PARTS_PER_SEGMENT + index + 1).expect("small index");
+    let options = onair_media::FragmentOptions {
+        styp: false,
+        producer_time: wall_clock_micros
+            .map(|us| onair_media::ProducerTime::from_unix_micros(VIDEO_ID, us, video_base)),
+    };
+    onair_media::write_fragment_with(sequence, &[video, audio], &options).expect("write_fragment")
+}
