@@ -16,8 +16,10 @@
 //! Backpressure: when more than [`QueueConfig::max_backlog_secs`] of media wait (the network cannot keep
 //! up), the oldest segments none of whose parts has been sent yet are dropped whole — every part of a
 //! segment, never only some — until the backlog fits again. The segment being uploaded and the one still
-//! being produced are kept, so the server sees a jump in media sequence numbers, never a segment with
-//! holes; the broadcast catches up with the live edge instead of falling further behind.
+//! being produced are kept, never a segment with holes; the broadcast catches up with the live edge
+//! instead of falling further behind. The segments after a dropped one are renumbered (and so is
+//! everything the packager pushes later), so the server still sees contiguous media sequence numbers —
+//! it takes no jumps — and only a jump forward in media time, which players bridge.
 //!
 //! The queue is a pure state machine driven with explicit `now_ms` times, so it is tested without a
 //! browser; the wasm glue performs the `fetch` it asks for and reports how it went.
@@ -379,6 +381,8 @@ pub struct UploadQueue {
     started_msn: Option<u64>,
     /// The newest segment with a part the server took.
     taken_msn: Option<u64>,
+    /// Segments dropped so far: subtracted from the packager's msns so the server's stay contiguous.
+    msn_offset: u64,
     counters: UploadCounters,
 }
 
@@ -398,13 +402,17 @@ impl UploadQueue {
             halted: false,
             started_msn: None,
             taken_msn: None,
+            msn_offset: 0,
             counters: UploadCounters::default(),
         }
     }
 
     /// Appends an upload at the tail, then drops whole segments while the backlog is over its bound.
-    /// Returns the media sequence numbers of the segments dropped.
-    pub fn push(&mut self, item: UploadItem) -> Vec<u64> {
+    /// Returns the media sequence numbers (the packager's) of the segments dropped.
+    pub fn push(&mut self, mut item: UploadItem) -> Vec<u64> {
+        if let UploadKind::Part { msn, .. } = &mut item.kind {
+            *msn = msn.saturating_sub(self.msn_offset);
+        }
         self.items.push_back(Pending {
             item,
             failures: 0,
@@ -421,7 +429,15 @@ impl UploadQueue {
                 .retain(|p| p.item.kind.msn().is_none_or(|m| m != msn));
             self.counters.segments_dropped += 1;
             self.counters.parts_dropped += (before - self.items.len()) as u64;
-            dropped.push(msn);
+            for pending in &mut self.items {
+                if let UploadKind::Part { msn: later, .. } = &mut pending.item.kind {
+                    if *later > msn {
+                        *later -= 1;
+                    }
+                }
+            }
+            dropped.push(msn + self.msn_offset);
+            self.msn_offset += 1;
         }
         dropped
     }
@@ -938,14 +954,15 @@ mod tests {
         let msns: Vec<u64> = kinds(&q).iter().filter_map(|k| k.msn()).collect();
         let mut unique = msns.clone();
         unique.dedup();
-        assert_eq!(unique, [0, 3, 4, 5, 6]);
+        // Segments 3..=6 follow 0 renumbered: the server sees contiguous msns.
+        assert_eq!(unique, [0, 1, 2, 3, 4]);
         // Every kept segment is whole.
-        for msn in [0, 3, 4, 5, 6] {
+        for msn in [0, 1, 2, 3, 4] {
             assert_eq!(msns.iter().filter(|m| **m == msn).count(), 7, "{msn}");
         }
         let c = q.counters();
         assert_eq!((c.segments_dropped, c.parts_dropped), (2, 14));
-        // Order is kept: segment 0 resumes, then 3.
+        // Order is kept: segment 0 resumes, then what was 3.
         let mut sent = Vec::new();
         let mut now = 20_000.0;
         while let Some(item) = q.start_next(now) {
@@ -953,7 +970,7 @@ mod tests {
             q.report(now, &status(201));
             now += 10.0;
         }
-        let expected: Vec<UploadKind> = [0, 3, 4, 5, 6]
+        let expected: Vec<UploadKind> = [0, 1, 2, 3, 4]
             .into_iter()
             .flat_map(|msn| (0..7).map(move |index| UploadKind::Part { msn, index }))
             .collect();
@@ -972,10 +989,12 @@ mod tests {
             assert!(q.push(part(0, index, 0.3)).is_empty());
         }
         assert_eq!(q.depth(), 10);
-        // Once the next segment starts, segment 0 is complete (and unstarted) and goes.
+        // Once the next segment starts, segment 0 is complete (and unstarted) and goes; segment 1
+        // takes its msn, and so do its later parts.
         assert_eq!(q.push(part(1, 0, 0.3)), [0]);
-        assert_eq!(kinds(&q), [UploadKind::Part { msn: 1, index: 0 }]);
+        assert_eq!(kinds(&q), [UploadKind::Part { msn: 0, index: 0 }]);
         assert!(q.push(part(1, 1, 0.3)).is_empty());
+        assert_eq!(kinds(&q)[1], UploadKind::Part { msn: 0, index: 1 });
         assert!(q.push(UploadItem::end()).is_empty());
         assert_eq!(kinds(&q).last(), Some(&UploadKind::End));
     }
