@@ -119,6 +119,14 @@ pub enum AppError {
         /// Which limit was reached.
         reason: String,
     },
+    /// One client sends faster than its rate (uploads per stream key): 429 with `Retry-After`.
+    #[error("too many requests: {reason}; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Which rate.
+        reason: String,
+        /// Seconds until a request would be taken.
+        retry_after_secs: u64,
+    },
     /// SQLite failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
@@ -168,6 +176,7 @@ impl AppError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Overloaded { .. } | Self::NotYet { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(_) | Self::Io(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -186,6 +195,12 @@ impl IntoResponse for AppError {
         let status = self.status_code();
         // A refusal for load is no internal failure: say why, and when to come back.
         let overloaded = matches!(self, Self::Overloaded { .. } | Self::NotYet { .. });
+        let retry_after = match &self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let message = if status.is_server_error() && !overloaded {
             tracing::error!(error = %self, "request failed");
             "internal server error".to_owned()
@@ -202,6 +217,11 @@ impl IntoResponse for AppError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

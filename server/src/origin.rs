@@ -71,6 +71,9 @@ pub struct Settings {
     pub max_waiters: usize,
     /// Open connections; more are closed as soon as they are accepted. It defaults to 16384.
     pub max_connections: usize,
+    /// Uploads a second one stream key may keep up, and its burst; more get 429. It defaults to
+    /// [`crate::routes::rate::DEFAULT_RATE`].
+    pub upload_rate: (f64, f64),
 }
 
 impl Default for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             max_concurrent_uploads: 64,
             max_waiters: 16_384,
             max_connections: 16_384,
+            upload_rate: crate::routes::rate::DEFAULT_RATE,
         }
     }
 }

@@ -139,3 +139,40 @@ async fn oversized_bodies_are_drained_then_refused() {
     }
     assert!(t.stored_files(&stream, "r0").is_empty());
 }
+
+#[tokio::test]
+async fn a_key_over_its_upload_rate_gets_429_and_other_keys_do_not() {
+    let settings = Settings {
+        upload_rate: (0.5, 3.0),
+        ..Settings::default()
+    };
+    let t = TestApp::with_settings(settings).await;
+    let busy = t.create_stream("busy").await;
+    let calm = t.create_stream("calm").await;
+    for _ in 0..3 {
+        let reply = t.put_init(&busy, "r0", av_init_bytes()).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    }
+    let refused = t.put_init(&busy, "r0", av_init_bytes()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.header(header::RETRY_AFTER), "2");
+    assert!(
+        refused.error().contains("uploads a second"),
+        "{}",
+        refused.error()
+    );
+    // The standard-encoder path counts against the same key.
+    let ingest = t
+        .send(
+            axum::http::Method::PUT,
+            &format!("/ingest/{}/init.mp4", busy.key),
+            None,
+            av_init_bytes(),
+        )
+        .await;
+    assert_eq!(ingest.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another stream's uploads and every viewer are unaffected.
+    let reply = t.put_init(&calm, "r0", av_init_bytes()).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get("/api/streams").await.status, StatusCode::OK);
+}

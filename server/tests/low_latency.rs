@@ -82,6 +82,28 @@ async fn ll_stream(t: &TestApp, parts: u64) -> Stream {
     stream
 }
 
+/// A GET through the app, answered in a task of its own: `(status, body, how long it took)`.
+fn spawn_get(
+    t: &TestApp,
+    uri: String,
+) -> tokio::task::JoinHandle<(StatusCode, axum::body::Bytes, Duration)> {
+    let router = t.router.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let response = tower::ServiceExt::oneshot(
+            router,
+            Request::get(uri).body(Body::empty()).expect("request"),
+        )
+        .await
+        .expect("infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, body, started.elapsed())
+    })
+}
+
 fn playlist(reply: &Reply) -> MediaPlaylist {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     MediaPlaylist::parse(&reply.text()).expect("our playlist parses")
@@ -237,24 +259,7 @@ async fn blocking_reload_answers_when_the_part_arrives() {
     assert_eq!(plain.header(header::CACHE_CONTROL), "public, max-age=1");
 
     // The next part: held until it is uploaded.
-    let waiting = {
-        let router = t.router.clone();
-        let uri = format!("{base}?_HLS_msn=1&_HLS_part=2");
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let response = tower::ServiceExt::oneshot(
-                router,
-                Request::get(uri).body(Body::empty()).expect("request"),
-            )
-            .await
-            .expect("infallible");
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .expect("body");
-            (status, body, started.elapsed())
-        })
-    };
+    let waiting = spawn_get(&t, format!("{base}?_HLS_msn=1&_HLS_part=2"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "answered before the part existed");
     assert_eq!(
@@ -326,30 +331,14 @@ async fn the_preload_hinted_part_is_held_until_it_arrives() {
     let t = TestApp::new().await;
     let stream = ll_stream(&t, 6).await; // segment 0, part 1.0
     let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
-    let waiting = {
-        let router = t.router.clone();
-        let uri = uri.clone();
-        tokio::spawn(async move {
-            let response = tower::ServiceExt::oneshot(
-                router,
-                Request::get(uri).body(Body::empty()).expect("request"),
-            )
-            .await
-            .expect("infallible");
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .expect("body");
-            (status, body)
-        })
-    };
+    let waiting = spawn_get(&t, uri.clone());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!waiting.is_finished());
     assert_eq!(
         put_part(&t, &stream, "r0", 1, 1).await.status,
         StatusCode::CREATED
     );
-    let (status, body) = waiting.await.expect("join");
+    let (status, body, _) = waiting.await.expect("join");
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.as_ref(), av_part_at(1, 1).as_slice());
 
@@ -361,22 +350,13 @@ async fn the_preload_hinted_part_is_held_until_it_arrives() {
     for i in 2..5 {
         put_part(&t, &stream, "r0", 1, i).await;
     }
-    let beyond = {
-        let router = t.router.clone();
-        let uri = format!("/live/{}/r0/1.5.m4s", stream.id);
-        tokio::spawn(async move {
-            tower::ServiceExt::oneshot(router, Request::get(uri).body(Body::empty()).expect("r"))
-                .await
-                .expect("infallible")
-                .status()
-        })
-    };
+    let beyond = spawn_get(&t, format!("/live/{}/r0/1.5.m4s", stream.id));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         put_part(&t, &stream, "r0", 2, 0).await.status,
         StatusCode::CREATED
     );
-    assert_eq!(beyond.await.expect("join"), StatusCode::NOT_FOUND);
+    assert_eq!(beyond.await.expect("join").0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

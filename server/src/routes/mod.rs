@@ -9,7 +9,8 @@
 //! 4. the timeout bounds each request, body upload included (408).
 //!
 //! Upload routes ([`ingest`] for the broadcaster, [`encoder`] for standard encoders) add their own: the
-//! body size limit (413) and a smaller concurrency limit of their own, so that uploads cannot take every
+//! upload rate per stream key (429, [`rate`]), the body size limit (413) and a smaller concurrency limit
+//! of their own, so that uploads cannot take every
 //! slot from viewers. Playback ([`playback`]) adds CORS and gzip for playlists. Each refusal is a JSON
 //! `{"error": reason}` with its status.
 
@@ -17,6 +18,7 @@ pub mod api;
 pub mod encoder;
 pub mod ingest;
 pub mod playback;
+pub mod rate;
 pub mod web;
 
 use std::time::Duration;
@@ -39,6 +41,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest::router())
         .merge(encoder::router())
         .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            rate::UploadRate::new(settings.upload_rate.0, settings.upload_rate.1),
+            rate::limit_upload_rate,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(move |err: BoxError| async move {

@@ -1,0 +1,122 @@
+//! Upload rate per stream key: a token bucket per key, as a middleware layer on the upload routes.
+//!
+//! A broadcaster sends about three parts a second per rendition and an encoder one segment every couple
+//! of seconds; a key that sends far more (a runaway retry loop, a leaked key) is refused with 429 and
+//! `Retry-After` before its body is read, and other streams never notice. The key is the bearer token of
+//! the broadcaster's API or the `/ingest/{stream_key}/` path segment; requests without one pass on to the
+//! handlers, which refuse them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::time::Instant;
+
+use crate::error::AppError;
+
+/// Uploads per second a key may keep up, and how many it may send at once. It allows 40 renditions
+/// of 0.33 s parts.
+pub const DEFAULT_RATE: (f64, f64) = (120.0, 240.0);
+
+/// Token buckets by stream key.
+#[derive(Debug, Clone)]
+pub struct UploadRate {
+    per_sec: f64,
+    burst: f64,
+    buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
+}
+
+impl UploadRate {
+    /// `per_sec` uploads a second on average, at most `burst` at once.
+    pub fn new(per_sec: f64, burst: f64) -> Self {
+        Self {
+            per_sec,
+            burst,
+            buckets: Arc::default(),
+        }
+    }
+
+    /// Takes one token for `key` at `now`; `Err(seconds to wait)` when there is none.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), f64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        // Keys idle long enough to be full again are forgotten, so the map stays small.
+        if buckets.len() > 10_000 {
+            let full_after = self.burst / self.per_sec;
+            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < full_after);
+        }
+        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
+        let refill = now.duration_since(*at).as_secs_f64() * self.per_sec;
+        *tokens = (*tokens + refill).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - *tokens) / self.per_sec)
+        }
+    }
+}
+
+/// The stream key of an upload request: the bearer token, else the segment after `/ingest/`.
+fn stream_key(request: &Request) -> Option<String> {
+    if let Some(token) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+    {
+        return Some(token.to_owned());
+    }
+    let path = request.uri().path().strip_prefix("/ingest/")?;
+    path.split('/')
+        .next()
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+}
+
+/// The middleware: 429 with `Retry-After` for a key over its rate.
+pub async fn limit_upload_rate(
+    State(rate): State<UploadRate>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(key) = stream_key(&request) {
+        if let Err(wait) = rate.take(&key, Instant::now()) {
+            return AppError::TooManyRequests {
+                reason: format!(
+                    "more than {} uploads a second for this stream key",
+                    rate.per_sec
+                ),
+                retry_after_secs: wait.ceil().max(1.0) as u64,
+            }
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn buckets_refill_per_key() {
+        let rate = UploadRate::new(2.0, 3.0);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(rate.take("a", t0).is_ok());
+        }
+        let wait = rate.take("a", t0).unwrap_err();
+        assert!((wait - 0.5).abs() < 1e-9, "{wait}");
+        assert!(rate.take("b", t0).is_ok(), "another key is not affected");
+        assert!(rate.take("a", t0 + Duration::from_millis(500)).is_ok());
+        assert!(rate.take("a", t0 + Duration::from_millis(500)).is_err());
+    }
+}
