@@ -50,12 +50,42 @@ pub fn web_dir() -> Result<PathBuf> {
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    answered: Arc<Mutex<Vec<AnsweredRequest>>>,
+}
+
+/// One GET/HEAD request the server answered (one whose client went away before the answer is not
+/// listed), in the order of the answers.
+#[derive(Debug, Clone)]
+pub struct AnsweredRequest {
+    /// The path, e.g. `/live/ID/r0/index.m3u8`.
+    pub path: String,
+    /// The query string without `?`, e.g. `_HLS_msn=4&_HLS_part=2`.
+    pub query: Option<String>,
+    /// The status of the answer.
+    pub status: u16,
+    /// From the request's arrival to its answer's head (how long a blocking request was held).
+    pub elapsed: Duration,
 }
 
 impl RequestCounter {
     fn record(&self, path: &str) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         *counts.entry(path.to_owned()).or_default() += 1;
+    }
+
+    fn record_answer(&self, answer: AnsweredRequest) {
+        self.answered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(answer);
+    }
+
+    /// Every GET/HEAD request answered so far, with its query, status and time to answer.
+    pub fn answered(&self) -> Vec<AnsweredRequest> {
+        self.answered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Requests per path so far.
@@ -119,10 +149,21 @@ impl TestServer {
                 let counter = counter.clone();
                 async move {
                     let method = request.method();
-                    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
-                        counter.record(request.uri().path());
+                    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+                        return next.run(request).await;
                     }
-                    next.run(request).await
+                    let (path, query) = (request.uri().path(), request.uri().query());
+                    counter.record(path);
+                    let (path, query) = (path.to_owned(), query.map(str::to_owned));
+                    let arrived = Instant::now();
+                    let response = next.run(request).await;
+                    counter.record_answer(AnsweredRequest {
+                        path,
+                        query,
+                        status: response.status().as_u16(),
+                        elapsed: arrived.elapsed(),
+                    });
+                    response
                 }
             },
         ));
@@ -399,17 +440,23 @@ pub fn hlsjs_script() -> Result<PathBuf> {
 
 /// The test page of [`hlsjs_web_dir`]: `hls.html?src=PLAYLIST_URL` plays the playlist with hls.js in a
 /// muted `<video id="video">` and records in `window.onair` what a test asserts: every hls.js error
-/// (`errors`, with `fatal` set by a fatal one) and the variants it parsed (`levels`).
+/// (`errors`, with `fatal` set by a fatal one), the variants it parsed (`levels`), and how many
+/// Low-Latency HLS parts and whole segments it loaded (`parts`, `segments`). An optional `config` parameter
+/// (JSON) is merged into hls.js's configuration, e.g. `{"lowLatencyMode": true}`.
 pub const HLSJS_PAGE: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>hls.js test page</title></head>
 <body>
 <video id="video" muted autoplay playsinline style="width:640px;height:360px;background:#000"></video>
 <script src="hls.min.js"></script>
 <script>
-  window.onair = { errors: [], fatal: null, levels: null, version: Hls.version };
-  const src = new URLSearchParams(location.search).get('src');
+  window.onair = { errors: [], fatal: null, levels: null, version: Hls.version, parts: 0, segments: 0 };
+  const params = new URLSearchParams(location.search);
+  const src = params.get('src');
   const video = document.getElementById('video');
-  const hls = new Hls({ debug: false });
+  const hls = new Hls(Object.assign({ debug: false }, JSON.parse(params.get('config') || '{}')));
+  hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
+    if (data.part) { window.onair.parts += 1; } else { window.onair.segments += 1; }
+  });
   hls.on(Hls.Events.ERROR, (_event, data) => {
     window.onair.errors.push(data.type + ':' + data.details + (data.fatal ? ' (fatal)' : ''));
     if (data.fatal) { window.onair.fatal = data.details; }
@@ -439,11 +486,13 @@ pub fn hlsjs_web_dir() -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// What the hls.js test page reports: `{t, paused, width, height, fatal, errors, levels, version}`.
+/// What the hls.js test page reports: `{t, paused, width, height, fatal, errors, levels, version, parts,
+/// segments}`.
 pub const HLSJS_STATE: &str = "const v = document.getElementById('video');
     return { t: v.currentTime, paused: v.paused, width: v.videoWidth, height: v.videoHeight,
              error: v.error && v.error.message, fatal: window.onair.fatal, errors: window.onair.errors,
-             levels: window.onair.levels, version: window.onair.version };";
+             levels: window.onair.levels, version: window.onair.version, parts: window.onair.parts,
+             segments: window.onair.segments };";
 
 impl Browser {
     /// Opens the hls.js test page at `page_url` (`.../hls.html`) playing `playlist_url`, and waits until
@@ -459,6 +508,30 @@ impl Browser {
         self.client
             .goto(&format!("{page_url}?src={playlist_url}"))
             .await?;
+        self.wait_for_hlsjs(seconds, timeout).await
+    }
+
+    /// [`Browser::play_with_hlsjs`] with `config` merged into hls.js's configuration (e.g.
+    /// `{"lowLatencyMode": true}`).
+    pub async fn play_with_hlsjs_config(
+        &self,
+        page_url: &str,
+        playlist_url: &str,
+        config: &serde_json::Value,
+        seconds: f64,
+        timeout: Duration,
+    ) -> Result<serde_json::Value> {
+        let config = config.to_string();
+        let url = reqwest::Url::parse_with_params(
+            page_url,
+            [("src", playlist_url), ("config", config.as_str())],
+        )?;
+        self.client.goto(url.as_str()).await?;
+        self.wait_for_hlsjs(seconds, timeout).await
+    }
+
+    /// Waits until the hls.js test page has played past `seconds` with no fatal error.
+    async fn wait_for_hlsjs(&self, seconds: f64, timeout: Duration) -> Result<serde_json::Value> {
         let deadline = Instant::now() + timeout;
         loop {
             let state = self.js(HLSJS_STATE).await?;
@@ -473,6 +546,59 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+}
+
+impl Browser {
+    /// The broadcaster's side, as a person does it: opens `{base}/go-live` (`base` is `http://HOST:PORT`),
+    /// waits for the fake camera's preview and an enabled **Go live** button (screenshot
+    /// `{screenshot}-camera-ready`), enters `title`, presses **Go live**, and answers the stream id from
+    /// the watch link that appears once the stream is live.
+    pub async fn go_live(&self, base: &str, title: &str, screenshot: &str) -> Result<String> {
+        use fantoccini::Locator;
+        let c = &self.client;
+        c.goto(&format!("{base}/go-live")).await?;
+        self.wait_for(
+            "the camera preview and an enabled Go live button",
+            "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+             return !!(v && b && v.readyState >= 2 && v.videoWidth > 0 && !b.disabled);",
+            Duration::from_secs(30),
+        )
+        .await?;
+        self.screenshot(&format!("{screenshot}-camera-ready"))
+            .await?;
+        let field = c.find(Locator::Css("#title")).await?;
+        field.clear().await?;
+        field.send_keys(title).await?;
+        c.find(Locator::Css("#go-live")).await?.click().await?;
+        let link = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#watch-link"))
+            .await
+            .context("the watch link appears once live")?;
+        let href = link.attr("href").await?.context("watch link has an href")?;
+        let id = href
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .with_context(|| format!("a stream id at the end of the watch link {href}"))?;
+        Ok(id.to_owned())
+    }
+
+    /// On the /go-live page of a live stream: presses **End stream**, waits until the page says it has
+    /// ended, and saves the screenshot `screenshot`.
+    pub async fn end_stream_on_page(&self, screenshot: &str) -> Result<()> {
+        let end = fantoccini::Locator::Css("#end-stream");
+        self.client.find(end).await?.click().await?;
+        self.wait_for(
+            "the stream to end",
+            "return (document.querySelector('#status')?.textContent || '').includes('Ended');",
+            Duration::from_secs(20),
+        )
+        .await?;
+        self.screenshot(screenshot).await?;
+        Ok(())
     }
 }
 
