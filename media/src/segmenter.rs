@@ -384,6 +384,22 @@ impl Segmenter {
                 });
             }
             let base = taken.first().map_or(0, |f| f.dts);
+            // A frame so late that the part would outlast the part target (a capture or encoder stall)
+            // is shown for less: the part ends at the target and the next starts after a gap, rather
+            // than breaking PART-TARGET for every player.
+            if let Some(p) = self
+                .config
+                .part_target_secs
+                .filter(|_| Some(i) == self.video)
+            {
+                let limit = (p * f64::from(track.timescale)).floor() as u64;
+                let total: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+                if let Some(last) = samples.last_mut().filter(|_| total > limit) {
+                    let excess = total - limit;
+                    let shortened = u64::from(last.duration).saturating_sub(excess).max(1);
+                    last.duration = u32::try_from(shortened).unwrap_or(1);
+                }
+            }
             let total: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
             // The segment's time is the video track's; without video, the first track's.
             let primary = Some(i) == self.video || (self.video.is_none() && start_secs.is_none());

@@ -476,3 +476,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_stalled_frame_is_cut_short_rather_than_break_the_part_target() {
+    let init = init();
+    let mut seg = Segmenter::new(
+        &init,
+        SegmenterConfig {
+            target_duration_secs: 2.0,
+            part_target_secs: Some(0.334),
+        },
+    );
+    // 20 fps with a 600 ms capture stall after frame 10.
+    let mut chunks = Vec::new();
+    let mut micros = 0u64;
+    for n in 0..60u64 {
+        chunks.extend(
+            seg.push_chunks(Frame {
+                track_id: 1,
+                dts: micros * 9 / 100,
+                cts_offset: 0,
+                duration: None,
+                keyframe: n % 40 == 0,
+                data: vec![1; 8],
+            })
+            .unwrap(),
+        );
+        micros += if n == 10 { 600_000 } else { 50_000 };
+    }
+    let parts: Vec<PartChunk> = chunks
+        .into_iter()
+        .filter_map(|c| match c {
+            Chunk::Part(p) => Some(p),
+            Chunk::Segment(_) => None,
+        })
+        .collect();
+    assert!(parts.len() > 5);
+    for p in &parts {
+        assert!(p.duration_secs <= 0.334 + 1e-6, "{} s", p.duration_secs);
+        // Every part still parses and its time only goes forward.
+        parse_segment(&init, &p.data, &Limits::default()).unwrap();
+    }
+}

@@ -42,7 +42,7 @@ pub const RECORDING_PLAYLIST_FILE_NAME: &str = "recording.m3u8";
 pub const PART_HOLD_BACK_PARTS: f64 = 3.0;
 /// `CAN-SKIP-UNTIL`, in target durations ("at least six times the Target Duration", 4.4.3.8).
 pub const SKIP_UNTIL_TARGET_DURATIONS: f64 = 6.0;
-/// Parts are listed for the segments of the last this many target durations (RFC 8216bis 4.4.4.9:
+/// Parts are listed for the segments that start within the last this many target durations (RFC 8216bis 4.4.4.9:
 /// parts older than three target durations from the end SHOULD be removed).
 pub const PARTS_LISTED_TARGET_DURATIONS: f64 = 3.0;
 
@@ -122,18 +122,19 @@ fn low_latency(playlist: &mut MediaPlaylist, rendition: &Rendition, part_target:
         uri: part_file_name(msn, index),
     });
 
-    // Parts of the segments that end within the last three target durations.
+    // Parts of the segments that start within the last three target durations, so that no listed part
+    // is further than that from the end.
     let mut from_end = open.map_or(0.0, |o| o.duration_secs());
     let first_msn = playlist.media_sequence;
     for (i, entry) in playlist.segments.iter_mut().enumerate().rev() {
-        if from_end >= PARTS_LISTED_TARGET_DURATIONS * target {
-            break;
-        }
         let Some(info) = rendition.segment(first_msn + i as u64) else {
             break;
         };
-        entry.parts = info.parts.iter().map(|p| part_entry(info.msn, p)).collect();
         from_end += info.duration_secs;
+        if from_end > PARTS_LISTED_TARGET_DURATIONS * target + 1e-6 {
+            break;
+        }
+        entry.parts = info.parts.iter().map(|p| part_entry(info.msn, p)).collect();
     }
 
     if delta {
