@@ -241,8 +241,13 @@ pub struct CreatedStream {
 
 /// `POST /api/streams`.
 pub async fn create_stream(server: &TestServer, title: &str) -> Result<CreatedStream> {
+    create_stream_at(&server.url(""), title).await
+}
+
+/// `POST {base}/api/streams`, where `base` is `http://HOST:PORT` (a server in another process).
+pub async fn create_stream_at(base: &str, title: &str) -> Result<CreatedStream> {
     let response = reqwest::Client::new()
-        .post(server.url("/api/streams"))
+        .post(format!("{base}/api/streams"))
         .json(&serde_json::json!({ "title": title }))
         .send()
         .await?;
@@ -838,6 +843,13 @@ http {
 impl NginxCache {
     /// Starts nginx in front of `origin` and waits until it answers.
     pub async fn start(origin: SocketAddr) -> Result<NginxCache> {
+        Self::start_conf(&NGINX_CONF.replace("{origin}", &origin.to_string())).await
+    }
+
+    /// Starts nginx the same way with another configuration (e.g. a static file server over
+    /// `{dir}/www`), `{dir}` (its temporary directory, see [`NginxCache::dir`]) and `{port}` filled in,
+    /// and waits until it answers.
+    pub async fn start_conf(conf_template: &str) -> Result<NginxCache> {
         let dir = tempfile::tempdir()?;
         // nginx's workers drop root for `nobody`: let them into the directory.
         #[cfg(unix)]
@@ -846,10 +858,9 @@ impl NginxCache {
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         }
         let port = free_port()?;
-        let conf = NGINX_CONF
+        let conf = conf_template
             .replace("{dir}", &dir.path().display().to_string())
-            .replace("{port}", &port.to_string())
-            .replace("{origin}", &origin.to_string());
+            .replace("{port}", &port.to_string());
         let conf_path = dir.path().join("nginx.conf");
         std::fs::write(&conf_path, conf)?;
         let child = Command::new("nginx")
@@ -889,6 +900,16 @@ impl NginxCache {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    /// Its temporary directory (`{dir}` in the configuration).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The master process's id (its workers are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// nginx's error log so far.
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
@@ -903,18 +924,24 @@ impl NginxCache {
 impl Drop for NginxCache {
     fn drop(&mut self) {
         // SIGTERM lets the master take its workers down with it (a SIGKILL would orphan them).
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child, Duration::from_secs(5));
     }
+}
+
+/// Stops a child process as a service manager would: SIGTERM, then SIGKILL if it has not exited within
+/// `grace`; waits for it either way.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// GETs `url` until it answers 2xx (at most `timeout`), and returns the body.
@@ -956,6 +983,53 @@ pub async fn wait_for_segments(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// ffmpeg output options for a test encode to fragmented MP4, as the benchmarks make their inputs:
+/// libx264 `ultrafast` at a capped `video_kbps` (two seconds of VBV buffer), a keyframe exactly every
+/// `gop` frames and no B-frames (every segment can start on one), AAC stereo at `audio_kbps`, then
+/// `-movflags +frag_keyframe+empty_moov+default_base_moof -f mp4`. The output path goes after them.
+pub fn fmp4_test_encode_args(video_kbps: u32, gop: u32, audio_kbps: u32) -> Vec<String> {
+    let (video, buffer, gop, audio) = (
+        format!("{video_kbps}k"),
+        format!("{}k", 2 * video_kbps),
+        gop.to_string(),
+        format!("{audio_kbps}k"),
+    );
+    [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        &video,
+        "-maxrate",
+        &video,
+        "-bufsize",
+        &buffer,
+        "-g",
+        &gop,
+        "-keyint_min",
+        &gop,
+        "-sc_threshold",
+        "0",
+        "-bf",
+        "0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        &audio,
+        "-ac",
+        "2",
+        "-movflags",
+        "+frag_keyframe+empty_moov+default_base_moof",
+        "-f",
+        "mp4",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Offset of the first top-level `moof` in a fragmented MP4 file (where the fragments after an ffmpeg

@@ -27,7 +27,7 @@ use onair_media::{
     parse_init, parse_segment, write_init, Chunk, Frame, InitSegment, Limits, MediaParams,
     Segmenter, SegmenterConfig,
 };
-use onair_tests::{demux_fmp4_file, ffmpeg};
+use onair_tests::{demux_fmp4_file, ffmpeg, fmp4_test_encode_args};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -232,55 +232,12 @@ fn generate(dir: &Path) -> Result<Vec<PathBuf>> {
     .map(String::from)
     .to_vec();
     let mut paths = Vec::new();
-    let (gop, seconds) = (GOP.to_string(), SECONDS.to_string());
+    let seconds = SECONDS.to_string();
     for (i, r) in LADDER.iter().enumerate() {
         let path = dir.join(format!("{}.mp4", r.name));
-        let (kbps, buf) = (
-            format!("{}k", r.video_kbps),
-            format!("{}k", 2 * r.video_kbps),
-        );
         let label = format!("[v{i}]");
-        args.extend(
-            [
-                "-map",
-                &label,
-                "-map",
-                "1:a",
-                "-t",
-                &seconds,
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                "-b:v",
-                &kbps,
-                "-maxrate",
-                &kbps,
-                "-bufsize",
-                &buf,
-                "-g",
-                &gop,
-                "-keyint_min",
-                &gop,
-                "-sc_threshold",
-                "0",
-                "-bf",
-                "0",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "128k",
-                "-ac",
-                "2",
-                "-movflags",
-                MOVFLAGS,
-                "-f",
-                "mp4",
-            ]
-            .map(String::from),
-        );
+        args.extend(["-map", &label, "-map", "1:a", "-t", &seconds].map(String::from));
+        args.extend(fmp4_test_encode_args(r.video_kbps, GOP, 128));
         args.push(path.to_str().context("temp path is not UTF-8")?.to_owned());
         paths.push(path);
     }
