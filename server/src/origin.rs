@@ -29,8 +29,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::cache::digest;
 use crate::error::{AppError, AppResult};
 use crate::live::{
-    AcceptedSegment, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry, Rendition,
-    SegmentCheck, SegmentInfo, StreamState,
+    AcceptedSegment, ArrivalGuard, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry,
+    Rendition, SegmentCheck, SegmentInfo, StreamState,
 };
 use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
 use crate::playlist;
@@ -839,28 +839,60 @@ impl Origin {
         })
     }
 
+    /// Registers the upload of part `index` of segment `msn` as arriving, so that the viewers waiting for
+    /// it get its bytes while they arrive ([`crate::live::arrival`]): only for the part the playlist's
+    /// preload hint names (or the first part of the next segment), while the stream is live and no other
+    /// upload of it is arriving. `None` means the upload is simply read whole.
+    pub fn begin_part_arrival(
+        &self,
+        stream: &Arc<LiveStream>,
+        rendition: &RenditionName,
+        msn: u64,
+        index: u32,
+    ) -> Option<ArrivalGuard> {
+        {
+            let state = stream.read();
+            let r = state.renditions.get(rendition)?;
+            if state.record.status == StreamStatus::Ended
+                || r.part_target().is_none()
+                || !is_next_part(r, msn, index)
+            {
+                return None;
+            }
+        }
+        stream.begin_arrival((rendition.clone(), msn, index))
+    }
+
     /// Part `index` of segment `msn` of a rendition. The part `EXT-X-PRELOAD-HINT` names (or the first
-    /// part of the segment after it) is awaited: answered the moment it arrives, 404 if its segment
-    /// ends without it, 503 when it takes longer than [`BLOCKING_TARGET_DURATIONS`] target durations.
-    /// Parts no longer kept, or further ahead, are 404 at once.
+    /// part of the segment after it) is awaited: answered the moment its upload starts to arrive (with
+    /// `progressive`: as [`PartMedia::Arriving`], to be streamed) or once it is complete, 404 if its
+    /// segment ends without it, 503 when it takes longer than [`BLOCKING_TARGET_DURATIONS`] target
+    /// durations. Parts no longer kept, or further ahead, are 404 at once.
     pub async fn media_part(
         &self,
         id: &StreamId,
         rendition: &RenditionName,
         msn: u64,
         index: u32,
-    ) -> AppResult<StoredMedia> {
+        progressive: bool,
+    ) -> AppResult<PartMedia> {
         let stream = self.stream(id)?;
+        let key = (rendition.clone(), msn, index);
         let not_found =
             || AppError::not_found(format!("part {msn}.{index} of rendition {rendition}"));
-        let lookup = |state: &StreamState| -> AppResult<Option<StoredMedia>> {
+        let lookup = |state: &StreamState| -> AppResult<Option<PartMedia>> {
             let r = state.renditions.get(rendition).ok_or_else(not_found)?;
             if let Some(part) = r.part(msn, index) {
-                return Ok(Some(StoredMedia {
+                return Ok(Some(PartMedia::Stored(StoredMedia {
                     bytes: part.data.clone(),
                     digest: part.digest,
                     modified: part.received_at,
-                }));
+                })));
+            }
+            if progressive {
+                if let Some(arrival) = stream.arrival(&key) {
+                    return Ok(Some(PartMedia::Arriving(arrival)));
+                }
             }
             let (next_msn, next_index) = r.next_part();
             let awaited = r.part_target().is_some()
@@ -873,12 +905,10 @@ impl Origin {
                 Err(not_found())
             }
         };
-        if let Some(found) = lookup(&stream.read())? {
-            return Ok(found);
-        }
         let mut found = None;
-        self.wait_for(
+        self.wait_until(
             &stream,
+            progressive,
             || format!("part {msn}.{index}"),
             |state| {
                 found = lookup(state)?;
@@ -896,9 +926,21 @@ impl Origin {
         &self,
         stream: &LiveStream,
         what: impl Fn() -> String,
+        ready: impl FnMut(&StreamState) -> AppResult<bool>,
+    ) -> AppResult<()> {
+        self.wait_until(stream, false, what, ready).await
+    }
+
+    /// [`Origin::wait_for`], also re-checking whenever a part upload starts arriving when `arrivals`.
+    async fn wait_until(
+        &self,
+        stream: &LiveStream,
+        arrivals: bool,
+        what: impl Fn() -> String,
         mut ready: impl FnMut(&StreamState) -> AppResult<bool>,
     ) -> AppResult<()> {
         let mut changes = stream.subscribe();
+        let mut started = stream.subscribe_arrivals();
         let target = {
             let state = stream.read();
             if ready(&state)? {
@@ -914,20 +956,31 @@ impl Origin {
         let _waiter = Waiter::enter(&self.waiters, self.settings.max_waiters)?;
         let limit = Duration::from_secs(target.saturating_mul(BLOCKING_TARGET_DURATIONS));
         let deadline = Instant::now() + limit;
+        let too_late = || AppError::NotYet {
+            reason: format!(
+                "{} did not arrive within {} s; reload the playlist",
+                what(),
+                limit.as_secs()
+            ),
+        };
         loop {
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => {
-                    return Err(AppError::NotYet {
-                        reason: format!(
-                            "{} did not arrive within {} s; reload the playlist",
-                            what(),
-                            limit.as_secs()
-                        ),
-                    })
+            let woken = tokio::time::timeout_at(deadline, async {
+                if arrivals {
+                    tokio::select! {
+                        changed = changes.changed() => changed,
+                        changed = started.changed() => changed,
+                    }
+                } else {
+                    changes.changed().await
                 }
+            })
+            .await;
+            match woken {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return Err(too_late()),
             }
             changes.borrow_and_update();
+            started.borrow_and_update();
             if ready(&stream.read())? {
                 return Ok(());
             }
@@ -1005,6 +1058,23 @@ fn existing_received_at(stream: &LiveStream, rendition: &RenditionName, msn: u64
 /// A blocking request waits at most this many target durations (the client's own limit is three,
 /// RFC 8216bis 6.2.5.2).
 pub const BLOCKING_TARGET_DURATIONS: u64 = 3;
+
+/// True when part `index` of segment `msn` is the next part the rendition expects: the one after its
+/// last part, or the first part of the segment after the open one.
+fn is_next_part(rendition: &Rendition, msn: u64, index: u32) -> bool {
+    let (next_msn, next_index) = rendition.next_part();
+    (msn, index) == (next_msn, next_index)
+        || (rendition.open_segment().is_some() && (msn, index) == (next_msn.saturating_add(1), 0))
+}
+
+/// A part, as [`Origin::media_part`] answers it.
+#[derive(Debug)]
+pub enum PartMedia {
+    /// Complete and validated.
+    Stored(StoredMedia),
+    /// Its upload is arriving: stream it with [`crate::live::Arrival::reader`].
+    Arriving(Arc<crate::live::Arrival>),
+}
 
 /// Delivery directives of a playlist request (RFC 8216bis 6.2.5): `_HLS_msn`, `_HLS_part`, `_HLS_skip`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

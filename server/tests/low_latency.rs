@@ -359,6 +359,170 @@ async fn the_preload_hinted_part_is_held_until_it_arrives() {
     assert_eq!(beyond.await.expect("join").0, StatusCode::NOT_FOUND);
 }
 
+/// A part upload whose body the test sends chunk by chunk: `(sender of chunks, the upload's reply)`.
+fn put_part_streamed(
+    t: &TestApp,
+    stream: &Stream,
+    msn: u64,
+    index: u64,
+) -> (
+    tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+    tokio::task::JoinHandle<StatusCode>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let body = Body::from_stream(tokio_stream_from(rx));
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri(format!(
+            "/api/streams/{}/renditions/r0/parts/{msn}.{index}.m4s",
+            stream.id
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {}", stream.key))
+        .header("onair-part-target", "0.4")
+        .body(body)
+        .expect("request");
+    let router = t.router.clone();
+    let reply = tokio::spawn(async move {
+        tower::ServiceExt::oneshot(router, request)
+            .await
+            .expect("infallible")
+            .status()
+    });
+    (tx, reply)
+}
+
+fn tokio_stream_from<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+}
+
+/// The next body frame of a response, within two seconds: `None` at the end, `Err` when the body failed.
+async fn next_frame(body: &mut Body) -> Option<Result<axum::body::Bytes, String>> {
+    use http_body_util::BodyExt as _;
+    let frame = tokio::time::timeout(Duration::from_secs(2), body.frame())
+        .await
+        .expect("the body answers within 2 s")?;
+    Some(
+        frame
+            .map_err(|e| e.to_string())
+            .map(|f| f.into_data().unwrap_or_default()),
+    )
+}
+
+#[tokio::test]
+async fn the_preload_hinted_part_streams_while_its_upload_arrives() {
+    let t = TestApp::new().await;
+    let stream = ll_stream(&t, 6).await; // segment 0, part 1.0; the hint names 1.1
+    let part = av_part_at(1, 1);
+    let (first, rest) = part.split_at(part.len() / 2);
+    let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
+    // The viewer asks before the upload starts.
+    let get = tokio::spawn(tower::ServiceExt::oneshot(
+        t.router.clone(),
+        Request::get(uri.clone())
+            .body(Body::empty())
+            .expect("request"),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (tx, upload) = put_part_streamed(&t, &stream, 1, 1);
+    tx.send(Ok(first.to_vec().into())).await.expect("send");
+    let response = tokio::time::timeout(Duration::from_secs(2), get)
+        .await
+        .expect("answered once the upload starts")
+        .expect("join")
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        response.headers().get(header::CONTENT_LENGTH).is_none(),
+        "chunked"
+    );
+    let mut body = response.into_body();
+    // The first half reaches the viewer while the second half has not been sent.
+    let got = next_frame(&mut body).await.expect("a frame").expect("data");
+    assert_eq!(got.as_ref(), first);
+    assert!(!upload.is_finished());
+    tx.send(Ok(rest.to_vec().into())).await.expect("send");
+    drop(tx);
+    let got = next_frame(&mut body).await.expect("a frame").expect("data");
+    assert_eq!(got.as_ref(), rest);
+    assert!(
+        next_frame(&mut body).await.is_none(),
+        "ends cleanly once accepted"
+    );
+    assert_eq!(upload.await.expect("join"), StatusCode::CREATED);
+    // Later viewers get the stored part, whole, with its validators.
+    let whole = t.get(&uri).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.body.as_ref(), part.as_slice());
+    assert!(!whole.header(header::ETAG).is_empty());
+}
+
+#[tokio::test]
+async fn an_arriving_part_that_fails_validation_never_completes_for_its_viewers() {
+    let t = TestApp::new().await;
+    let stream = ll_stream(&t, 6).await;
+    let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
+    let get = tokio::spawn(tower::ServiceExt::oneshot(
+        t.router.clone(),
+        Request::get(uri.clone())
+            .body(Body::empty())
+            .expect("request"),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A truncated part: the first bytes of a real one, then the upload ends.
+    let part = av_part_at(1, 1);
+    let (tx, upload) = put_part_streamed(&t, &stream, 1, 1);
+    tx.send(Ok(part[..40].to_vec().into())).await.expect("send");
+    let response = get.await.expect("join").expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    assert_eq!(
+        next_frame(&mut body)
+            .await
+            .expect("a frame")
+            .expect("data")
+            .as_ref(),
+        &part[..40]
+    );
+    drop(tx);
+    assert_eq!(upload.await.expect("join"), StatusCode::BAD_REQUEST);
+    let end = next_frame(&mut body)
+        .await
+        .expect("the body fails, it does not end");
+    assert!(end.is_err(), "{end:?}");
+    // Nothing was stored: the part is still awaited, and the good upload is then accepted.
+    assert_eq!(
+        put_part(&t, &stream, "r0", 1, 1).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(t.get(&uri).await.body.as_ref(), part.as_slice());
+
+    // An uploader that goes away mid-part: its viewers' bodies fail too.
+    let get = tokio::spawn(tower::ServiceExt::oneshot(
+        t.router.clone(),
+        Request::get(format!("/live/{}/r0/1.2.m4s", stream.id))
+            .body(Body::empty())
+            .expect("request"),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (tx, upload) = put_part_streamed(&t, &stream, 1, 2);
+    tx.send(Ok(av_part_at(1, 2)[..10].to_vec().into()))
+        .await
+        .expect("send");
+    let mut body = get.await.expect("join").expect("infallible").into_body();
+    assert!(next_frame(&mut body).await.expect("a frame").is_ok());
+    tx.send(Err(std::io::Error::other("connection reset")))
+        .await
+        .expect("send");
+    assert_eq!(upload.await.expect("join"), StatusCode::BAD_REQUEST);
+    assert!(next_frame(&mut body).await.expect("a frame").is_err());
+}
+
 #[tokio::test]
 async fn delta_updates_skip_old_segments() {
     let t = TestApp::new().await;

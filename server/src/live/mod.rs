@@ -9,7 +9,12 @@
 //! is announced on a `watch` channel ([`LiveStream::announce`]); blocking playlist reloads and
 //! preload-hinted part requests wait on it ([`LiveStream::subscribe`]). Rendered playlists are kept per
 //! version ([`LiveStream::cached`]), so thousands of waiters woken by one part share one rendering.
+//!
+//! Parts on their way in: while the next part's upload arrives, its bytes are shared with the viewers
+//! waiting for it ([`arrival`]); [`LiveStream::begin_arrival`] registers one, and its start is announced
+//! on a channel of its own ([`LiveStream::subscribe_arrivals`]) so playlist waiters are not woken for it.
 
+pub mod arrival;
 pub mod rendition;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +25,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::playlist::RenderedPlaylist;
+
+pub use arrival::{Arrival, Outcome, PartNotDelivered};
 
 pub use rendition::{
     AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
@@ -55,7 +62,12 @@ pub struct LiveStream {
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
     rendered: Mutex<HashMap<PlaylistKey, (u64, RenderedPlaylist)>>,
+    arrivals: Mutex<HashMap<PartKey, Arc<Arrival>>>,
+    arrivals_started: watch::Sender<u64>,
 }
+
+/// A part of a rendition: `(rendition, msn, index)`.
+pub type PartKey = (RenditionName, u64, u32);
 
 impl LiveStream {
     /// Wraps a stream's state.
@@ -66,7 +78,45 @@ impl LiveStream {
             state: RwLock::new(state),
             changes,
             rendered: Mutex::new(HashMap::new()),
+            arrivals: Mutex::new(HashMap::new()),
+            arrivals_started: watch::channel(0).0,
         }
+    }
+
+    /// Registers the upload of part `key` as arriving, unless another upload of it already is, and wakes
+    /// the requests waiting for a part to start arriving. The guard unregisters it when dropped (and
+    /// marks it refused if nothing else was said).
+    pub fn begin_arrival(self: &Arc<Self>, key: PartKey) -> Option<ArrivalGuard> {
+        let arrival = {
+            let mut arrivals = self.arrivals.lock().unwrap_or_else(PoisonError::into_inner);
+            if arrivals.contains_key(&key) {
+                return None;
+            }
+            let arrival = Arrival::new();
+            arrivals.insert(key.clone(), Arc::clone(&arrival));
+            arrival
+        };
+        self.arrivals_started
+            .send_modify(|n| *n = n.wrapping_add(1));
+        Some(ArrivalGuard {
+            stream: Arc::clone(self),
+            key,
+            arrival,
+        })
+    }
+
+    /// The upload of part `key`, while it is arriving.
+    pub fn arrival(&self, key: &PartKey) -> Option<Arc<Arrival>> {
+        self.arrivals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// A receiver that wakes whenever a part upload starts arriving.
+    pub fn subscribe_arrivals(&self) -> watch::Receiver<u64> {
+        self.arrivals_started.subscribe()
     }
 
     /// Marks a change viewers can see: bumps the version and wakes every waiter. Call it after the
@@ -127,6 +177,45 @@ impl LiveStream {
     /// Changes the state. Never hold the guard across an `.await`.
     pub fn write(&self) -> RwLockWriteGuard<'_, StreamState> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A part upload registered as arriving ([`LiveStream::begin_arrival`]). Dropping it unregisters the
+/// upload; one dropped before [`ArrivalGuard::finish`] (a failed read, a cancelled request) counts as
+/// refused, so its readers never take what they got for a part.
+#[derive(Debug)]
+pub struct ArrivalGuard {
+    stream: Arc<LiveStream>,
+    key: PartKey,
+    arrival: Arc<Arrival>,
+}
+
+impl ArrivalGuard {
+    /// Hands a received chunk to the readers.
+    pub fn push(&self, chunk: &bytes::Bytes) {
+        self.arrival.push(chunk.clone());
+    }
+
+    /// Records the outcome and unregisters the upload.
+    pub fn finish(self, outcome: Outcome) {
+        self.arrival.finish(outcome);
+    }
+}
+
+impl Drop for ArrivalGuard {
+    fn drop(&mut self) {
+        self.arrival.finish(Outcome::Refused);
+        let mut arrivals = self
+            .stream
+            .arrivals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if arrivals
+            .get(&self.key)
+            .is_some_and(|a| Arc::ptr_eq(a, &self.arrival))
+        {
+            arrivals.remove(&self.key);
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::live::LiveStream;
+use crate::live::{LiveStream, Outcome};
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
 use crate::origin::{InitSource, SegmentStored};
 use crate::AppState;
@@ -186,48 +186,58 @@ impl FromRequest<AppState> for UploadBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
         let limit = state.origin().settings().max_upload_bytes;
-        let too_large = || AppError::PayloadTooLarge { limit };
-        let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit_u64.saturating_add(DRAIN_BYTES)) {
+        read_upload(request, limit, |_| {}).await.map(Self)
+    }
+}
+
+/// Reads a whole request body, chunked or not, of at most `limit` bytes (413 JSON otherwise), handing
+/// each chunk to `tee` as it arrives.
+pub async fn read_upload(
+    request: Request,
+    limit: usize,
+    mut tee: impl FnMut(&Bytes),
+) -> AppResult<Bytes> {
+    let too_large = || AppError::PayloadTooLarge { limit };
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit_u64.saturating_add(DRAIN_BYTES)) {
+        return Err(too_large());
+    }
+    // Declared too large: read (a bounded amount, to answer cleanly) but keep nothing.
+    let mut too_large_seen = declared.is_some_and(|len| len > limit_u64);
+    let capacity = declared
+        .filter(|_| !too_large_seen)
+        .and_then(|len| usize::try_from(len).ok())
+        .unwrap_or(0);
+    let mut data = BytesMut::with_capacity(capacity);
+    let mut received: u64 = 0;
+    let mut chunks = request.into_body().into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk
+            .map_err(|err| AppError::bad_request(format!("cannot read the request body: {err}")))?;
+        received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+        if received > limit_u64.saturating_add(DRAIN_BYTES) {
             return Err(too_large());
         }
-        // Declared too large: read (a bounded amount, to answer cleanly) but keep nothing.
-        let mut too_large_seen = declared.is_some_and(|len| len > limit_u64);
-        let capacity = declared
-            .filter(|_| !too_large_seen)
-            .and_then(|len| usize::try_from(len).ok())
-            .unwrap_or(0);
-        let mut data = BytesMut::with_capacity(capacity);
-        let mut received: u64 = 0;
-        let mut chunks = request.into_body().into_data_stream();
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|err| {
-                AppError::bad_request(format!("cannot read the request body: {err}"))
-            })?;
-            received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-            if received > limit_u64.saturating_add(DRAIN_BYTES) {
-                return Err(too_large());
-            }
-            if received > limit_u64 {
-                too_large_seen = true;
-            }
-            if too_large_seen {
-                // Keep nothing; read on to answer cleanly.
-                data = BytesMut::new();
-            } else {
-                data.extend_from_slice(&chunk);
-            }
+        if received > limit_u64 {
+            too_large_seen = true;
         }
         if too_large_seen {
-            return Err(too_large());
+            // Keep nothing; read on to answer cleanly.
+            data = BytesMut::new();
+        } else {
+            tee(&chunk);
+            data.extend_from_slice(&chunk);
         }
-        Ok(Self(data.freeze()))
     }
+    if too_large_seen {
+        return Err(too_large());
+    }
+    Ok(data.freeze())
 }
 
 async fn put_init(
@@ -267,14 +277,30 @@ async fn put_segment(
     })
 }
 
+/// A part upload. When it is the part viewers are waiting for (the preload hint), its bytes go to them
+/// while they arrive ([`crate::live::arrival`]); they learn at the end whether it was accepted.
 async fn put_part(
     State(state): State<AppState>,
     broadcaster: Broadcaster,
     target: PartTarget,
-    UploadBody(body): UploadBody,
+    request: Request,
 ) -> AppResult<StatusCode> {
-    let stored = state
-        .origin()
+    let origin = state.origin();
+    let arrival = origin.begin_part_arrival(
+        &broadcaster.stream,
+        &target.rendition,
+        target.msn,
+        target.index,
+    );
+    let limit = origin.settings().max_upload_bytes;
+    // On any early return the guard tells the readers the part is not coming.
+    let body = read_upload(request, limit, |chunk| {
+        if let Some(arrival) = &arrival {
+            arrival.push(chunk);
+        }
+    })
+    .await?;
+    let stored = origin
         .put_part(
             &broadcaster.stream,
             &target.rendition,
@@ -284,6 +310,9 @@ async fn put_part(
             body,
         )
         .await?;
+    if let Some(arrival) = arrival {
+        arrival.finish(Outcome::Accepted);
+    }
     Ok(match stored {
         SegmentStored::New => StatusCode::CREATED,
         SegmentStored::Duplicate => StatusCode::OK,

@@ -8,7 +8,7 @@
 //!   (VOD), once the stream has ended (404 before)
 //! - `GET /live/{id}/{rendition}/init.mp4` and `/{msn}.m4s`: media
 //! - `GET /live/{id}/{rendition}/{msn}.{index}.m4s`: a Low-Latency HLS part; the preload-hinted one is
-//!   held until it arrives
+//!   held until its upload starts, then streamed (chunked) while its bytes arrive
 //! - a live media playlist takes the delivery directives `_HLS_msn`, `_HLS_part` (blocking reload) and
 //!   `_HLS_skip` (delta update) of RFC 8216bis 6.2.5; a blocking answer is cacheable for six target
 //!   durations under its own URL
@@ -32,8 +32,9 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::cache::{byte_range, cache_control, RangeAnswer, Resource, Validators};
 use crate::error::{AppError, AppResult};
+use crate::live::Arrival;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
-use crate::origin::{Directives, PlaylistKind, RenderedPlaylist, StoredMedia};
+use crate::origin::{Directives, PartMedia, PlaylistKind, RenderedPlaylist, StoredMedia};
 use crate::store::files::INIT_FILE_NAME;
 use crate::AppState;
 
@@ -140,8 +141,24 @@ async fn rendition_file(
         return Ok(media_response(SEGMENT_CONTENT_TYPE, segment, &request));
     }
     if let Some((msn, index)) = parse_part_file_name(&file) {
-        let part = origin.media_part(&id, &rendition, msn, index).await?;
-        return Ok(media_response(SEGMENT_CONTENT_TYPE, part, &request));
+        // A plain GET may take an arriving part as it arrives; a range or a revalidation waits for it
+        // whole.
+        let progressive = [
+            header::RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ]
+        .iter()
+        .all(|h| !request.contains_key(h));
+        return Ok(
+            match origin
+                .media_part(&id, &rendition, msn, index, progressive)
+                .await?
+            {
+                PartMedia::Stored(part) => media_response(SEGMENT_CONTENT_TYPE, part, &request),
+                PartMedia::Arriving(arrival) => arriving_part_response(&arrival),
+            },
+        );
     }
     let kind = playlist_kind(&file)?;
     let directives = directives(query.as_deref().unwrap_or_default())?;
@@ -264,6 +281,19 @@ fn media_response(content_type: &'static str, media: StoredMedia, request: &Head
             (StatusCode::RANGE_NOT_SATISFIABLE, headers, body.to_string()).into_response()
         }
     }
+}
+
+/// A part whose upload is arriving, streamed (chunked) as its bytes come in: immutable like any part
+/// once complete. If the upload is refused the body ends with an error, without its last chunk, so
+/// neither a player nor a cache takes it for a part ([`crate::live::arrival`]).
+fn arriving_part_response(arrival: &std::sync::Arc<Arrival>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, cache_control(Resource::Media));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SEGMENT_CONTENT_TYPE),
+    );
+    (headers, Body::from_stream(arrival.reader())).into_response()
 }
 
 /// Bytes `start..end` of `bytes` (both within its length, as [`byte_range`] guarantees).
