@@ -397,6 +397,17 @@ fn tokio_stream_from<T: Send + 'static>(
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
 }
 
+/// A GET that is sent now and waits in the server (its task answers the response, body unread).
+async fn ask_early(
+    t: &TestApp,
+    uri: &str,
+) -> tokio::task::JoinHandle<Result<axum::response::Response, std::convert::Infallible>> {
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let get = tokio::spawn(tower::ServiceExt::oneshot(t.router.clone(), request));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    get
+}
+
 /// The next body frame of a response, within two seconds: `None` at the end, `Err` when the body failed.
 async fn next_frame(body: &mut Body) -> Option<Result<axum::body::Bytes, String>> {
     use http_body_util::BodyExt as _;
@@ -418,13 +429,7 @@ async fn the_preload_hinted_part_streams_while_its_upload_arrives() {
     let (first, rest) = part.split_at(part.len() / 2);
     let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
     // The viewer asks before the upload starts.
-    let get = tokio::spawn(tower::ServiceExt::oneshot(
-        t.router.clone(),
-        Request::get(uri.clone())
-            .body(Body::empty())
-            .expect("request"),
-    ));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let get = ask_early(&t, &uri).await;
     let (tx, upload) = put_part_streamed(&t, &stream, 1, 1);
     tx.send(Ok(first.to_vec().into())).await.expect("send");
     let response = tokio::time::timeout(Duration::from_secs(2), get)
@@ -467,13 +472,7 @@ async fn an_arriving_part_that_fails_validation_never_completes_for_its_viewers(
     let t = TestApp::new().await;
     let stream = ll_stream(&t, 6).await;
     let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
-    let get = tokio::spawn(tower::ServiceExt::oneshot(
-        t.router.clone(),
-        Request::get(uri.clone())
-            .body(Body::empty())
-            .expect("request"),
-    ));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let get = ask_early(&t, &uri).await;
     // A truncated part: the first bytes of a real one, then the upload ends.
     let part = av_part_at(1, 1);
     let (tx, upload) = put_part_streamed(&t, &stream, 1, 1);
@@ -503,13 +502,7 @@ async fn an_arriving_part_that_fails_validation_never_completes_for_its_viewers(
     assert_eq!(t.get(&uri).await.body.as_ref(), part.as_slice());
 
     // An uploader that goes away mid-part: its viewers' bodies fail too.
-    let get = tokio::spawn(tower::ServiceExt::oneshot(
-        t.router.clone(),
-        Request::get(format!("/live/{}/r0/1.2.m4s", stream.id))
-            .body(Body::empty())
-            .expect("request"),
-    ));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let get = ask_early(&t, &format!("/live/{}/r0/1.2.m4s", stream.id)).await;
     let (tx, upload) = put_part_streamed(&t, &stream, 1, 2);
     tx.send(Ok(av_part_at(1, 2)[..10].to_vec().into()))
         .await

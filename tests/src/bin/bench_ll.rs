@@ -934,6 +934,8 @@ struct ViewerOutcome {
     finished: Instant,
     /// Segments it GET whole because their parts were no longer listed.
     fallbacks: Vec<u64>,
+    /// The first part after its join: the parts it is expected to see start here.
+    joined_before: Option<PartId>,
 }
 
 impl ViewerOutcome {
@@ -962,6 +964,7 @@ async fn viewer(ctx: Arc<ViewerContext>, join_at: Instant) -> ViewerOutcome {
         errors: BTreeMap::new(),
         finished: join_at,
         fallbacks: Vec::new(),
+        joined_before: None,
     };
     let mut conn = Conn::new(ctx.addr);
     // The next part this viewer wants; None until it has joined.
@@ -1063,6 +1066,9 @@ async fn viewer(ctx: Arc<ViewerContext>, join_at: Instant) -> ViewerOutcome {
                 Ok(reply) => out.error(&ctx, "part", reply.status.as_u16().to_string()),
                 Err(e) => out.error(&ctx, "part", e.to_string()),
             }
+        }
+        if next.is_none() {
+            out.joined_before = Some(listing.next);
         }
         next = Some(listing.next);
     }
@@ -1302,7 +1308,16 @@ impl LiveFigures {
                 *errors.entry(k.clone()).or_default() += n;
             }
         }
-        let expected = (viewers * in_hold.len()) as u64;
+        // Each viewer is expected to see every part of the hold from the first one after its join (the
+        // last joins can be answered just after the hold starts); one that never joined, all of them.
+        let expected: u64 = outcomes
+            .iter()
+            .map(|o| {
+                let from = o.joined_before.unwrap_or(PartId { msn: 0, index: 0 });
+                in_hold.keys().filter(|&&p| p >= from).count() as u64
+            })
+            .sum::<u64>()
+            + (viewers.saturating_sub(outcomes.len()) * in_hold.len()) as u64;
         let last_finish = outcomes
             .iter()
             .map(|o| o.finished)
