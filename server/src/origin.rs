@@ -197,8 +197,13 @@ impl Origin {
                 .map(|r| r.segments().len())
                 .sum::<usize>();
             if record.status == StreamStatus::Live {
-                // Whatever its encoder sends next follows a gap: a new period.
-                renditions.values_mut().for_each(Rendition::start_period);
+                // Whatever its encoder sends next follows a gap: a new period. A rendition whose
+                // segment was being uploaded in parts resumes that segment instead; its next parts are
+                // held to the same rules (time never goes back) as before the restart.
+                renditions
+                    .values_mut()
+                    .filter(|r| r.open_segment().is_none())
+                    .for_each(Rendition::start_period);
                 resumable += 1;
             }
             let ended_at = record
@@ -298,7 +303,65 @@ impl Origin {
                 }
             }
         }
+        self.reload_parts(
+            id,
+            name,
+            &mut rendition,
+            files.part_target,
+            &files.parts,
+            periods,
+        );
         Ok(Some(rendition))
+    }
+
+    /// Resumes the segment a rendition was uploading in parts when the server stopped: its part files,
+    /// in order and with the upload rules, from part 0 of the msn after the last complete segment. Part
+    /// files of complete segments (left by a stop between writing a segment and deleting its parts) and
+    /// any after an unusable one are deleted.
+    fn reload_parts(
+        &self,
+        id: &StreamId,
+        name: &RenditionName,
+        rendition: &mut Rendition,
+        part_target: Option<f64>,
+        parts: &[((u64, u32), std::path::PathBuf, SystemTime)],
+        periods: &BTreeSet<u64>,
+    ) {
+        let mut usable = part_target.is_some();
+        for ((msn, index), path, modified) in parts {
+            let expected = rendition.next_part();
+            let resumed = match (usable, part_target) {
+                (true, Some(target)) if (*msn, *index) == expected => {
+                    if *index == 0 && periods.contains(msn) {
+                        rendition.start_period();
+                    }
+                    std::fs::read(path)
+                        .map_err(|err| err.to_string())
+                        .and_then(|data| {
+                            rendition
+                                .check_part(*msn, *index, target, &data, &self.limits, *modified)
+                                .map_err(|err| err.to_string())
+                        })
+                }
+                _ => Err(format!("not the next part ({}.{})", expected.0, expected.1)),
+            };
+            match resumed {
+                Ok(PartCheck::New(accepted)) => rendition.apply_part(*accepted),
+                Ok(PartCheck::Duplicate) => {}
+                Err(reason) => {
+                    if usable && *msn >= expected.0 {
+                        tracing::warn!(
+                            stream = %id, rendition = %name, msn, index, %reason,
+                            "stopping the reload of this rendition's parts"
+                        );
+                    }
+                    usable = usable && *msn < expected.0;
+                    if let Err(err) = std::fs::remove_file(path) {
+                        tracing::warn!(path = %path.display(), error = %err, "cannot remove a part file");
+                    }
+                }
+            }
+        }
     }
 
     /// Starts the background task that ends idle live streams.
@@ -679,6 +742,23 @@ impl Origin {
             self.persist_segment(&id, rendition, &closed.info, closed.data.clone())
                 .await?;
         }
+        // The part itself, so that a restart resumes the open segment where it was.
+        if accepted.discontinuity {
+            self.db
+                .insert_discontinuity(&id, rendition.as_str(), msn)
+                .await?;
+        }
+        self.files
+            .write_part(
+                &id,
+                rendition,
+                (msn, index),
+                part_target,
+                accepted.part.data.clone(),
+                received_at,
+            )
+            .await?;
+        let completed = accepted.closes.is_some();
         if accepted.part.duration_secs > part_target + 0.001 {
             tracing::warn!(
                 stream = %id, %rendition, msn, index, duration = accepted.part.duration_secs,
@@ -696,6 +776,9 @@ impl Origin {
             state.changed_at = state.changed_at.max(SystemTime::now());
         }
         stream.announce();
+        if completed {
+            self.files.remove_parts_before(&id, rendition, msn).await;
+        }
         Ok(SegmentStored::New)
     }
 
@@ -722,11 +805,13 @@ impl Origin {
             .filter_map(|(name, r)| Some((name.clone(), r.close_open()?)))
             .collect();
         for (rendition, closed) in open {
+            let next = closed.info.msn.saturating_add(1);
             self.persist_segment(&id, &rendition, &closed.info, closed.data.clone())
                 .await?;
             if let Some(r) = stream.write().renditions.get_mut(&rendition) {
                 r.apply_closed(closed);
             }
+            self.files.remove_parts_before(&id, &rendition, next).await;
         }
         let now = SystemTime::now();
         self.db.mark_ended(&id, unix_secs(now)).await?;

@@ -71,10 +71,13 @@ fn ffmpeg_vod(dir: &Path) {
             "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
             "-t", "4",
-            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-keyint_min", "30",
-            "-sc_threshold", "0",
-            // A declared bit rate, so that ffmpeg's BANDWIDTH covers the video too.
-            "-b:v", "600k", "-maxrate", "600k", "-bufsize", "300k",
+            // One thread: x264's output (and so each segment's size) is the same on a loaded machine.
+            "-c:v", "libx264", "-threads", "1", "-preset", "ultrafast", "-g", "30",
+            "-keyint_min", "30", "-sc_threshold", "0",
+            // A declared bit rate, so that ffmpeg's BANDWIDTH covers the video too, and a small VBV
+            // buffer, so that no one-second segment runs past it (with 300k the first segment came to
+            // 778-804 kbit/s against ffmpeg's BANDWIDTH=730400: a real violation that inspect reports).
+            "-b:v", "600k", "-maxrate", "600k", "-bufsize", "100k",
             "-c:a", "aac", "-b:a", "64k",
             "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
             "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",

@@ -614,3 +614,81 @@ async fn renditions_report_each_other_and_the_end_completes_the_open_segment() {
         Some("2026-11-23T10:00:00.000Z")
     );
 }
+
+/// The sorted names in a folder.
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_restart_resumes_the_segment_being_uploaded_in_parts() {
+    let t = TestApp::new().await;
+    // Two segments and parts 2.0 and 2.1 of the third.
+    let stream = ll_stream(&t, 12).await;
+    let parts_dir = t
+        .dir
+        .path()
+        .join("data/streams")
+        .join(&stream.id)
+        .join("r0/parts");
+    let on_disk = file_names(&parts_dir);
+    assert_eq!(
+        on_disk,
+        ["2.0.m4s", "2.1.m4s", "part-target"],
+        "the open segment's parts are on disk, those of complete segments are not"
+    );
+
+    let t = t.restart().await;
+    let uri = format!("/live/{}/r0/index.m3u8", stream.id);
+    let p = playlist(&t.get(&uri).await);
+    assert_eq!(p.segments.len(), 2);
+    let trailing: Vec<&str> = p.trailing_parts.iter().map(|p| p.uri.as_str()).collect();
+    assert_eq!(trailing, ["2.0.m4s", "2.1.m4s"], "the open segment resumed");
+    assert_eq!(
+        p.preload_hint.as_ref().map(|h| h.uri.as_str()),
+        Some("2.2.m4s")
+    );
+    assert_eq!(
+        t.get(&format!("/live/{}/r0/2.1.m4s", stream.id))
+            .await
+            .body
+            .as_ref(),
+        av_part_at(2, 1).as_slice()
+    );
+    // The broadcaster's retry of an accepted part is a duplicate; it goes on where it was.
+    assert_eq!(
+        put_part(&t, &stream, "r0", 2, 1).await.status,
+        StatusCode::OK
+    );
+    for (msn, index) in [(2, 2), (2, 3), (2, 4), (3, 0)] {
+        let reply = put_part(&t, &stream, "r0", msn, index).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{msn}.{index}: {}",
+            reply.text()
+        );
+    }
+    let text = t.get(&uri).await.text();
+    assert!(
+        !text.contains("#EXT-X-DISCONTINUITY"),
+        "no new period: {text}"
+    );
+    let segment = t.get(&format!("/live/{}/r0/2.m4s", stream.id)).await;
+    let expected: Vec<u8> = (0..PARTS_PER_SEGMENT)
+        .flat_map(|i| av_part_at(2, i))
+        .collect();
+    assert_eq!(
+        segment.body.as_ref(),
+        expected.as_slice(),
+        "segment 2 whole, from before and after"
+    );
+    let on_disk = file_names(&parts_dir);
+    assert_eq!(on_disk, ["3.0.m4s", "part-target"]);
+}

@@ -1,4 +1,6 @@
-//! Media files on disk: `<data-dir>/streams/{id}/{rendition}/init.mp4` and `{msn}.m4s`.
+//! Media files on disk: `<data-dir>/streams/{id}/{rendition}/init.mp4` and `{msn}.m4s`, and while a
+//! segment is uploaded in Low-Latency HLS parts, its parts as `parts/{msn}.{index}.m4s` (deleted once
+//! the segment is complete).
 //!
 //! Paths are only ever built from checked [`StreamId`]s, [`RenditionName`]s and numbers. Every file is
 //! written to a temporary name in its final directory, flushed, then renamed over the final name, so a
@@ -14,7 +16,10 @@ use bytes::Bytes;
 use rand::Rng;
 
 use crate::error::AppResult;
-use crate::names::{parse_segment_file_name, segment_file_name, RenditionName, StreamId};
+use crate::names::{
+    parse_part_file_name, parse_segment_file_name, part_file_name, segment_file_name,
+    RenditionName, StreamId,
+};
 
 /// File name of a rendition's init segment.
 pub const INIT_FILE_NAME: &str = "init.mp4";
@@ -28,7 +33,18 @@ pub struct RenditionFiles {
     pub init: Option<(Vec<u8>, SystemTime)>,
     /// Segment files `(msn, path, modification time)`, sorted by msn.
     pub segments: Vec<(u64, PathBuf, SystemTime)>,
+    /// Low-Latency HLS part files of the segment that was being uploaded `((msn, index), path,
+    /// modification time)`, sorted.
+    pub parts: Vec<((u64, u32), PathBuf, SystemTime)>,
+    /// The rendition's part target, once it has had a part.
+    pub part_target: Option<f64>,
 }
+
+/// Folder of a rendition's part files: the parts of the segment being uploaded, kept until the segment
+/// is complete and written whole, so that a restart loses no accepted part.
+pub const PARTS_DIR_NAME: &str = "parts";
+/// File in [`PARTS_DIR_NAME`] holding the rendition's part target, in seconds.
+const PART_TARGET_FILE_NAME: &str = "part-target";
 
 /// The media directory tree.
 #[derive(Debug, Clone)]
@@ -61,6 +77,49 @@ impl MediaFiles {
             .join(segment_file_name(msn))
     }
 
+    fn parts_dir(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
+        self.rendition_dir(id, rendition).join(PARTS_DIR_NAME)
+    }
+
+    /// Atomically writes part `index` of segment `msn` (and the rendition's part target), accepted at
+    /// `accepted_at`. Not flushed to the device: a part file only has to outlive the process (the
+    /// segment it belongs to is, once complete).
+    pub async fn write_part(
+        &self,
+        id: &StreamId,
+        rendition: &RenditionName,
+        (msn, index): (u64, u32),
+        part_target: f64,
+        data: Bytes,
+        accepted_at: SystemTime,
+    ) -> AppResult<()> {
+        let dir = self.parts_dir(id, rendition);
+        Ok(tokio::task::spawn_blocking(move || {
+            let target = dir.join(PART_TARGET_FILE_NAME);
+            if index == 0 || !target.exists() {
+                write_atomically(
+                    &target,
+                    part_target.to_string().as_bytes(),
+                    accepted_at,
+                    false,
+                )?;
+            }
+            let path = dir.join(part_file_name(msn, index));
+            write_atomically(&path, &data, accepted_at, false)
+        })
+        .await??)
+    }
+
+    /// Deletes the part files of segments before `msn` (they are complete and written whole). Best
+    /// effort: what is left is deleted at the next start-up.
+    pub async fn remove_parts_before(&self, id: &StreamId, rendition: &RenditionName, msn: u64) {
+        let dir = self.parts_dir(id, rendition);
+        let removed = tokio::task::spawn_blocking(move || remove_parts_before(&dir, msn)).await;
+        if let Ok(Err(err)) | Err(err) = removed.map_err(std::io::Error::other) {
+            tracing::warn!(stream = %id, %rendition, error = %err, "cannot remove part files");
+        }
+    }
+
     /// Atomically writes a rendition's init segment, accepted at `accepted_at`.
     pub async fn write_init(
         &self,
@@ -71,7 +130,7 @@ impl MediaFiles {
     ) -> AppResult<()> {
         let path = self.init_path(id, rendition);
         Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at))
+            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
                 .await??,
         )
     }
@@ -87,7 +146,7 @@ impl MediaFiles {
     ) -> AppResult<()> {
         let path = self.segment_path(id, rendition, msn);
         Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at))
+            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
                 .await??,
         )
     }
@@ -162,12 +221,67 @@ impl MediaFiles {
             }
         }
         files.segments.sort_by_key(|(msn, _, _)| *msn);
+        self.scan_parts(&dir, &mut files)?;
         Ok(files)
+    }
+
+    /// Reads the part files of a rendition directory into `files`, deleting temporary ones.
+    fn scan_parts(&self, dir: &Path, files: &mut RenditionFiles) -> std::io::Result<()> {
+        let entries = match std::fs::read_dir(dir.join(PARTS_DIR_NAME)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.contains(TEMP_MARKER) {
+                let _ = std::fs::remove_file(entry.path());
+            } else if name == PART_TARGET_FILE_NAME {
+                files.part_target = std::fs::read_to_string(entry.path())?.trim().parse().ok();
+            } else if let Some(part) = parse_part_file_name(name) {
+                let modified = entry
+                    .metadata()?
+                    .modified()
+                    .unwrap_or_else(|_| SystemTime::now());
+                files.parts.push((part, entry.path(), modified));
+            }
+        }
+        files.parts.sort_by_key(|(part, _, _)| *part);
+        Ok(())
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory and a rename.
-fn write_atomically(path: &Path, data: &[u8], modified: SystemTime) -> std::io::Result<()> {
+/// Deletes the part files of segments before `msn` in `dir`. Blocking.
+fn remove_parts_before(dir: &Path, msn: u64) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let old = entry
+            .file_name()
+            .to_str()
+            .and_then(parse_part_file_name)
+            .is_some_and(|(part_msn, _)| part_msn < msn);
+        if old {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory and a rename; `durable`:
+/// flushed to the device before the rename.
+fn write_atomically(
+    path: &Path,
+    data: &[u8],
+    modified: SystemTime,
+    durable: bool,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "path has no parent"))?;
@@ -184,7 +298,9 @@ fn write_atomically(path: &Path, data: &[u8], modified: SystemTime) -> std::io::
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(data)?;
         file.set_modified(modified)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {

@@ -199,7 +199,7 @@ impl TestApp {
         stream
     }
 
-    /// The media files stored for a rendition (sorted names).
+    /// The media files stored for a rendition (sorted names; not the `parts/` folder).
     pub fn stored_files(&self, stream: &Stream, rendition: &str) -> Vec<String> {
         let dir = self
             .dir
@@ -211,6 +211,7 @@ impl TestApp {
             .map(|entries| {
                 entries
                     .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
