@@ -134,7 +134,18 @@ impl TestServer {
         data_dir: Arc<tempfile::TempDir>,
         web_dir: PathBuf,
     ) -> Result<TestServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_at("127.0.0.1:0".parse()?, data_dir, web_dir).await
+    }
+
+    /// Starts the server listening on `addr` on an existing data directory, serving `web_dir`.
+    pub async fn start_at(
+        addr: SocketAddr,
+        data_dir: Arc<tempfile::TempDir>,
+        web_dir: PathBuf,
+    ) -> Result<TestServer> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
         let addr = listener.local_addr()?;
         let config = onair_server::Config {
             listen: addr,
@@ -206,6 +217,15 @@ impl TestServer {
     pub async fn restart(mut self) -> Result<TestServer> {
         self.stop().await?;
         Self::start_on(Arc::clone(&self.data_dir), self.web_dir.clone()).await
+    }
+
+    /// Stops this server, waits `down` (the origin unreachable, as in a crash and restart), and starts a
+    /// new one on the same address and data directory: clients that knew the old one (a broadcaster's
+    /// page) reach the new one.
+    pub async fn restart_in_place(mut self, down: Duration) -> Result<TestServer> {
+        self.stop().await?;
+        tokio::time::sleep(down).await;
+        Self::start_at(self.addr, Arc::clone(&self.data_dir), self.web_dir.clone()).await
     }
 
     /// The GET/HEAD requests this server answered, per path.
