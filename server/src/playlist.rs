@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use onair_media::{
-    render_multivariant, MediaParams, MediaPlaylist, Part, PlaylistSegment, PlaylistType,
+    MediaParams, MediaPlaylist, MultivariantPlaylist, Part, PlaylistSegment, PlaylistType,
     PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
 };
 
@@ -274,7 +274,13 @@ pub fn multivariant(
     if variants.is_empty() {
         None
     } else {
-        Some(render_multivariant(&variants))
+        Some(
+            MultivariantPlaylist {
+                variants,
+                ..MultivariantPlaylist::default()
+            }
+            .render(),
+        )
     }
 }
 
@@ -300,6 +306,7 @@ pub fn variant(name: &RenditionName, rendition: &Rendition, playlist: &str) -> O
             .iter()
             .filter_map(|s| s.frame_rate)
             .reduce(f64::max),
+        audio: None,
     })
 }
 
