@@ -34,8 +34,9 @@ pub use mux::{
     TrackFragment,
 };
 pub use playlist::{
-    AudioRendition, MediaPlaylist, MultivariantPlaylist, Part, PlaylistError, PlaylistSegment,
-    PlaylistType, PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
+    peak_segment_bit_rate, AudioRendition, MediaPlaylist, MultivariantPlaylist, Part,
+    PlaylistError, PlaylistSegment, PlaylistType, PreloadHint, PreloadHintType, RenditionReport,
+    ServerControl, Variant,
 };
 pub use segmenter::{Chunk, Frame, PartChunk, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

@@ -19,8 +19,9 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use onair_media::{
-    AudioRendition, MediaParams, MediaPlaylist, MultivariantPlaylist, Part, PlaylistSegment,
-    PlaylistType, PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
+    peak_segment_bit_rate, AudioRendition, MediaParams, MediaPlaylist, MultivariantPlaylist, Part,
+    PlaylistSegment, PlaylistType, PreloadHint, PreloadHintType, RenditionReport, ServerControl,
+    Variant,
 };
 
 use crate::cache::digest;
@@ -391,19 +392,20 @@ pub fn variant(name: &RenditionName, rendition: &Rendition, playlist: &str) -> O
 
 /// `(BANDWIDTH, AVERAGE-BANDWIDTH)` in bits per second, or `None` without segments.
 ///
-/// BANDWIDTH is the peak segment bit rate ("the largest of the peak segment bit rates", RFC 8216bis
-/// 4.4.6.2), AVERAGE-BANDWIDTH the total bits over the total duration; both rounded up and at least 1.
+/// BANDWIDTH is the peak segment bit rate as RFC 8216bis 4.4.6.2 defines it, over the rendition's
+/// [`target_duration`] ([`peak_segment_bit_rate`]: sets of consecutive segments lasting 0.5 to 1.5 target
+/// durations, so that the short last segment of a stream does not count alone), AVERAGE-BANDWIDTH the
+/// total bits over the total duration; both rounded up and at least 1.
 pub fn bandwidth(segments: &[SegmentInfo]) -> Option<(u64, u64)> {
     if segments.is_empty() {
         return None;
     }
-    let bits = |s: &SegmentInfo| s.bytes as f64 * 8.0;
-    let peak = segments
+    let sizes: Vec<(f64, u64)> = segments
         .iter()
-        .filter(|s| s.duration_secs > 0.0)
-        .map(|s| bits(s) / s.duration_secs)
-        .fold(0.0, f64::max);
-    let total_bits: f64 = segments.iter().map(bits).sum();
+        .map(|s| (s.duration_secs, s.bytes))
+        .collect();
+    let peak = peak_segment_bit_rate(&sizes, target_duration(segments)).unwrap_or(0.0);
+    let total_bits: f64 = segments.iter().map(|s| s.bytes as f64 * 8.0).sum();
     let total_secs: f64 = segments.iter().map(|s| s.duration_secs).sum();
     let average = if total_secs > 0.0 {
         total_bits / total_secs
@@ -469,6 +471,14 @@ mod tests {
         // Rounded up, at least 1.
         assert_eq!(bandwidth(&[seg(0, 3.0, 1)]), Some((3, 3)));
         assert_eq!(bandwidth(&[seg(0, 1e9, 0)]), Some((1, 1)));
+        // A short last segment (ffmpeg's audio at the end of a push: 10 ms, 367 bytes, 294 kbps alone)
+        // counts with the one before it: (16669 + 367) bytes over 2.016 s.
+        let tail = [
+            seg(0, 2.0053334, 16_423),
+            seg(1, 2.0053334, 16_669),
+            seg(2, 0.0106667, 367),
+        ];
+        assert_eq!(bandwidth(&tail).map(|(peak, _)| peak), Some(67_604));
     }
 
     /// A rendition of these tracks with `segments` segments of 2 s.
