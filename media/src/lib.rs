@@ -12,7 +12,8 @@
 //! - [`demux`]: a bounded, never-panicking reader and validator for init segments and fragments. Every
 //!   upload the server accepts goes through it.
 //! - [`segmenter`]: cuts encoded frames of several tracks into segments that start on a video keyframe.
-//! - [`playlist`]: the HLS playlist model, rendered with `m3u8-rs`.
+//! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
+//!   (variants and `EXT-X-MEDIA` audio renditions) rendered here.
 //!
 //! What it leaves to others: capturing and encoding (broadcaster), storage and HTTP (server), fetching and
 //! Media Source Extensions (player).
@@ -33,8 +34,9 @@ pub use mux::{
     TrackFragment,
 };
 pub use playlist::{
-    render_multivariant, MediaPlaylist, Part, PlaylistError, PlaylistSegment, PlaylistType,
-    PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
+    peak_segment_bit_rate, AudioRendition, MediaPlaylist, MultivariantPlaylist, Part,
+    PlaylistError, PlaylistSegment, PlaylistType, PreloadHint, PreloadHintType, RenditionReport,
+    ServerControl, Variant,
 };
 pub use segmenter::{Chunk, Frame, PartChunk, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

@@ -1,10 +1,11 @@
 //! The playlist model against playlists nobody here wrote: shaped like the LL-HLS examples of RFC 8216bis
-//! (appendix), a delta update, and what ffmpeg's HLS muxer writes. Each is parsed, checked field by field,
-//! rendered, and parsed again to the same model.
+//! (appendix), a delta update, and what ffmpeg's HLS muxer writes (a media playlist, and a multivariant one
+//! with an audio group). Each is parsed, checked field by field, rendered, and parsed again to the same
+//! model.
 
 use onair_media::{
-    render_multivariant, MediaPlaylist, Part, PlaylistSegment, PlaylistType, PreloadHint,
-    PreloadHintType, RenditionReport, ServerControl, Variant,
+    AudioRendition, MediaPlaylist, MultivariantPlaylist, Part, PlaylistSegment, PlaylistType,
+    PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
 };
 
 fn round_trip(p: &MediaPlaylist) {
@@ -198,18 +199,148 @@ fn malformed_playlists_are_errors() {
 
 #[test]
 fn multivariant_lists_variants() {
-    let text = render_multivariant(&[Variant {
-        uri: "r0/index.m3u8".into(),
-        bandwidth: 2_500_000,
-        average_bandwidth: Some(2_000_000),
-        codecs: "avc1.42e01f,opus".into(),
-        resolution: Some((1280, 720)),
-        frame_rate: Some(30.0),
-    }]);
+    let text = MultivariantPlaylist {
+        variants: vec![Variant {
+            uri: "r0/index.m3u8".into(),
+            bandwidth: 2_500_000,
+            average_bandwidth: Some(2_000_000),
+            codecs: "avc1.42e01f,opus".into(),
+            resolution: Some((1280, 720)),
+            frame_rate: Some(30.0),
+            audio: None,
+        }],
+        ..MultivariantPlaylist::default()
+    }
+    .render();
+    assert_eq!(
+        text,
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+#EXT-X-STREAM-INF:BANDWIDTH=2500000,AVERAGE-BANDWIDTH=2000000,CODECS=\"avc1.42e01f,opus\",RESOLUTION=1280x720,FRAME-RATE=30\n\
+r0/index.m3u8\n"
+    );
     let parsed = onair_media::m3u8_rs::parse_master_playlist_res(text.as_bytes()).unwrap();
     let v = &parsed.variants[0];
     assert_eq!(v.uri, "r0/index.m3u8");
     assert_eq!(v.bandwidth, 2_500_000);
     assert_eq!(v.codecs.as_deref(), Some("avc1.42e01f,opus"));
     assert_eq!(v.resolution.map(|r| (r.width, r.height)), Some((1280, 720)));
+}
+
+/// Two video variants sharing one audio group of two renditions, as the server writes it for a ladder
+/// whose audio is separate.
+fn audio_group() -> MultivariantPlaylist {
+    let audio = |name: &str, default: bool| AudioRendition {
+        group_id: "audio".into(),
+        name: name.into(),
+        language: None,
+        default,
+        autoselect: true,
+        channels: Some("2".into()),
+        uri: Some(format!("{name}/index.m3u8")),
+    };
+    let video = |name: &str, bandwidth: u64, size: (u16, u16)| Variant {
+        uri: format!("{name}/index.m3u8"),
+        bandwidth,
+        average_bandwidth: Some(bandwidth - 50_000),
+        codecs: "avc1.64001e,mp4a.40.2".into(),
+        resolution: Some(size),
+        frame_rate: Some(25.0),
+        audio: Some("audio".into()),
+    };
+    MultivariantPlaylist {
+        audio: vec![audio("stream_2", true), audio("stream_3", false)],
+        variants: vec![
+            video("stream_0", 730_400, (640, 360)),
+            video("stream_1", 235_400, (320, 180)),
+        ],
+    }
+}
+
+/// One case per quirk: each rendered multivariant playlist parses back to the same model, and m3u8-rs (what
+/// the player and the inspector read with) sees the same groups.
+#[test]
+fn table_of_multivariant_round_trips() {
+    let mut cases: Vec<(&str, MultivariantPlaylist)> = vec![("audio group", audio_group())];
+    let mut no_uri = audio_group();
+    no_uri.audio.truncate(1);
+    no_uri.audio[0].uri = None;
+    no_uri.audio[0].language = Some("en".into());
+    cases.push(("audio in the variants, language", no_uri));
+    let only_audio = MultivariantPlaylist {
+        variants: vec![Variant {
+            uri: "a/index.m3u8".into(),
+            bandwidth: 70_000,
+            codecs: "opus".into(),
+            ..Variant::default()
+        }],
+        ..MultivariantPlaylist::default()
+    };
+    cases.push(("audio only", only_audio));
+    for (name, p) in cases {
+        let text = p.render();
+        let again =
+            MultivariantPlaylist::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        assert_eq!(again, p, "{name}\n{text}");
+        let m = onair_media::m3u8_rs::parse_master_playlist_res(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}\n{text}"));
+        assert_eq!(m.alternatives.len(), p.audio.len(), "{name}");
+        for (theirs, ours) in m.alternatives.iter().zip(&p.audio) {
+            assert_eq!(theirs.group_id, ours.group_id, "{name}");
+            assert_eq!(theirs.default, ours.default, "{name}");
+            assert_eq!(theirs.autoselect, ours.autoselect, "{name}");
+            assert_eq!(theirs.channels, ours.channels, "{name}");
+            assert_eq!(theirs.uri, ours.uri, "{name}");
+        }
+        for (theirs, ours) in m.variants.iter().zip(&p.variants) {
+            assert_eq!(theirs.audio, ours.audio, "{name}");
+            assert_eq!(theirs.bandwidth, ours.bandwidth, "{name}");
+        }
+    }
+    let text = audio_group().render();
+    assert!(
+        text.find("#EXT-X-MEDIA:").unwrap() < text.find("#EXT-X-STREAM-INF:").unwrap(),
+        "{text}"
+    );
+}
+
+#[test]
+fn ffmpeg_multivariant_playlist() {
+    let p = MultivariantPlaylist::parse(include_str!("test_data/ffmpeg_audio_group.m3u8")).unwrap();
+    assert_eq!(p.audio.len(), 1);
+    assert_eq!(p.audio[0].group_id, "group_aud");
+    assert_eq!(p.audio[0].uri.as_deref(), Some("stream_2/index.m3u8"));
+    assert!(p.audio[0].default);
+    assert_eq!(p.variants.len(), 3);
+    assert_eq!(p.variants[0].resolution, Some((640, 360)));
+    assert_eq!(p.variants[2].codecs, "mp4a.40.2");
+    assert!(p
+        .variants
+        .iter()
+        .all(|v| v.audio.as_deref() == Some("group_aud")));
+    // Rendered again, it parses to the same model.
+    assert_eq!(MultivariantPlaylist::parse(&p.render()), Ok(p));
+}
+
+#[test]
+fn malformed_multivariant_playlists_are_errors() {
+    for bad in [
+        "",
+        "#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n",
+        "#EXTM3U\n",
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n",
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n#EXT-X-STREAM-INF:BANDWIDTH=2\nb.m3u8\n",
+        "#EXTM3U\n#EXT-X-STREAM-INF:CODECS=\"opus\"\na.m3u8\n",
+        "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,NAME=\"a\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n",
+        // A media playlist.
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n0.m4s\n",
+    ] {
+        assert!(MultivariantPlaylist::parse(bad).is_err(), "{bad:?}");
+    }
+    // Other kinds of EXT-X-MEDIA are not in the model: skipped, not an error.
+    let subtitles =
+        "#EXTM3U\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"s\",NAME=\"en\",URI=\"s.m3u8\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=1,SUBTITLES=\"s\"\nv.m3u8\n";
+    let p = MultivariantPlaylist::parse(subtitles).unwrap();
+    assert!(p.audio.is_empty());
+    assert_eq!(p.variants.len(), 1);
 }

@@ -5,9 +5,12 @@ mod common;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
-use common::media::{av_init_bytes, av_segment, init_bytes, video_track};
+use common::media::{
+    audio_fragment, audio_track, av_init_bytes, av_segment, fragment, init_bytes, video_fragment,
+    video_track, AUDIO_FRAMES, AUDIO_FRAME_TICKS, VIDEO_FRAMES, VIDEO_FRAME_TICKS,
+};
 use common::{Reply, Stream, TestApp};
-use onair_media::{InitSegment, MediaPlaylist};
+use onair_media::{InitSegment, MediaPlaylist, MultivariantPlaylist};
 
 async fn push(t: &TestApp, key: &str, path: &str, body: Vec<u8>) -> Reply {
     t.send(Method::PUT, &format!("/ingest/{key}/{path}"), None, body)
@@ -137,6 +140,80 @@ async fn ladders_map_folders_to_renditions() {
         "{multivariant}"
     );
     assert_eq!(multivariant.matches("RESOLUTION=1280x720").count(), 2);
+}
+
+/// ffmpeg's `-var_stream_map "v:0,agroup:aud v:1,agroup:aud a:0,agroup:aud"`: two video-only renditions
+/// and one audio-only rendition become two variants and an `EXT-X-MEDIA` audio group, live and recorded.
+#[tokio::test]
+async fn separate_audio_becomes_an_audio_group() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("audio group").await;
+    let key = stream.key.as_str();
+    let video_only = InitSegment {
+        tracks: vec![video_track()],
+    };
+    let audio_only = InitSegment {
+        tracks: vec![audio_track()],
+    };
+    for (v, init) in [(0, &video_only), (1, &video_only), (2, &audio_only)] {
+        let reply = push(
+            &t,
+            key,
+            &format!("stream_{v}/init_{v}.mp4"),
+            init_bytes(init),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    }
+    for n in 0..2u64 {
+        let video = fragment(
+            n,
+            &[video_fragment(
+                n * u64::from(VIDEO_FRAMES * VIDEO_FRAME_TICKS),
+                true,
+            )],
+        );
+        let audio = fragment(
+            n,
+            &[audio_fragment(
+                n * u64::from(AUDIO_FRAMES * AUDIO_FRAME_TICKS),
+            )],
+        );
+        for (v, body) in [(0, &video), (1, &video), (2, &audio)] {
+            let reply = push(&t, key, &format!("stream_{v}/index{n}.m4s"), body.clone()).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        }
+    }
+    for file in ["index.m3u8", "recording.m3u8"] {
+        if file == "recording.m3u8" {
+            assert!(t.end(&stream).await.status.is_success());
+        }
+        let reply = t.get(&format!("/live/{}/{file}", stream.id)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let text = reply.text();
+        let playlist = MultivariantPlaylist::parse(&text).expect("our playlist parses");
+        assert_eq!(playlist.audio.len(), 1, "{text}");
+        let audio = &playlist.audio[0];
+        assert_eq!(
+            audio.uri.as_deref(),
+            Some(format!("stream_2/{file}").as_str())
+        );
+        assert_eq!((audio.default, audio.autoselect), (true, true), "{text}");
+        assert_eq!(audio.channels.as_deref(), Some("2"), "{text}");
+        let uris: Vec<&str> = playlist.variants.iter().map(|v| v.uri.as_str()).collect();
+        assert_eq!(
+            uris,
+            [format!("stream_0/{file}"), format!("stream_1/{file}")],
+            "{text}"
+        );
+        for v in &playlist.variants {
+            assert_eq!(v.audio.as_deref(), Some(audio.group_id.as_str()), "{text}");
+            assert_eq!(v.codecs, "avc1.42e01f,opus", "{text}");
+        }
+        // The audio rendition's own playlist is there to be fetched.
+        let media = t.get(&format!("/live/{}/stream_2/{file}", stream.id)).await;
+        assert_eq!(media_playlist(&media).segments.len(), 2);
+    }
 }
 
 #[tokio::test]

@@ -434,6 +434,64 @@ pub fn ffprobe_json(args: &[&str]) -> Result<serde_json::Value> {
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 
+/// Runs `onair inspect --json URL` (or a file) and answers its exit code and JSON report.
+pub async fn onair_inspect(url: &str) -> Result<(i32, serde_json::Value)> {
+    let bin = onair_binary()?;
+    let output = tokio::process::Command::new(&bin)
+        .args(["inspect", "--json", url])
+        .output()
+        .await
+        .with_context(|| format!("running {}", bin.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(&stdout).with_context(|| {
+        format!(
+            "onair inspect printed no JSON report: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    Ok((output.status.code().unwrap_or(-1), report))
+}
+
+/// The server binary: `ONAIR_BIN`, else `onair` built now by `cargo build -p onair-server --bin onair`
+/// into this test's target directory and profile (nothing to do when it is up to date), so the
+/// inspector that runs is the one in this tree. For tests in `tests/tests/` (it finds the target
+/// directory from the running test's own path).
+pub fn onair_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("ONAIR_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    // This test runs from `$CARGO_TARGET_DIR/{profile}/deps/`.
+    let exe = std::env::current_exe().context("this test's own path")?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("this test's binary is not in a target directory")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut build = Command::new(cargo);
+    build.current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "onair-server",
+        "--bin",
+        "onair",
+    ]);
+    if let Some(target_dir) = profile_dir.parent() {
+        build.env("CARGO_TARGET_DIR", target_dir);
+    }
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().context("running cargo build")?;
+    anyhow::ensure!(
+        status.success(),
+        "cargo build -p onair-server failed: {status}"
+    );
+    let path = profile_dir.join("onair");
+    anyhow::ensure!(path.is_file(), "no server binary at {}", path.display());
+    Ok(path)
+}
+
 /// Runs ffmpeg with these arguments (quiet, overwrite) and fails with its stderr if it fails.
 pub fn ffmpeg(args: &[&str]) -> Result<()> {
     let output = Command::new("ffmpeg")
@@ -662,6 +720,32 @@ impl FfmpegPush {
     /// and 320x180 at 150 kbps, each with audio) with `-var_stream_map` to
     /// `{base}/stream_%v/index.m3u8` and `{base}/master.m3u8`.
     pub fn ladder(name: &str, base: &str, seconds: u32) -> Result<FfmpegPush> {
+        Self::ladder_with(name, base, seconds, 2, "v:0,a:0 v:1,a:1")
+    }
+
+    /// Like [`FfmpegPush::ladder`], but the audio is encoded once, as a rendition of its own in an audio
+    /// group (`-var_stream_map "v:0,agroup:aud v:1,agroup:aud a:0,agroup:aud"`): video-only renditions
+    /// `stream_0` and `stream_1`, the audio-only `stream_2`, and ffmpeg's own `master.m3u8` with an
+    /// `EXT-X-MEDIA`.
+    pub fn ladder_separate_audio(name: &str, base: &str, seconds: u32) -> Result<FfmpegPush> {
+        Self::ladder_with(
+            name,
+            base,
+            seconds,
+            1,
+            "v:0,agroup:aud v:1,agroup:aud a:0,agroup:aud",
+        )
+    }
+
+    /// The two-rendition video ladder with the audio mapped `audio_maps` times and this
+    /// `-var_stream_map`.
+    fn ladder_with(
+        name: &str,
+        base: &str,
+        seconds: u32,
+        audio_maps: usize,
+        var_stream_map: &str,
+    ) -> Result<FfmpegPush> {
         let duration = seconds.to_string();
         let url = format!("{base}/stream_%v/index.m3u8");
         let mut args = source_args(&duration);
@@ -673,18 +757,15 @@ impl FfmpegPush {
                 "[hi]",
                 "-map",
                 "[lo]",
-                "-map",
-                "1:a",
-                "-map",
-                "1:a",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-b:v:0",
-                "600k",
-                "-b:v:1",
-                "150k",
+            ]
+            .map(String::from),
+        );
+        for _ in 0..audio_maps {
+            args.extend(["-map", "1:a"].map(String::from));
+        }
+        args.extend(
+            [
+                "-c:v", "libx264", "-preset", "veryfast", "-b:v:0", "600k", "-b:v:1", "150k",
             ]
             .map(String::from),
         );
@@ -693,7 +774,7 @@ impl FfmpegPush {
         args.extend(
             [
                 "-var_stream_map",
-                "v:0,a:0 v:1,a:1",
+                var_stream_map,
                 "-master_pl_name",
                 "master.m3u8",
             ]

@@ -1,14 +1,17 @@
 //! Standard-encoder ingest with real programs: ffmpeg pushes a live test source (libx264 + AAC, `-re`) as
 //! fMP4 HLS over HTTP PUT to `/ingest/{stream_key}/...`, hls.js (from npm) plays the stream in headless
-//! Chromium, and ffprobe reads the origin's playlists as an independent client.
+//! Chromium, ffprobe reads the origin's playlists as an independent client, and `onair inspect` walks
+//! them.
 
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use onair_media::MultivariantPlaylist;
 use onair_tests::{
-    create_stream, end_stream, ffprobe_json, hlsjs_web_dir, wait_for_ok, wait_for_segments,
-    Browser, FfmpegPush, TestServer, TEST_SOURCE_FPS,
+    create_stream, end_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, wait_for_ok,
+    wait_for_segments, Browser, FfmpegPush, TestServer, TEST_SOURCE_FPS,
 };
+use serde_json::Value;
 
 /// (a) + (c): one rendition pushed by ffmpeg; hls.js plays it live; ffprobe reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,5 +198,180 @@ async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
         probe["programs"].as_array().map_or(0, Vec::len) == 2,
         "{probe}"
     );
+    Ok(())
+}
+
+/// What the hls.js test page says about audio: its audio tracks (from the EXT-X-MEDIA group), the one
+/// selected, and how many audio and video bytes Chromium decoded.
+const HLSJS_AUDIO_STATE: &str = "const h = window.hls; const v = document.getElementById('video');
+    return { t: v.currentTime, paused: v.paused, width: v.videoWidth, height: v.videoHeight,
+             fatal: window.onair.fatal, errors: window.onair.errors, levels: window.onair.levels,
+             audioTracks: h.audioTracks.map(a => ({ name: a.name, groupId: a.groupId, default: a.default,
+                                                   channels: a.channels || null, url: a.url })),
+             audioTrack: h.audioTrack, audioBytes: v.webkitAudioDecodedByteCount,
+             videoBytes: v.webkitVideoDecodedByteCount };";
+
+/// (d), issue 5: a ladder whose audio is its own rendition (`-var_stream_map "v:0,agroup:aud
+/// v:1,agroup:aud a:0,agroup:aud"`). The origin lists the audio as an EXT-X-MEDIA audio group that both
+/// video variants name; `onair inspect` walks it (audio media playlist included) without a violation;
+/// hls.js plays it with its one audio track; ffprobe sees both video programs and the audio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
+    let web = hlsjs_web_dir()?;
+    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let stream = create_stream(&server, "ffmpeg audio group").await?;
+    let push = FfmpegPush::ladder_separate_audio(
+        "audio-group",
+        &server.url(&format!("/ingest/{}", stream.stream_key)),
+        16,
+    )?;
+    for rendition in ["stream_0", "stream_1", "stream_2"] {
+        let url = server.url(&format!("/live/{}/{rendition}/index.m3u8", stream.id));
+        wait_for_segments(&url, 1, Duration::from_secs(15)).await?;
+    }
+
+    // The multivariant playlist: one audio group, two video variants that name it.
+    let url = server.url(&format!("/live/{}/index.m3u8", stream.id));
+    let text = wait_for_ok(&url, Duration::from_secs(2)).await?;
+    println!("{text}");
+    ensure!(
+        text.contains(
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"stream_2\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"stream_2/index.m3u8\"\n"
+        ),
+        "{text}"
+    );
+    let multivariant = MultivariantPlaylist::parse(&text)?;
+    let uris: Vec<&str> = multivariant
+        .variants
+        .iter()
+        .map(|v| v.uri.as_str())
+        .collect();
+    ensure!(
+        uris == ["stream_0/index.m3u8", "stream_1/index.m3u8"],
+        "the audio rendition is not a variant of its own: {text}"
+    );
+    for variant in &multivariant.variants {
+        ensure!(variant.audio.as_deref() == Some("audio"), "{text}");
+        let codecs: Vec<&str> = variant.codecs.split(',').collect();
+        ensure!(
+            codecs.len() == 2 && codecs[0].starts_with("avc1.64") && codecs[1] == "mp4a.40.2",
+            "CODECS = the video's own plus the group's audio: {text}"
+        );
+    }
+    ensure!(text.contains("RESOLUTION=640x360") && text.contains("RESOLUTION=320x180"));
+
+    // The inspector walks multivariant -> both video playlists and the audio playlist -> inits ->
+    // segments, and finds nothing wrong with our own output.
+    let (code, report) = onair_inspect(&url).await?;
+    let violations = report["violations"].as_array().cloned().unwrap_or_default();
+    let walked: Vec<&str> = report["media_playlists"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["uri"].as_str())
+        .collect();
+    println!(
+        "onair inspect {url}: exit {code}, walked {walked:?}, variants {}, violations {violations:?}",
+        report["variants"]
+    );
+    ensure!(code == 0 && violations.is_empty(), "{report:#}");
+    ensure!(
+        walked.len() == 3 && walked.iter().any(|u| u.ends_with("/stream_2/index.m3u8")),
+        "the audio media playlist was walked too: {walked:?}"
+    );
+    for variant in report["variants"].as_array().into_iter().flatten() {
+        ensure!(variant["measured_codecs"] == variant["codecs"], "{variant}");
+    }
+
+    // hls.js plays the stream with the group's audio track.
+    let browser = Browser::start().await?;
+    let played = browser
+        .play_with_hlsjs(&server.url("/hls.html"), &url, 3.0, Duration::from_secs(30))
+        .await;
+    if played.is_err() {
+        let _ = browser.screenshot("hlsjs-audio-group-failure").await;
+    }
+    played?;
+    let first = browser.js(HLSJS_AUDIO_STATE).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = browser.js(HLSJS_AUDIO_STATE).await?;
+    browser.screenshot("hlsjs-audio-group-playing").await?;
+    browser.close().await?;
+    println!("hls.js: {first}\nthen {later}");
+    ensure!(later["fatal"].is_null(), "{later}");
+    let t = |state: &Value| state["t"].as_f64().unwrap_or(0.0);
+    ensure!(
+        t(&later) > t(&first) + 1.0,
+        "currentTime did not advance: {first} then {later}"
+    );
+    let tracks = later["audioTracks"].as_array().context("audioTracks")?;
+    ensure!(tracks.len() == 1, "{later}");
+    ensure!(
+        tracks[0]["name"] == "stream_2" && tracks[0]["default"] == true,
+        "{later}"
+    );
+    ensure!(later["audioTrack"] == 0, "{later}");
+    let bytes = |state: &Value, key: &str| state[key].as_u64().unwrap_or(0);
+    ensure!(
+        bytes(&later, "audioBytes") > bytes(&first, "audioBytes"),
+        "Chromium kept decoding audio: {first} then {later}"
+    );
+    ensure!(
+        later["width"]
+            .as_u64()
+            .is_some_and(|w| w == 640 || w == 320),
+        "{later}"
+    );
+
+    push.finish(Duration::from_secs(30)).await?;
+    end_stream(&server, &stream).await?;
+
+    // ffprobe, an independent client, reads the ended stream through the multivariant playlist.
+    let probe = ffprobe_json(&["-show_programs", "-show_streams", &url])?;
+    let streams = probe["streams"].as_array().context("streams")?;
+    let mut sizes: Vec<(u64, u64)> = streams
+        .iter()
+        .filter(|s| s["codec_type"] == "video")
+        .filter_map(|s| Some((s["width"].as_u64()?, s["height"].as_u64()?)))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let audio: Vec<&Value> = streams
+        .iter()
+        .filter(|s| s["codec_type"] == "audio")
+        .collect();
+    let programs = probe["programs"].as_array().map_or(0, Vec::len);
+    println!(
+        "ffprobe: {programs} programs, video sizes {sizes:?}, audio {:?}",
+        audio
+            .iter()
+            .map(|a| format!("{} {} ch", a["codec_name"], a["channels"]))
+            .collect::<Vec<_>>()
+    );
+    ensure!(sizes == [(320, 180), (640, 360)], "{probe}");
+    ensure!(programs == 2, "{probe}");
+    ensure!(
+        !audio.is_empty()
+            && audio
+                .iter()
+                .all(|a| a["codec_name"] == "aac" && a["channels"] == 2),
+        "{probe}"
+    );
+
+    // The recording has the same shape, and is clean for the inspector too (now every segment exists,
+    // so BANDWIDTH is held to the peak).
+    let recording = server.url(&format!("/live/{}/recording.m3u8", stream.id));
+    let text = wait_for_ok(&recording, Duration::from_secs(2)).await?;
+    ensure!(
+        text.contains("URI=\"stream_2/recording.m3u8\"")
+            && text.matches("AUDIO=\"audio\"").count() == 2,
+        "{text}"
+    );
+    let (code, report) = onair_inspect(&recording).await?;
+    println!(
+        "onair inspect {recording}: exit {code}, violations {}",
+        report["violations"]
+    );
+    ensure!(code == 0, "{report:#}");
     Ok(())
 }

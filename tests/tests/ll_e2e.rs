@@ -7,16 +7,15 @@
 //! Figures (counts, latencies) are printed and written to `tests/artifacts/ll-e2e-figures.txt`;
 //! screenshots land in `tests/artifacts/ll-*.png`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use fantoccini::Locator;
 use onair_media::MediaPlaylist;
 use onair_tests::{
-    artifacts_dir, ffprobe_json, hlsjs_web_dir, wait_for_ok, wait_for_segments, web_dir,
-    workspace_root, AnsweredRequest, Browser, TestServer,
+    artifacts_dir, ffprobe_json, hlsjs_web_dir, onair_inspect, wait_for_ok, wait_for_segments,
+    web_dir, AnsweredRequest, Browser, TestServer,
 };
 use serde_json::{json, Value};
 
@@ -298,7 +297,7 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
 
     // 5. The inspector walks the live stream: multivariant, media playlist, init, segments, last parts.
     let stream_url = server.url(&format!("/live/{id}/index.m3u8"));
-    let (code, report) = inspect(&stream_url).await?;
+    let (code, report) = onair_inspect(&stream_url).await?;
     let violations = report["violations"]
         .as_array()
         .context("violations in the inspect report")?;
@@ -321,7 +320,7 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
                 continue;
             };
             let part_url = server.url(&format!("/live/{id}/r0/{msn}.{index}.m4s"));
-            let (_, part) = inspect(&part_url).await?;
+            let (_, part) = onair_inspect(&part_url).await?;
             for track in part["segment"]["tracks"].as_array().into_iter().flatten() {
                 println!(
                     "{msn}.{index}.m4s {}: {} samples, {} keyframes, {} s",
@@ -468,61 +467,4 @@ fn inspected_summary(report: &Value) -> String {
         "{} media playlists, {segments} segments and {parts} parts measured",
         playlists.len()
     )
-}
-
-/// Runs `onair inspect --json URL` and answers its exit code and report.
-async fn inspect(url: &str) -> Result<(i32, Value)> {
-    let bin = onair_binary()?;
-    let output = tokio::process::Command::new(&bin)
-        .args(["inspect", "--json", url])
-        .output()
-        .await
-        .with_context(|| format!("running {}", bin.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report = serde_json::from_str(&stdout).with_context(|| {
-        format!(
-            "onair inspect printed no JSON report: {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })?;
-    Ok((output.status.code().unwrap_or(-1), report))
-}
-
-/// The server binary: `ONAIR_BIN`, else `onair` built now by `cargo build -p onair-server --bin onair`
-/// into this test's target directory and profile (nothing to do when it is up to date), so the
-/// inspector that runs is the one in this tree.
-fn onair_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("ONAIR_BIN") {
-        return Ok(PathBuf::from(path));
-    }
-    // This test runs from `$CARGO_TARGET_DIR/{profile}/deps/`.
-    let exe = std::env::current_exe().context("this test's own path")?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("this test's binary is not in a target directory")?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut build = Command::new(cargo);
-    build.current_dir(workspace_root()).args([
-        "build",
-        "--quiet",
-        "-p",
-        "onair-server",
-        "--bin",
-        "onair",
-    ]);
-    if let Some(target_dir) = profile_dir.parent() {
-        build.env("CARGO_TARGET_DIR", target_dir);
-    }
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().context("running cargo build")?;
-    ensure!(
-        status.success(),
-        "cargo build -p onair-server failed: {status}"
-    );
-    let path = profile_dir.join("onair");
-    ensure!(path.is_file(), "no server binary at {}", path.display());
-    Ok(path)
 }

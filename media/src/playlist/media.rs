@@ -19,6 +19,9 @@ pub enum PlaylistError {
     /// Not an HLS media playlist at all.
     #[error("not an HLS media playlist: {0}")]
     Syntax(String),
+    /// Not an HLS multivariant playlist.
+    #[error("not an HLS multivariant playlist: {0}")]
+    Multivariant(String),
     /// A tag whose attributes are malformed.
     #[error("bad {tag}: {reason}")]
     Tag {

@@ -5,9 +5,9 @@ use super::attrs::{parse_attributes, AttributeValue};
 use super::format_secs;
 use std::collections::BTreeMap;
 
-type Attributes = BTreeMap<String, AttributeValue>;
+pub(super) type Attributes = BTreeMap<String, AttributeValue>;
 
-fn required<'a>(a: &'a Attributes, tag: &str, name: &str) -> Result<&'a str, String> {
+pub(super) fn required<'a>(a: &'a Attributes, tag: &str, name: &str) -> Result<&'a str, String> {
     a.get(name)
         .map(AttributeValue::as_str)
         .ok_or_else(|| format!("{tag} without {name}"))
@@ -26,7 +26,7 @@ fn secs(a: &Attributes, tag: &str, name: &str) -> Result<Option<f64>, String> {
     }
 }
 
-fn integer(a: &Attributes, tag: &str, name: &str) -> Result<Option<u64>, String> {
+pub(super) fn integer(a: &Attributes, tag: &str, name: &str) -> Result<Option<u64>, String> {
     match a.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -37,7 +37,7 @@ fn integer(a: &Attributes, tag: &str, name: &str) -> Result<Option<u64>, String>
     }
 }
 
-fn yes(a: &Attributes, name: &str) -> bool {
+pub(super) fn yes(a: &Attributes, name: &str) -> bool {
     a.get(name).is_some_and(|v| v.as_str() == "YES")
 }
 

@@ -168,35 +168,15 @@ pub fn check_continuity(
     out
 }
 
-/// The peak segment bit rate in bits per second: "the largest bit rate of any contiguous set of segments
-/// whose total duration is between 0.5 and 1.5 times the target duration" (RFC 8216bis 4.4.6.2), over
-/// `(EXTINF seconds, bytes)` of consecutive segments. Falls back to the largest single segment's rate when
-/// no set qualifies (segments longer than 1.5 target durations).
+/// The peak segment bit rate in bits per second over `(EXTINF seconds, bytes)` of consecutive segments,
+/// as RFC 8216bis 4.4.6.2 defines it ([`onair_media::peak_segment_bit_rate`], which the server uses for
+/// the BANDWIDTH it declares).
 pub fn peak_bitrate(segments: &[(f64, usize)], target_duration: u64) -> Option<f64> {
-    let low = 0.5 * target_duration as f64;
-    let high = 1.5 * target_duration as f64;
-    let mut peak: Option<f64> = None;
-    for start in 0..segments.len() {
-        let (mut secs, mut bytes) = (0.0, 0usize);
-        for &(d, b) in segments.iter().skip(start) {
-            secs += d;
-            bytes = bytes.saturating_add(b);
-            if secs > high + EPSILON_SECS {
-                break;
-            }
-            if secs + EPSILON_SECS >= low && secs > 0.0 {
-                let rate = bytes as f64 * 8.0 / secs;
-                peak = Some(peak.map_or(rate, |p| p.max(rate)));
-            }
-        }
-    }
-    peak.or_else(|| {
-        segments
-            .iter()
-            .filter(|(d, _)| *d > 0.0)
-            .map(|&(d, b)| b as f64 * 8.0 / d)
-            .reduce(f64::max)
-    })
+    let segments: Vec<(f64, u64)> = segments
+        .iter()
+        .map(|&(d, b)| (d, u64::try_from(b).unwrap_or(u64::MAX)))
+        .collect();
+    onair_media::peak_segment_bit_rate(&segments, target_duration)
 }
 
 /// The average bit rate in bits per second over `(EXTINF seconds, bytes)`.
