@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use onair_media::MediaPlaylist;
-use onair_tests::{ffprobe_json, wait_for_segments, Browser, TestServer};
+use onair_tests::{ffprobe_json, wait_for_ok, wait_for_segments, Browser, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_segment_loses_no_part_of_a_browser_broadcast() -> Result<()> {
@@ -34,8 +34,11 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>)> {
 async fn run(server: TestServer, browser: &Browser) -> Result<()> {
     let base = format!("http://{}", server.addr);
     let id = browser.go_live(&base, "Restart test", "llr").await?;
-    let multivariant =
-        String::from_utf8(get(&server.url(&format!("/live/{id}/index.m3u8"))).await?.1)?;
+    let multivariant = wait_for_ok(
+        &server.url(&format!("/live/{id}/index.m3u8")),
+        Duration::from_secs(30),
+    )
+    .await?;
     let media_uri = multivariant
         .lines()
         .find(|l| !l.is_empty() && !l.starts_with('#'))
