@@ -653,17 +653,16 @@ impl Origin {
         accepted: AcceptedSegment,
         data: Bytes,
     ) -> AppResult<()> {
-        self.persist_segment(id, rendition, &accepted.info, data)
+        let msn = accepted.info.msn;
+        self.persist_segment(id, rendition, &accepted.info, data.clone())
             .await?;
         let started_at = self.mark_live_if_new(id, status).await?;
         {
             let mut state = stream.write();
             set_live(&mut state, started_at);
-            state
-                .renditions
-                .entry(rendition.clone())
-                .or_default()
-                .apply_segment(accepted);
+            let r = state.renditions.entry(rendition.clone()).or_default();
+            r.apply_segment(accepted);
+            r.remember_segment(msn, data);
             state.last_activity = Instant::now();
             state.changed_at = state.changed_at.max(SystemTime::now());
         }
@@ -1089,7 +1088,7 @@ impl Origin {
             .ok_or_else(|| AppError::not_found(format!("init segment of rendition {rendition}")))
     }
 
-    /// An accepted media segment, read from disk.
+    /// An accepted media segment: from memory while it is one of the newest, else read from disk.
     pub async fn media_segment(
         &self,
         id: &StreamId,
@@ -1100,15 +1099,22 @@ impl Origin {
         let known = {
             let stream = self.stream(id)?;
             let state = stream.read();
-            state
-                .renditions
-                .get(rendition)
-                .and_then(|r| r.segment(msn))
-                .map(|s| (s.digest, s.received_at))
+            state.renditions.get(rendition).and_then(|r| {
+                let s = r.segment(msn)?;
+                Some((s.digest, s.received_at, r.recent_segment(msn).cloned()))
+            })
         };
-        let Some((digest, modified)) = known else {
+        let Some((digest, modified, recent)) = known else {
             return Err(not_found());
         };
+        // The newest segments, which live viewers ask for, are in memory.
+        if let Some(bytes) = recent {
+            return Ok(StoredMedia {
+                bytes,
+                digest,
+                modified,
+            });
+        }
         let bytes = self
             .files
             .read_segment(id, rendition, msn)
