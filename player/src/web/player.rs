@@ -331,10 +331,18 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
     // Multivariant or media playlist.
     let first = inner.fetch_with_retry(url, true).await?;
     let (media_url, codecs, mut view) = match parse(&first, url)? {
-        Manifest::Multivariant { media_url, codecs } => {
+        Manifest::Multivariant(selection) => {
+            let media_url = selection.media_url;
+            if let Some(audio) = &selection.audio {
+                // Not played yet: the variant's own codecs only, so its video-only init is accepted.
+                log(&format!(
+                    "player: separate audio rendition {:?} not played",
+                    audio.name
+                ));
+            }
             let bytes = inner.fetch_with_retry(&media_url, true).await?;
             let view = parse_media(&bytes, &media_url)?;
-            (media_url, codecs, view)
+            (media_url, selection.codecs, view)
         }
         Manifest::Media(view) => (url.to_owned(), None, view),
     };
