@@ -1,13 +1,16 @@
 //! # onair-player
 //!
 //! A small HLS player for fMP4 (CMAF) streams, written in Rust for the browser: it polls the playlist,
-//! loads segments in order and feeds them to one Media Source Extensions `SourceBuffer`. It plays OnAir
+//! loads segments in order and feeds them to a Media Source Extensions `SourceBuffer` (two when the
+//! variant plays with a separate audio rendition, `EXT-X-MEDIA:TYPE=AUDIO` with a `URI`). It plays OnAir
 //! streams and any standard fMP4 HLS stream (for example one made by ffmpeg with
 //! `-hls_segment_type fmp4`), given either a multivariant or a media playlist URL.
 //!
 //! What it owns:
 //! - [`config`]: every tunable, with its default.
 //! - [`playlist`]: turning `m3u8-rs` playlists into the segments to load, and the live-edge start.
+//! - [`rendition`]: choosing the variant and its alternate audio rendition, and splitting `CODECS`
+//!   between the variant's `SourceBuffer` and the audio one.
 //! - [`live`]: playlist refresh timing (RFC 8216 section 6.3.4).
 //! - [`buffer`]: back-buffer trimming, and gap / stall recovery decisions.
 //! - [`ops`]: the single queue every `SourceBuffer` operation goes through.
@@ -26,6 +29,7 @@ pub mod error;
 pub mod live;
 pub mod ops;
 pub mod playlist;
+pub mod rendition;
 pub mod status;
 pub mod url;
 

@@ -14,13 +14,28 @@ pub fn start_index(
     ended: bool,
     config: &PlayerConfig,
 ) -> usize {
-    if ended || durations.is_empty() {
+    if ended {
         return 0;
     }
-    let distance = (config.live_start_target_durations * target_duration.max(0.0)).max(0.0);
+    let distance = config.live_start_target_durations * target_duration.max(0.0);
+    start_index_at_distance(durations, distance)
+}
+
+/// Index of the latest segment that starts at least `distance` seconds of media before the end of a
+/// playlist whose segments have these durations (seconds); 0 when the playlist is shorter. A second
+/// track (an alternate audio rendition) starts with this at the distance the first one started at, so
+/// both begin near the same media time.
+pub fn start_index_at_distance(durations: &[f64], distance: f64) -> usize {
+    let distance = if distance.is_finite() {
+        distance.max(0.0)
+    } else {
+        0.0
+    };
     let mut total = 0.0;
     for (i, d) in durations.iter().enumerate().rev() {
-        total += d.max(0.0);
+        if d.is_finite() {
+            total += d.max(0.0);
+        }
         if total >= distance {
             return i;
         }
@@ -70,6 +85,24 @@ mod tests {
         assert_eq!(start_index(&[], 2.0, false, &c), 0);
         // Ended: from the beginning.
         assert_eq!(start_index(&d, 2.0, true, &c), 0);
+    }
+
+    #[test]
+    fn start_at_a_given_distance() {
+        let d = [2.0; 10];
+        assert_eq!(start_index_at_distance(&d, 6.0), 7);
+        // Not a whole number of segments: the segment that contains that point.
+        assert_eq!(start_index_at_distance(&d, 5.0), 7);
+        assert_eq!(start_index_at_distance(&d, 8.0), 6);
+        assert_eq!(start_index_at_distance(&d, 100.0), 0);
+        assert_eq!(start_index_at_distance(&d, 0.0), 9);
+        assert_eq!(start_index_at_distance(&d, f64::NAN), 9);
+        assert_eq!(start_index_at_distance(&d, -1.0), 9);
+        assert_eq!(start_index_at_distance(&[], 6.0), 0);
+        assert_eq!(
+            start_index_at_distance(&[f64::NAN, 2.0, f64::INFINITY], 1.0),
+            1
+        );
     }
 
     #[test]

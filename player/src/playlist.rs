@@ -4,19 +4,15 @@ use m3u8_rs::Playlist;
 
 use crate::config::PlayerConfig;
 use crate::error::PlayerError;
-use crate::live::start_index;
+use crate::live::{start_index, start_index_at_distance};
+use crate::rendition::{select, Selection};
 use crate::url::resolve;
 
 /// What a playlist URL turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Manifest {
-    /// A multivariant playlist: the chosen variant's media playlist URL and its `CODECS`, if any.
-    Multivariant {
-        /// Absolute (or page-relative) URL of the variant's media playlist.
-        media_url: String,
-        /// The `CODECS` attribute.
-        codecs: Option<String>,
-    },
+    /// A multivariant playlist: the chosen variant, its codecs and its separate audio rendition, if any.
+    Multivariant(Selection),
     /// A media playlist.
     Media(MediaView),
 }
@@ -84,6 +80,16 @@ impl MediaView {
             .saturating_add(self.segments.len() as u64)
     }
 
+    /// Seconds of media from the start of segment `msn` to the end of the playlist (0 when it is not
+    /// listed).
+    pub fn duration_from(&self, msn: u64) -> f64 {
+        self.segments
+            .iter()
+            .filter(|s| s.msn >= msn && s.duration.is_finite())
+            .map(|s| s.duration.max(0.0))
+            .sum()
+    }
+
     /// A fingerprint for "has the playlist changed" (RFC 8216 section 6.3.4).
     pub fn fingerprint(&self) -> (u64, usize, bool) {
         (self.media_sequence, self.segments.len(), self.ended)
@@ -91,7 +97,7 @@ impl MediaView {
 }
 
 /// Parses a playlist fetched from `url`. For a multivariant playlist the first variant that is not an
-/// I-frame playlist is chosen.
+/// I-frame playlist is chosen, with its audio rendition ([`select`]).
 pub fn parse(bytes: &[u8], url: &str) -> Result<Manifest, PlayerError> {
     let bad = |reason: String| PlayerError::Playlist {
         url: url.to_owned(),
@@ -101,17 +107,9 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Manifest, PlayerError> {
         return Err(bad("does not start with #EXTM3U".to_owned()));
     }
     match m3u8_rs::parse_playlist_res(bytes) {
-        Ok(Playlist::MasterPlaylist(master)) => {
-            let variant = master
-                .variants
-                .iter()
-                .find(|v| !v.is_i_frame)
-                .ok_or_else(|| bad("multivariant playlist without variants".to_owned()))?;
-            Ok(Manifest::Multivariant {
-                media_url: resolve(url, &variant.uri),
-                codecs: variant.codecs.clone().filter(|c| !c.trim().is_empty()),
-            })
-        }
+        Ok(Playlist::MasterPlaylist(master)) => select(&master, url)
+            .map(Manifest::Multivariant)
+            .ok_or_else(|| bad("multivariant playlist without variants".to_owned())),
         Ok(Playlist::MediaPlaylist(media)) => Ok(Manifest::Media(MediaView::new(&media, url))),
         Err(e) => Err(bad(format!("parse error: {e:?}")
             .chars()
@@ -124,7 +122,7 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Manifest, PlayerError> {
 pub fn parse_media(bytes: &[u8], url: &str) -> Result<MediaView, PlayerError> {
     match parse(bytes, url)? {
         Manifest::Media(view) => Ok(view),
-        Manifest::Multivariant { .. } => Err(PlayerError::Playlist {
+        Manifest::Multivariant(_) => Err(PlayerError::Playlist {
             url: url.to_owned(),
             reason: "expected a media playlist, got a multivariant one".to_owned(),
         }),
@@ -136,6 +134,8 @@ pub fn parse_media(bytes: &[u8], url: &str) -> Result<MediaView, PlayerError> {
 pub struct SegmentTracker {
     next_msn: Option<u64>,
     last_fingerprint: Option<(u64, usize, bool)>,
+    /// Where a live playlist starts, in seconds of media from its end; `None`: the configured live start.
+    start_distance: Option<f64>,
 }
 
 /// The outcome of looking at a fresh copy of the playlist.
@@ -150,6 +150,17 @@ pub struct Update {
 }
 
 impl SegmentTracker {
+    /// A tracker that starts a live playlist at the latest segment beginning at least `distance`
+    /// seconds of media before its end ([`start_index_at_distance`]), rather than at the configured
+    /// live start: how a second track (an alternate audio rendition) starts with the first one. An ended
+    /// playlist still starts at its beginning.
+    pub fn starting_at_distance(distance: f64) -> Self {
+        Self {
+            start_distance: Some(distance),
+            ..Self::default()
+        }
+    }
+
     /// Returns the segments to load from this copy of the playlist. The first call starts near the live
     /// edge ([`start_index`]); later calls return whatever follows the last segment handed out. If the
     /// window has moved past it (the player fell behind), it restarts near the live edge.
@@ -157,14 +168,20 @@ impl SegmentTracker {
         let fingerprint = view.fingerprint();
         let changed = self.last_fingerprint != Some(fingerprint);
         self.last_fingerprint = Some(fingerprint);
+        let durations: Vec<f64> = view.segments.iter().map(|s| s.duration).collect();
         let live_start = || {
-            let durations: Vec<f64> = view.segments.iter().map(|s| s.duration).collect();
             let index = start_index(&durations, view.target_duration, view.ended, config);
             view.media_sequence.saturating_add(index as u64)
         };
+        let first_start = || match self.start_distance {
+            Some(distance) if !view.ended => view
+                .media_sequence
+                .saturating_add(start_index_at_distance(&durations, distance) as u64),
+            _ => live_start(),
+        };
         let mut skipped = false;
         let from = match self.next_msn {
-            None => live_start(),
+            None => first_start(),
             Some(next) if next < view.media_sequence => {
                 skipped = true;
                 live_start()
@@ -244,10 +261,11 @@ stream2.m4s
         let m = parse(MULTIVARIANT.as_bytes(), "http://h/live/abc/index.m3u8").unwrap();
         assert_eq!(
             m,
-            Manifest::Multivariant {
+            Manifest::Multivariant(Selection {
                 media_url: "http://h/live/abc/r0/index.m3u8".into(),
                 codecs: Some("avc1.42e01f,opus".into()),
-            }
+                audio: None,
+            })
         );
     }
 
@@ -345,6 +363,33 @@ stream2.m4s
         let u = t.update(&live(20, 10, false), &c);
         assert!(u.skipped);
         assert_eq!(u.new_segments.first().map(|s| s.msn), Some(27));
+    }
+
+    #[test]
+    fn a_second_track_starts_at_the_first_ones_distance() {
+        let c = PlayerConfig::default();
+        let video = live(5, 5, false);
+        let mut t = SegmentTracker::default();
+        let first = t.update(&video, &c).new_segments[0].msn;
+        assert_eq!(first, 7);
+        let distance = video.duration_from(first);
+        assert_eq!(distance, 6.0);
+        // The audio playlist numbers its segments differently and already has one more.
+        let audio = live(100, 6, false);
+        let mut a = SegmentTracker::starting_at_distance(distance);
+        let u = a.update(&audio, &c);
+        assert_eq!(
+            u.new_segments.iter().map(|s| s.msn).collect::<Vec<_>>(),
+            [103, 104, 105]
+        );
+        // With one target duration of margin it covers the video's start even so.
+        let mut a = SegmentTracker::starting_at_distance(distance + 2.0);
+        assert_eq!(a.update(&audio, &c).new_segments[0].msn, 102);
+        // Ended: from the beginning, like the first track.
+        let mut a = SegmentTracker::starting_at_distance(distance);
+        assert_eq!(a.update(&live(100, 6, true), &c).new_segments[0].msn, 100);
+        // An unknown msn is no media; NaN durations count as none.
+        assert_eq!(video.duration_from(99), 0.0);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The player: loader task, buffer executor task and watchdog task around one shared state.
+//! The player: a loader task and a buffer executor task per track (the variant's media, and the
+//! separate audio rendition when there is one) and one watchdog task, around one shared state.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -9,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     AbortController, Event, HtmlMediaElement, HtmlVideoElement, MediaSource, MediaSourceReadyState,
-    SourceBuffer, Url,
+    SourceBuffer, TimeRanges, Url,
 };
 
 use super::js::{describe, error_name, fetch_bytes, handler_promise, js_error, log, now_ms};
@@ -18,7 +19,7 @@ use crate::config::PlayerConfig;
 use crate::error::{PlayerError, Retry};
 use crate::live::reload_delay_ms;
 use crate::ops::{BufferOp, OpQueue};
-use crate::playlist::{parse, parse_media, Manifest, SegmentTracker};
+use crate::playlist::{parse, parse_media, Manifest, MediaView, SegmentRef, SegmentTracker};
 use crate::status::{Phase, PlayerStatus};
 
 /// How often the watchdog looks at the `<video>` element, in milliseconds.
@@ -29,6 +30,49 @@ const EXECUTOR_IDLE_MS: u32 = 20;
 type StatusCallback = Rc<dyn Fn(PlayerStatus)>;
 type Listener = (&'static str, Closure<dyn FnMut(Event)>);
 
+/// What a track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The variant's media playlist (video, with its audio when that is muxed in).
+    Main,
+    /// A separate audio rendition (`EXT-X-MEDIA:TYPE=AUDIO` with a `URI`).
+    Audio,
+}
+
+/// One `SourceBuffer` and the queue of operations on it.
+struct Track {
+    kind: Kind,
+    source_buffer: SourceBuffer,
+    ops: RefCell<OpQueue>,
+    /// Media segments appended.
+    appended: Cell<u64>,
+    /// Its `EndOfStream` was reached: every append is done.
+    ended: Cell<bool>,
+}
+
+impl Track {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Main => "video",
+            Kind::Audio => "audio",
+        }
+    }
+
+    /// This buffer's own ranges (the element's `buffered` is the intersection of all of them).
+    fn buffered(&self) -> Vec<Range> {
+        self.source_buffer
+            .buffered()
+            .map(|r| ranges(&r))
+            .unwrap_or_default()
+    }
+}
+
+fn ranges(ranges: &TimeRanges) -> Vec<Range> {
+    (0..ranges.length())
+        .filter_map(|i| Some((ranges.start(i).ok()?, ranges.end(i).ok()?)))
+        .collect()
+}
+
 struct Inner {
     video: HtmlVideoElement,
     config: PlayerConfig,
@@ -36,8 +80,8 @@ struct Inner {
     destroyed: Cell<bool>,
     media_source: MediaSource,
     object_url: RefCell<Option<String>>,
-    source_buffer: RefCell<Option<SourceBuffer>>,
-    ops: RefCell<OpQueue>,
+    /// The tracks, all created before the first append (MSE cannot add one later).
+    tracks: RefCell<Vec<Rc<Track>>>,
     status: RefCell<PlayerStatus>,
     on_status: RefCell<Option<StatusCallback>>,
     /// Whether the stream is still live (no `EXT-X-ENDLIST` seen).
@@ -89,11 +133,21 @@ impl Inner {
         &self.video
     }
 
+    /// The element's buffered ranges: with Media Source Extensions, the intersection of every
+    /// `SourceBuffer`'s ranges ("the intersection of the ranges in activeSourceBuffers", MSE 2.4.1
+    /// `buffered`), where both audio and video have data, the only place playback can go.
     fn buffered(&self) -> Vec<Range> {
-        let ranges = self.media().buffered();
-        (0..ranges.length())
-            .filter_map(|i| Some((ranges.start(i).ok()?, ranges.end(i).ok()?)))
-            .collect()
+        ranges(&self.media().buffered())
+    }
+
+    fn tracks(&self) -> Vec<Rc<Track>> {
+        self.tracks.borrow().clone()
+    }
+
+    /// Whether there are tracks (none once destroyed) and every one satisfies `f`.
+    fn every_track(&self, f: impl Fn(&Track) -> bool) -> bool {
+        let tracks = self.tracks.borrow();
+        !tracks.is_empty() && tracks.iter().all(|t| f(t))
     }
 
     /// Sleeps, returning false if the player was destroyed meanwhile.
@@ -176,8 +230,7 @@ impl Player {
                     destroyed: Cell::new(true),
                     media_source: m.unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into()),
                     object_url: RefCell::new(None),
-                    source_buffer: RefCell::new(None),
-                    ops: RefCell::new(OpQueue::default()),
+                    tracks: RefCell::new(Vec::new()),
                     status: RefCell::new(PlayerStatus {
                         phase: Phase::Failed,
                         detail: Some(error.to_string()),
@@ -199,8 +252,7 @@ impl Player {
             destroyed: Cell::new(false),
             media_source,
             object_url: RefCell::new(None),
-            source_buffer: RefCell::new(None),
-            ops: RefCell::new(OpQueue::default()),
+            tracks: RefCell::new(Vec::new()),
             status: RefCell::new(PlayerStatus::default()),
             on_status: RefCell::new(None),
             live: Cell::new(true),
@@ -260,7 +312,8 @@ impl Player {
                 .video
                 .remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
         }
-        if let Some(sb) = inner.source_buffer.borrow_mut().take() {
+        for track in inner.tracks.borrow_mut().drain(..) {
+            let sb = &track.source_buffer;
             if inner.media_source.ready_state() == MediaSourceReadyState::Open && sb.updating() {
                 // Fires updateend, releasing the executor's wait.
                 let _ = sb.abort();
@@ -330,17 +383,156 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
 
     // Multivariant or media playlist.
     let first = inner.fetch_with_retry(url, true).await?;
-    let (media_url, codecs, mut view) = match parse(&first, url)? {
-        Manifest::Multivariant { media_url, codecs } => {
-            let bytes = inner.fetch_with_retry(&media_url, true).await?;
-            let view = parse_media(&bytes, &media_url)?;
-            (media_url, codecs, view)
+    let (main_url, main_codecs, audio, view) = match parse(&first, url)? {
+        Manifest::Multivariant(selection) => {
+            (selection.media_url, selection.codecs, selection.audio, None)
         }
-        Manifest::Media(view) => (url.to_owned(), None, view),
+        Manifest::Media(view) => (url.to_owned(), None, None, Some(view)),
     };
     inner.set_phase(Phase::Loading, None);
 
-    let mut tracker = SegmentTracker::default();
+    let Some(main) = start_track(inner, main_url, view, SegmentTracker::default()).await? else {
+        // An ended playlist without segments.
+        inner.set_phase(Phase::Ended, None);
+        return Ok(());
+    };
+    inner.live.set(!main.view.ended);
+    inner.target_duration.set(main.view.target_duration);
+
+    // The separate audio rendition starts where the video does: as far from its live edge, plus one
+    // target duration, so that its first segment begins no later than the video's even when its
+    // playlist has gained a segment since the video's was read (MSE plays from where both have data).
+    let audio = match audio {
+        None => None,
+        Some(selection) => {
+            let video_start = main.segments.first().map_or(0, |s| s.msn);
+            let distance = main.view.duration_from(video_start);
+            let tracker =
+                SegmentTracker::starting_at_distance(distance + main.view.target_duration);
+            let started = start_track(inner, selection.media_url.clone(), None, tracker).await?;
+            match started {
+                Some(started) => Some((selection, started)),
+                None => {
+                    log("player: the audio rendition has no segments; playing without it");
+                    None
+                }
+            }
+        }
+    };
+
+    // Every SourceBuffer is added before anything is appended.
+    let main_codecs = codecs_or_init(main_codecs, &main.init)?;
+    let main_mime = format!("video/mp4; codecs=\"{main_codecs}\"");
+    if !MediaSource::is_type_supported(&main_mime) {
+        return Err(PlayerError::Unsupported { what: main_mime });
+    }
+    let audio = match audio {
+        None => None,
+        Some((selection, started)) => {
+            let codecs = codecs_or_init(selection.codecs, &started.init)?;
+            let mime = format!("audio/mp4; codecs=\"{codecs}\"");
+            if MediaSource::is_type_supported(&mime) {
+                Some((mime, codecs, started))
+            } else {
+                log(&format!(
+                    "player: {mime} is not supported; playing without the audio rendition"
+                ));
+                None
+            }
+        }
+    };
+    let mut all_codecs = main_codecs;
+    let mut starts = vec![(Kind::Main, main_mime, main)];
+    if let Some((mime, codecs, started)) = audio {
+        all_codecs = format!("{all_codecs},{codecs}");
+        starts.push((Kind::Audio, mime, started));
+    }
+    let mut loaders = Vec::new();
+    for (kind, mime, started) in starts {
+        let source_buffer = inner
+            .media_source
+            .add_source_buffer(&mime)
+            .map_err(|e| js_error("addSourceBuffer", &e))?;
+        let track = Rc::new(Track {
+            kind,
+            source_buffer,
+            ops: RefCell::new(OpQueue::default()),
+            appended: Cell::new(0),
+            ended: Cell::new(false),
+        });
+        log(&format!(
+            "player: {mime}, start at segment {:?} of {}",
+            started.segments.first().map(|s| s.msn),
+            started.media_url
+        ));
+        inner.tracks.borrow_mut().push(track.clone());
+        loaders.push((track, started));
+    }
+    inner.update_status(|s| s.codecs = Some(all_codecs));
+
+    spawn_local(watchdog(inner.clone()));
+    let mut main_loader = None;
+    for (track, mut started) in loaders {
+        spawn_local(executor(inner.clone(), track.clone()));
+        track.ops.borrow_mut().push(BufferOp::Append {
+            label: format!("{} init segment", track.name()),
+            data: std::mem::take(&mut started.init),
+            media: false,
+        });
+        if track.kind == Kind::Main {
+            main_loader = Some((track, started));
+        } else {
+            let task = inner.clone();
+            spawn_local(async move {
+                match run_track(&task, &track, started).await {
+                    Ok(()) | Err(PlayerError::Destroyed) => {}
+                    Err(e) => task.fail(&e),
+                }
+            });
+        }
+    }
+    match main_loader {
+        Some((track, started)) => run_track(inner, &track, started).await,
+        None => Ok(()),
+    }
+}
+
+/// The codecs string: the playlist's, else the init segment's.
+fn codecs_or_init(codecs: Option<String>, init: &[u8]) -> Result<String, PlayerError> {
+    match codecs {
+        Some(c) => Ok(c),
+        None => Ok(onair_media::parse_init(init)
+            .map_err(|e| PlayerError::Media(e.to_string()))?
+            .codecs()),
+    }
+}
+
+/// A track's playlist once it lists segments to load, and its first init segment.
+struct Started {
+    media_url: String,
+    view: MediaView,
+    tracker: SegmentTracker,
+    /// The segments to load first.
+    segments: Vec<SegmentRef>,
+    map_url: String,
+    init: Vec<u8>,
+}
+
+/// Loads the media playlist at `media_url` (unless `view` is its first copy already) until it lists a
+/// segment to start with, then that segment's init segment. `None`: the playlist ended without segments.
+async fn start_track(
+    inner: &Rc<Inner>,
+    media_url: String,
+    view: Option<MediaView>,
+    mut tracker: SegmentTracker,
+) -> Result<Option<Started>, PlayerError> {
+    let mut view = match view {
+        Some(view) => view,
+        None => {
+            let bytes = inner.fetch_with_retry(&media_url, true).await?;
+            parse_media(&bytes, &media_url)?
+        }
+    };
     let mut update = tracker.update(&view, &inner.config);
     // Wait for a first segment (a live stream may list none yet).
     let mut started_at = now_ms();
@@ -359,59 +551,47 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
         view = parse_media(&bytes, &media_url)?;
         update = tracker.update(&view, &inner.config);
     }
-    inner.live.set(!view.ended);
-    inner.target_duration.set(view.target_duration);
-
     let Some(map_url) = update.new_segments.first().and_then(|s| s.map_url.clone()) else {
         if update.new_segments.is_empty() {
-            // An ended playlist without segments.
-            inner.set_phase(Phase::Ended, None);
-            return Ok(());
+            return Ok(None);
         }
         return Err(PlayerError::Unsupported {
             what: "segments without EXT-X-MAP (MPEG-TS); only fMP4 HLS is supported".to_owned(),
         });
     };
     let init = inner.fetch_with_retry(&map_url, false).await?;
-    let codecs = match codecs {
-        Some(c) => c,
-        None => onair_media::parse_init(&init)
-            .map_err(|e| PlayerError::Media(e.to_string()))?
-            .codecs(),
-    };
-    let mime = format!("video/mp4; codecs=\"{codecs}\"");
-    if !MediaSource::is_type_supported(&mime) {
-        return Err(PlayerError::Unsupported { what: mime });
-    }
-    let sb = inner
-        .media_source
-        .add_source_buffer(&mime)
-        .map_err(|e| js_error("addSourceBuffer", &e))?;
-    *inner.source_buffer.borrow_mut() = Some(sb.clone());
-    inner.update_status(|s| s.codecs = Some(codecs.clone()));
-    log(&format!(
-        "player: {mime}, start at segment {:?}",
-        update.new_segments.first().map(|s| s.msn)
-    ));
+    Ok(Some(Started {
+        media_url,
+        view,
+        tracker,
+        segments: update.new_segments,
+        map_url,
+        init,
+    }))
+}
 
-    spawn_local(executor(inner.clone(), sb));
-    spawn_local(watchdog(inner.clone()));
-    inner.ops.borrow_mut().push(BufferOp::Append {
-        label: "init segment".to_owned(),
-        data: init,
-        media: false,
-    });
-
+/// Loads a track's segments into its queue, refreshing its playlist, until the end of the stream.
+async fn run_track(inner: &Rc<Inner>, track: &Track, started: Started) -> Result<(), PlayerError> {
+    let Started {
+        media_url,
+        mut view,
+        mut tracker,
+        segments,
+        map_url,
+        ..
+    } = started;
+    let main = track.kind == Kind::Main;
     let mut current_map = map_url;
-    let mut pending = std::collections::VecDeque::from(update.new_segments);
+    let mut pending = std::collections::VecDeque::from(segments);
     let mut last_reload = now_ms();
     let mut changed = true;
     loop {
         while let Some(segment) = pending.pop_front() {
-            // Backpressure: wait while the executor has enough queued or enough is buffered ahead.
+            // Backpressure: wait while the executor has enough queued or enough of this track is
+            // buffered ahead.
             loop {
-                let queued = inner.ops.borrow().appends_waiting();
-                let ahead = buffered_ahead(inner.media().current_time(), &inner.buffered());
+                let queued = track.ops.borrow().appends_waiting();
+                let ahead = buffered_ahead(inner.media().current_time(), &track.buffered());
                 if queued < inner.config.max_queued_appends
                     && ahead < inner.config.max_buffer_ahead_secs
                 {
@@ -424,8 +604,8 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
             if let Some(map) = &segment.map_url {
                 if *map != current_map {
                     let init = inner.fetch_with_retry(map, false).await?;
-                    inner.ops.borrow_mut().push(BufferOp::Append {
-                        label: "init segment".to_owned(),
+                    track.ops.borrow_mut().push(BufferOp::Append {
+                        label: format!("{} init segment", track.name()),
                         data: init,
                         media: false,
                     });
@@ -434,20 +614,26 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
             }
             match inner.fetch_with_retry(&segment.url, false).await {
                 Ok(data) => {
-                    inner.ops.borrow_mut().push(BufferOp::Append {
-                        label: format!("segment {}", segment.msn),
+                    track.ops.borrow_mut().push(BufferOp::Append {
+                        label: format!("{} segment {}", track.name(), segment.msn),
                         data,
                         media: true,
                     });
                 }
                 Err(PlayerError::Destroyed) => return Err(PlayerError::Destroyed),
                 // A segment that cannot be loaded is skipped; the watchdog jumps the gap.
-                Err(e) => log(&format!("player: skipping segment {}: {e}", segment.msn)),
+                Err(e) => log(&format!(
+                    "player: skipping {} segment {}: {e}",
+                    track.name(),
+                    segment.msn
+                )),
             }
         }
         if view.ended {
-            inner.ops.borrow_mut().push(BufferOp::EndOfStream);
-            inner.live.set(false);
+            track.ops.borrow_mut().push(BufferOp::EndOfStream);
+            if main {
+                inner.live.set(false);
+            }
             return Ok(());
         }
         let delay = reload_delay_ms(
@@ -470,10 +656,15 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
                 continue;
             }
         };
-        inner.target_duration.set(view.target_duration);
+        if main {
+            inner.target_duration.set(view.target_duration);
+        }
         let update = tracker.update(&view, &inner.config);
         if update.skipped {
-            log("player: fell out of the live window; skipping ahead");
+            log(&format!(
+                "player: {} fell out of the live window; skipping ahead",
+                track.name()
+            ));
         }
         changed = update.changed;
         pending.extend(update.new_segments);
@@ -492,13 +683,14 @@ async fn wait_update(sb: &SourceBuffer) -> Result<(), JsValue> {
     result
 }
 
-/// Runs buffer operations one at a time.
-async fn executor(inner: Rc<Inner>, sb: SourceBuffer) {
+/// Runs one track's buffer operations one at a time.
+async fn executor(inner: Rc<Inner>, track: Rc<Track>) {
+    let sb = &track.source_buffer;
     loop {
         if inner.destroyed.get() {
             return;
         }
-        let op = inner.ops.borrow_mut().pop();
+        let op = track.ops.borrow_mut().pop();
         let Some(op) = op else {
             TimeoutFuture::new(EXECUTOR_IDLE_MS).await;
             continue;
@@ -517,23 +709,28 @@ async fn executor(inner: Rc<Inner>, sb: SourceBuffer) {
                 mut data,
                 media,
             } => {
-                let mut result = append(&sb, &mut data).await;
+                let mut result = append(sb, &mut data).await;
                 if let Err(e) = &result {
                     if error_name(e).as_deref() == Some("QuotaExceededError") {
                         // Full: drop most of the back buffer and try once more.
                         let t = inner.media().current_time();
-                        if let Some(&(start, _)) = inner.buffered().first() {
+                        if let Some(&(start, _)) = track.buffered().first() {
                             if t - 5.0 > start && sb.remove(start, t - 5.0).is_ok() {
-                                let _ = wait_update(&sb).await;
+                                let _ = wait_update(sb).await;
                             }
                         }
-                        result = append(&sb, &mut data).await;
+                        result = append(sb, &mut data).await;
                     }
                 }
                 match result {
                     Ok(()) if media => {
-                        inner.update_status(|s| s.segments_appended += 1);
-                        if !inner.started_playback.replace(true) {
+                        track.appended.set(track.appended.get().saturating_add(1));
+                        if track.kind == Kind::Main {
+                            inner.update_status(|s| s.segments_appended += 1);
+                        }
+                        // Playback starts once every track has media (MSE plays only where all do).
+                        let all = inner.every_track(|t| t.appended.get() > 0);
+                        if all && !inner.started_playback.replace(true) {
                             start_playback(&inner).await;
                         }
                     }
@@ -551,12 +748,16 @@ async fn executor(inner: Rc<Inner>, sb: SourceBuffer) {
             }
             BufferOp::Remove { start, end } => {
                 if sb.remove(start, end).is_ok() {
-                    let _ = wait_update(&sb).await;
+                    let _ = wait_update(sb).await;
                 }
             }
             BufferOp::EndOfStream => {
-                if let Err(e) = inner.media_source.end_of_stream() {
-                    log(&format!("player: endOfStream: {}", describe(&e)));
+                // The media source ends once every track has appended its last segment.
+                track.ended.set(true);
+                if inner.every_track(|t| t.ended.get()) {
+                    if let Err(e) = inner.media_source.end_of_stream() {
+                        log(&format!("player: endOfStream: {}", describe(&e)));
+                    }
                 }
             }
         }
@@ -598,7 +799,8 @@ async fn try_play(media: &HtmlMediaElement) -> Result<(), JsValue> {
     JsFuture::from(promise).await.map(|_| ())
 }
 
-/// Looks at the element every [`WATCHDOG_MS`]: jumps gaps and stalls, trims the back buffer.
+/// Looks at the element every [`WATCHDOG_MS`]: jumps gaps and stalls (in the element's buffered
+/// ranges, the intersection of the tracks'), trims each track's back buffer.
 async fn watchdog(inner: Rc<Inner>) {
     let mut dog = StallWatchdog::default();
     loop {
@@ -625,10 +827,13 @@ async fn watchdog(inner: Rc<Inner>) {
             ));
             media.set_current_time(to);
         }
-        if let Some((start, end)) =
-            trim_range(snapshot.current_time, &snapshot.buffered, &inner.config)
-        {
-            inner.ops.borrow_mut().push_remove(start, end);
+        // Each buffer trims its own back buffer.
+        for track in inner.tracks() {
+            if let Some((start, end)) =
+                trim_range(snapshot.current_time, &track.buffered(), &inner.config)
+            {
+                track.ops.borrow_mut().push_remove(start, end);
+            }
         }
     }
 }
