@@ -518,12 +518,13 @@ impl Origin {
             self.files
                 .write_init(&id, rendition, data.clone(), stored_at)
                 .await?;
-            stream
-                .write()
-                .renditions
-                .entry(rendition.clone())
-                .or_default()
-                .apply_init(parsed, data, stored_at);
+            stream.change(|state| {
+                state
+                    .renditions
+                    .entry(rendition.clone())
+                    .or_default()
+                    .apply_init(parsed, data, stored_at);
+            });
             tracing::info!(stream = %id, %rendition, "stored init segment");
         }
         let mut state = stream.write();
@@ -657,16 +658,14 @@ impl Origin {
         self.persist_segment(id, rendition, &accepted.info, data.clone())
             .await?;
         let started_at = self.mark_live_if_new(id, status).await?;
-        {
-            let mut state = stream.write();
-            set_live(&mut state, started_at);
+        stream.change(|state| {
+            set_live(state, started_at);
             let r = state.renditions.entry(rendition.clone()).or_default();
             r.apply_segment(accepted);
             r.remember_segment(msn, data);
             state.last_activity = Instant::now();
             state.changed_at = state.changed_at.max(SystemTime::now());
-        }
-        stream.announce();
+        });
         Ok(())
     }
 
@@ -765,16 +764,14 @@ impl Origin {
             );
         }
         let started_at = self.mark_live_if_new(&id, status).await?;
-        {
-            let mut state = stream.write();
-            set_live(&mut state, started_at);
+        stream.change(|state| {
+            set_live(state, started_at);
             if let Some(existing) = state.renditions.get_mut(rendition) {
                 existing.apply_part(*accepted);
             }
             state.last_activity = Instant::now();
             state.changed_at = state.changed_at.max(SystemTime::now());
-        }
-        stream.announce();
+        });
         if completed {
             self.files.remove_parts_before(&id, rendition, msn).await;
         }
@@ -807,19 +804,20 @@ impl Origin {
             let next = closed.info.msn.saturating_add(1);
             self.persist_segment(&id, &rendition, &closed.info, closed.data.clone())
                 .await?;
-            if let Some(r) = stream.write().renditions.get_mut(&rendition) {
-                r.apply_closed(closed);
-            }
+            stream.change(|state| {
+                if let Some(r) = state.renditions.get_mut(&rendition) {
+                    r.apply_closed(closed);
+                }
+            });
             self.files.remove_parts_before(&id, &rendition, next).await;
         }
         let now = SystemTime::now();
         self.db.mark_ended(&id, unix_secs(now)).await?;
-        let mut state = stream.write();
-        state.record.status = StreamStatus::Ended;
-        state.record.ended_at = Some(unix_secs(now));
-        state.changed_at = state.changed_at.max(now);
-        drop(state);
-        stream.announce();
+        stream.change(|state| {
+            state.record.status = StreamStatus::Ended;
+            state.record.ended_at = Some(unix_secs(now));
+            state.changed_at = state.changed_at.max(now);
+        });
         tracing::info!(stream = %id, "stream ended");
         Ok(())
     }

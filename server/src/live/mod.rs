@@ -6,7 +6,7 @@
 //! only held for short, await-free reads and updates, so playback never waits for an upload's disk write.
 //!
 //! Changes: every change a viewer can see (a part, a segment, the end) bumps the state's `version` and
-//! is announced on a `watch` channel ([`LiveStream::announce`]); blocking playlist reloads and
+//! is announced on a `watch` channel ([`LiveStream::change`]); blocking playlist reloads and
 //! preload-hinted part requests wait on it ([`LiveStream::subscribe`]). Rendered playlists are kept per
 //! version ([`LiveStream::cached`]), so thousands of waiters woken by one part share one rendering.
 //!
@@ -47,7 +47,7 @@ pub struct StreamState {
     pub last_activity: Instant,
     /// When any of its playlists last changed (a segment, an end), for `Last-Modified`.
     pub changed_at: SystemTime,
-    /// Bumped by every change viewers can see ([`LiveStream::announce`]).
+    /// Bumped by every change viewers can see ([`LiveStream::change`]).
     pub version: u64,
 }
 
@@ -119,18 +119,22 @@ impl LiveStream {
         self.arrivals_started.subscribe()
     }
 
-    /// Marks a change viewers can see: bumps the version and wakes every waiter. Call it after the
-    /// write guard is dropped.
-    pub fn announce(&self) {
-        let version = {
+    /// Makes a change viewers can see: runs `f` on the state and bumps its version under one write lock,
+    /// then wakes every waiter. One lock matters: renderings are cached by version
+    /// ([`LiveStream::cached`]), so a reader that saw the change under the old version would be served
+    /// the old rendering (a blocking reload answered without the part it waited for).
+    pub fn change<R>(&self, f: impl FnOnce(&mut StreamState) -> R) -> R {
+        let (result, version) = {
             let mut state = self.write();
+            let result = f(&mut state);
             state.version = state.version.wrapping_add(1);
-            state.version
+            (result, state.version)
         };
         self.changes.send_replace(version);
+        result
     }
 
-    /// A receiver that wakes on every [`LiveStream::announce`].
+    /// A receiver that wakes on every [`LiveStream::change`].
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
@@ -269,5 +273,69 @@ impl Registry {
             .values()
             .cloned()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StreamStatus;
+
+    fn stream() -> Arc<LiveStream> {
+        Arc::new(LiveStream::new(StreamState {
+            record: StreamRecord {
+                id: StreamId::parse("abcdefghij").expect("id"),
+                stream_key: "key".into(),
+                title: "0".into(),
+                status: StreamStatus::Live,
+                created_at: 0,
+                started_at: None,
+                ended_at: None,
+            },
+            renditions: BTreeMap::new(),
+            last_activity: Instant::now(),
+            changed_at: SystemTime::UNIX_EPOCH,
+            version: 0,
+        }))
+    }
+
+    /// What a blocking reload does: sees a change, then takes the rendering of the version it reads.
+    /// The rendering must hold what it saw, however the reads and the writes interleave.
+    #[test]
+    fn a_change_is_never_seen_under_the_old_version() {
+        let stream = stream();
+        let writer = {
+            let stream = Arc::clone(&stream);
+            std::thread::spawn(move || {
+                for n in 1..=20_000u32 {
+                    stream.change(|state| state.record.title = n.to_string());
+                }
+            })
+        };
+        let key: PlaylistKey = (None, "index.m3u8", false);
+        let mut stale = 0;
+        while !writer.is_finished() {
+            let state = stream.read();
+            let seen = state.record.title.clone();
+            let rendered = stream
+                .cached(key.clone(), state.version, || {
+                    Ok::<_, ()>(RenderedPlaylist::new(
+                        state.record.title.clone(),
+                        false,
+                        1,
+                        SystemTime::UNIX_EPOCH,
+                    ))
+                })
+                .expect("renders");
+            drop(state);
+            if rendered.text != seen.as_bytes() {
+                stale += 1;
+            }
+        }
+        writer.join().expect("writer");
+        assert_eq!(
+            stale, 0,
+            "renderings older than the state they were asked for"
+        );
     }
 }
