@@ -8,6 +8,11 @@ use anyhow::Context as _;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's malloc: many small per-request allocations on two worker threads
+/// (see the workspace `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// OnAir origin: streams API, uploads from the browser broadcaster, HLS playback and the web app.
 /// Without a subcommand it serves; `onair inspect` debugs a stream.
 #[derive(Debug, Parser)]
