@@ -96,6 +96,7 @@ async fn ffmpeg_pushes_one_rendition_and_hlsjs_plays_it() -> Result<()> {
         playlist.media_sequence
     );
     ensure!((total - 12.0).abs() < 0.5, "12 s pushed, {total} s listed");
+    expect_clean_inspect(&server.url(&format!("/live/{}/index.m3u8", stream.id))).await?;
 
     // The broadcaster ends the stream; ffprobe, as an independent client, reads it whole through our
     // multivariant playlist (the live window still holds all six segments, now with EXT-X-ENDLIST).
@@ -198,6 +199,20 @@ async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
         probe["programs"].as_array().map_or(0, Vec::len) == 2,
         "{probe}"
     );
+    expect_clean_inspect(&url).await?;
+    Ok(())
+}
+
+/// `onair inspect` walks the stream at `url` (multivariant -> media playlists -> inits -> segments) and
+/// reports no violation.
+async fn expect_clean_inspect(url: &str) -> Result<()> {
+    let (code, report) = onair_inspect(url).await?;
+    let violations = report["violations"].as_array().cloned().unwrap_or_default();
+    println!(
+        "onair inspect {url}: exit {code}, {} media playlists, violations {violations:?}",
+        report["media_playlists"].as_array().map_or(0, Vec::len)
+    );
+    ensure!(code == 0 && violations.is_empty(), "{report:#}");
     Ok(())
 }
 
