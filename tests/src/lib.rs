@@ -1061,6 +1061,22 @@ pub async fn wait_for_ok(url: &str, timeout: Duration) -> Result<String> {
     }
 }
 
+/// Waits (at most 30 s) until the stream's multivariant playlist at `{base}/live/{id}/index.m3u8` answers
+/// (it does once a rendition has a segment), and returns the URI of its first variant, relative to
+/// `{base}/live/{id}/` (e.g. `r0/index.m3u8`).
+pub async fn first_variant(base: &str, id: &str) -> Result<String> {
+    let multivariant = wait_for_ok(
+        &format!("{base}/live/{id}/index.m3u8"),
+        Duration::from_secs(30),
+    )
+    .await?;
+    multivariant
+        .lines()
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .with_context(|| format!("a variant in the multivariant playlist:\n{multivariant}"))
+}
+
 /// GETs a media playlist at `url` until it lists at least `segments` segments, and returns it parsed.
 pub async fn wait_for_segments(
     url: &str,

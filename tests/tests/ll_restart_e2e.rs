@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use onair_media::MediaPlaylist;
-use onair_tests::{ffprobe_json, wait_for_ok, wait_for_segments, Browser, TestServer};
+use onair_tests::{ffprobe_json, first_variant, wait_for_segments, Browser, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_segment_loses_no_part_of_a_browser_broadcast() -> Result<()> {
@@ -34,16 +34,7 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>)> {
 async fn run(server: TestServer, browser: &Browser) -> Result<()> {
     let base = format!("http://{}", server.addr);
     let id = browser.go_live(&base, "Restart test", "llr").await?;
-    let multivariant = wait_for_ok(
-        &server.url(&format!("/live/{id}/index.m3u8")),
-        Duration::from_secs(30),
-    )
-    .await?;
-    let media_uri = multivariant
-        .lines()
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .context("a variant in the multivariant playlist")?
-        .to_owned();
+    let media_uri = first_variant(&base, &id).await?;
     let playlist_url = server.url(&format!("/live/{id}/{media_uri}"));
     let rendition_url = playlist_url
         .rsplit_once('/')
