@@ -74,6 +74,11 @@ pub struct Settings {
     /// Uploads a second one stream key may keep up, and its burst; more get 429. It defaults to
     /// [`crate::routes::rate::DEFAULT_RATE`].
     pub upload_rate: (f64, f64),
+    /// After a live stream's first segment, how long its multivariant playlist waits (404) for the
+    /// other renditions that have an init segment but no segment yet, so that a player or cache never
+    /// keeps a first multivariant playlist without them (a ladder's separate audio, say). It defaults
+    /// to 4 s; a rendition that still has nothing then is left out until it does.
+    pub start_grace: Duration,
 }
 
 impl Default for Settings {
@@ -89,6 +94,7 @@ impl Default for Settings {
             max_waiters: 16_384,
             max_connections: 16_384,
             upload_rate: crate::routes::rate::DEFAULT_RATE,
+            start_grace: Duration::from_secs(4),
         }
     }
 }
@@ -837,6 +843,11 @@ impl Origin {
         if kind == PlaylistKind::Recording && !ended {
             return Err(recording_not_ready(id));
         }
+        if kind == PlaylistKind::Live && !ended && self.starting(&state) {
+            return Err(AppError::not_found(format!(
+                "playlist of stream {id} (starting: not every rendition has its first segment yet)"
+            )));
+        }
         stream.cached((None, kind.file_name(), false), state.version, || {
             let text =
                 playlist::multivariant(&state.renditions, kind.file_name()).ok_or_else(|| {
@@ -855,6 +866,23 @@ impl Origin {
                 state.changed_at,
             ))
         })
+    }
+
+    /// True while a stream is starting: some rendition has its first segment, another has an init
+    /// segment and no segment yet, and the first segment is younger than [`Settings::start_grace`].
+    fn starting(&self, state: &StreamState) -> bool {
+        let waiting = state
+            .renditions
+            .values()
+            .any(|r| r.init().is_some() && r.segments().is_empty());
+        let first = state
+            .renditions
+            .values()
+            .filter_map(|r| r.segments().first())
+            .map(|s| s.received_at)
+            .min();
+        waiting
+            && first.is_some_and(|t| t.elapsed().is_ok_and(|age| age < self.settings.start_grace))
     }
 
     /// A rendition's media playlist of this kind; 404 until its first segment, and for a recording until

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use common::media::{
@@ -463,4 +465,59 @@ async fn a_server_restart_continues_after_a_discontinuity() {
             .count(),
         1
     );
+}
+
+/// A ladder's first multivariant playlist lists every rendition that has an init segment: it waits
+/// (404, "starting") until each has its first segment, for at most `start_grace`; a rendition with
+/// nothing by then is left out until it has.
+#[tokio::test]
+async fn the_first_multivariant_playlist_waits_for_every_rendition() {
+    for grace in [Duration::from_secs(30), Duration::from_millis(200)] {
+        let t = TestApp::with_settings(onair_server::Settings {
+            start_grace: grace,
+            ..Default::default()
+        })
+        .await;
+        let stream = t.create_stream("starting").await;
+        let key = stream.key.as_str();
+        for v in 0..2 {
+            let path = format!("stream_{v}/init_{v}.mp4");
+            assert_eq!(
+                push(&t, key, &path, av_init_bytes()).await.status,
+                StatusCode::NO_CONTENT
+            );
+        }
+        let first = push(&t, key, "stream_0/index0.m4s", av_segment(0)).await;
+        assert_eq!(first.status, StatusCode::CREATED);
+        let url = format!("/live/{}/index.m3u8", stream.id);
+        if grace > Duration::from_secs(1) {
+            let starting = t.get(&url).await;
+            assert_eq!(starting.status, StatusCode::NOT_FOUND);
+            assert!(
+                starting.error().contains("starting"),
+                "{}",
+                starting.error()
+            );
+            assert_eq!(starting.header(header::CACHE_CONTROL), "public, max-age=1");
+            // The media playlist of the rendition that has a segment plays already.
+            let media = t
+                .get(&format!("/live/{}/stream_0/index.m3u8", stream.id))
+                .await;
+            assert_eq!(media.status, StatusCode::OK);
+            push(&t, key, "stream_1/index0.m4s", av_segment(0)).await;
+            let text = t.get(&url).await.text();
+            assert!(
+                text.contains("\nstream_0/index.m3u8") && text.contains("\nstream_1/index.m3u8"),
+                "{text}"
+            );
+        } else {
+            tokio::time::sleep(grace + Duration::from_millis(100)).await;
+            let text = t.get(&url).await.text();
+            assert!(text.contains("\nstream_0/index.m3u8"), "{text}");
+            assert!(
+                !text.contains("stream_1"),
+                "left out until it has a segment: {text}"
+            );
+        }
+    }
 }
