@@ -34,6 +34,7 @@ use crate::live::{
 };
 use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
 use crate::playlist;
+use crate::store::hot::HotSegments;
 use crate::store::{Db, MediaFiles, StreamRecord, StreamStatus};
 use crate::time::{now_unix_secs, unix_secs};
 
@@ -79,6 +80,9 @@ pub struct Settings {
     /// keeps a first multivariant playlist without them (a ladder's separate audio, say). It defaults
     /// to 4 s; a rendition that still has nothing then is left out until it does.
     pub start_grace: Duration,
+    /// Bytes of segments kept in memory for viewers, all streams together ([`crate::store::hot`]). It
+    /// defaults to 256 MiB.
+    pub hot_segment_bytes: usize,
 }
 
 impl Default for Settings {
@@ -95,6 +99,7 @@ impl Default for Settings {
             max_connections: 16_384,
             upload_rate: crate::routes::rate::DEFAULT_RATE,
             start_grace: Duration::from_secs(4),
+            hot_segment_bytes: crate::store::hot::DEFAULT_HOT_BYTES,
         }
     }
 }
@@ -160,6 +165,7 @@ pub struct Origin {
     settings: Settings,
     limits: Limits,
     waiters: AtomicUsize,
+    hot: HotSegments,
 }
 
 impl Origin {
@@ -178,6 +184,7 @@ impl Origin {
             db,
             files: MediaFiles::new(data_dir.join(STREAMS_DIR_NAME)),
             streams: Registry::default(),
+            hot: HotSegments::new(settings.hot_segment_bytes),
             settings,
             limits,
             waiters: AtomicUsize::new(0),
@@ -660,15 +667,16 @@ impl Origin {
         accepted: AcceptedSegment,
         data: Bytes,
     ) -> AppResult<()> {
-        let msn = accepted.info.msn;
-        self.persist_segment(id, rendition, &accepted.info, data.clone())
+        self.persist_segment(id, rendition, &accepted.info, data)
             .await?;
         let started_at = self.mark_live_if_new(id, status).await?;
         stream.change(|state| {
             set_live(state, started_at);
-            let r = state.renditions.entry(rendition.clone()).or_default();
-            r.apply_segment(accepted);
-            r.remember_segment(msn, data);
+            state
+                .renditions
+                .entry(rendition.clone())
+                .or_default()
+                .apply_segment(accepted);
             state.last_activity = Instant::now();
             state.changed_at = state.changed_at.max(SystemTime::now());
         });
@@ -690,8 +698,11 @@ impl Origin {
             tracing::info!(stream = %id, %rendition, msn = info.msn, "segment starts a new period");
         }
         self.files
-            .write_segment(id, rendition, info.msn, data, info.received_at)
+            .write_segment(id, rendition, info.msn, data.clone(), info.received_at)
             .await?;
+        // Live viewers ask for it next.
+        self.hot
+            .insert((id.clone(), rendition.clone(), info.msn), data);
         Ok(())
     }
 
@@ -1114,7 +1125,8 @@ impl Origin {
             .ok_or_else(|| AppError::not_found(format!("init segment of rendition {rendition}")))
     }
 
-    /// An accepted media segment: from memory while it is one of the newest, else read from disk.
+    /// An accepted media segment: from memory when viewers asked for it lately (or it is new), else read
+    /// from disk (and then kept in memory, [`crate::store::hot`]).
     pub async fn media_segment(
         &self,
         id: &StreamId,
@@ -1125,27 +1137,28 @@ impl Origin {
         let known = {
             let stream = self.stream(id)?;
             let state = stream.read();
-            state.renditions.get(rendition).and_then(|r| {
-                let s = r.segment(msn)?;
-                Some((s.digest, s.received_at, r.recent_segment(msn).cloned()))
-            })
+            state
+                .renditions
+                .get(rendition)
+                .and_then(|r| r.segment(msn))
+                .map(|s| (s.digest, s.received_at))
         };
-        let Some((digest, modified, recent)) = known else {
+        let Some((digest, modified)) = known else {
             return Err(not_found());
         };
-        // The newest segments, which live viewers ask for, are in memory.
-        if let Some(bytes) = recent {
-            return Ok(StoredMedia {
-                bytes,
-                digest,
-                modified,
-            });
-        }
-        let bytes = self
-            .files
-            .read_segment(id, rendition, msn)
-            .await?
-            .ok_or_else(not_found)?;
+        let key = (id.clone(), rendition.clone(), msn);
+        let bytes = match self.hot.get(&key) {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = self
+                    .files
+                    .read_segment(id, rendition, msn)
+                    .await?
+                    .ok_or_else(not_found)?;
+                self.hot.insert(key, bytes.clone());
+                bytes
+            }
+        };
         Ok(StoredMedia {
             bytes,
             digest,

@@ -19,7 +19,7 @@
 //! its parts concatenated. Parts are served from memory: a rendition keeps the parts of its last
 //! [`PART_SEGMENTS_KEPT`] segments; older segments keep only their whole file.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -194,16 +194,7 @@ pub struct Rendition {
     part_target: Option<f64>,
     /// The segment being uploaded in parts.
     open: Option<OpenSegment>,
-    /// The bytes of the newest segments, `(msn, bytes)` oldest first, served without touching the disk
-    /// ([`RECENT_SEGMENTS_KEPT`], [`RECENT_SEGMENT_BYTES_KEPT`]).
-    recent: VecDeque<(u64, Bytes)>,
 }
-
-/// Newest segments of a rendition whose bytes stay in memory: the live window (10) and a little more,
-/// so that the segments every live viewer asks for are served from memory.
-pub const RECENT_SEGMENTS_KEPT: usize = 12;
-/// At most this many bytes of recent segments per rendition stay in memory.
-pub const RECENT_SEGMENT_BYTES_KEPT: usize = 48 * 1024 * 1024;
 
 impl Rendition {
     /// The accepted init segment, if any.
@@ -220,25 +211,6 @@ impl Rendition {
     pub fn segment(&self, msn: u64) -> Option<&SegmentInfo> {
         let index = usize::try_from(msn).ok()?;
         self.segments.get(index).filter(|s| s.msn == msn)
-    }
-
-    /// The bytes of segment `msn`, while it is among the newest ones kept in memory.
-    pub fn recent_segment(&self, msn: u64) -> Option<&Bytes> {
-        self.recent.iter().find(|(m, _)| *m == msn).map(|(_, b)| b)
-    }
-
-    /// Keeps the bytes of segment `msn` (just stored) in memory, forgetting the oldest beyond the bounds.
-    pub fn remember_segment(&mut self, msn: u64, data: Bytes) {
-        self.recent.retain(|(m, _)| *m != msn);
-        self.recent.push_back((msn, data));
-        let mut total: usize = self.recent.iter().map(|(_, b)| b.len()).sum();
-        while self.recent.len() > RECENT_SEGMENTS_KEPT
-            || (total > RECENT_SEGMENT_BYTES_KEPT && self.recent.len() > 1)
-        {
-            if let Some((_, old)) = self.recent.pop_front() {
-                total = total.saturating_sub(old.len());
-            }
-        }
     }
 
     /// When anything in this rendition last changed (init, segment or part).
@@ -617,7 +589,6 @@ impl Rendition {
     pub fn apply_closed(&mut self, closed: ClosedSegment) {
         debug_assert_eq!(closed.info.msn, self.next_msn());
         self.open = None;
-        self.remember_segment(closed.info.msn, closed.data);
         self.segments.push(closed.info);
         // Parts of older segments are no longer listed or served: free their bytes.
         let keep_from = self.segments.len().saturating_sub(PART_SEGMENTS_KEPT);
