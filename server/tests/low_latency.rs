@@ -692,3 +692,125 @@ async fn a_restart_resumes_the_segment_being_uploaded_in_parts() {
     let on_disk = file_names(&parts_dir);
     assert_eq!(on_disk, ["3.0.m4s", "part-target"]);
 }
+
+/// Reads from `socket` into `seen` until `done(seen)` holds (at most 3 s).
+async fn read_until(
+    socket: &mut tokio::net::TcpStream,
+    seen: &mut Vec<u8>,
+    done: impl Fn(&[u8]) -> bool,
+) {
+    use tokio::io::AsyncReadExt as _;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !done(seen) {
+        let mut buf = [0u8; 8192];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let n = tokio::time::timeout(left, socket.read(&mut buf))
+            .await
+            .expect("the server answers within 3 s")
+            .expect("read");
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The body of a chunked HTTP/1.1 answer (`head` + body in `raw`), decoded; `None` until it is complete.
+fn dechunk(raw: &[u8]) -> Option<Vec<u8>> {
+    let start = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let mut rest = raw.get(start..)?;
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?, 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+#[tokio::test]
+async fn on_the_wire_the_hinted_part_is_chunked_and_starts_before_its_upload_ends() {
+    use tokio::io::AsyncWriteExt as _;
+    let t = TestApp::new().await;
+    let stream = ll_stream(&t, 6).await;
+    // The real server on a loopback port, serving this app.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(onair_server::serve_app(
+        listener,
+        t.state.clone(),
+        t.router.clone(),
+        std::future::pending(),
+    ));
+    let part = av_part_at(1, 1);
+    let (first, rest) = part.split_at(part.len() / 2);
+
+    let mut viewer = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let get = format!(
+        "GET /live/{}/r0/1.1.m4s HTTP/1.1\r\nHost: onair\r\n\r\n",
+        stream.id
+    );
+    viewer.write_all(get.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let mut uploader = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "PUT /api/streams/{}/renditions/r0/parts/1.1.m4s HTTP/1.1\r\nHost: onair\r\n\
+         Authorization: Bearer {}\r\nOnAir-Part-Target: 0.4\r\nTransfer-Encoding: chunked\r\n\r\n",
+        stream.id, stream.key
+    );
+    uploader.write_all(head.as_bytes()).await.expect("write");
+    uploader
+        .write_all(format!("{:x}\r\n", first.len()).as_bytes())
+        .await
+        .expect("write");
+    uploader.write_all(first).await.expect("write");
+    uploader.write_all(b"\r\n").await.expect("write");
+
+    // The first half reaches the viewer, chunked, while the upload is still open.
+    let mut seen = Vec::new();
+    let holds_first = |seen: &[u8]| seen.windows(first.len()).any(|w| w == first);
+    read_until(&mut viewer, &mut seen, holds_first).await;
+    let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("transfer-encoding: chunked"), "{text}");
+    assert!(
+        text.contains("cache-control: public, max-age=31536000, immutable"),
+        "{text}"
+    );
+    assert!(
+        dechunk(&seen).is_none(),
+        "not complete before the upload is"
+    );
+
+    uploader
+        .write_all(format!("{:x}\r\n", rest.len()).as_bytes())
+        .await
+        .expect("write");
+    uploader.write_all(rest).await.expect("write");
+    uploader.write_all(b"\r\n0\r\n\r\n").await.expect("write");
+    let mut answer = Vec::new();
+    read_until(&mut uploader, &mut answer, |a| {
+        a.windows(4).any(|w| w == b"\r\n\r\n")
+    })
+    .await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    read_until(&mut viewer, &mut seen, |s| dechunk(s).is_some()).await;
+    assert_eq!(
+        dechunk(&seen).as_deref(),
+        Some(part.as_slice()),
+        "the whole part, then the last chunk"
+    );
+}
