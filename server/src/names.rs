@@ -120,6 +120,15 @@ pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
     Some((msn, u32::try_from(index).ok()?))
 }
 
+/// A standard encoder's numbered file name, `{prefix}{number}.{extension}` (ffmpeg: `index7.m4s`,
+/// `stream_0/data12.m4s`): `(prefix, number)`, or `None` without digits before the extension.
+pub fn numbered_file_name(name: &str) -> Option<(&str, u64)> {
+    let (stem, _) = name.rsplit_once('.')?;
+    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (prefix, number) = stem.split_at(stem.len() - digits);
+    Some((prefix, number.parse().ok()?))
+}
+
 /// The file name of part `index` of segment `msn`.
 pub fn part_file_name(msn: u64, index: u32) -> String {
     format!("{msn}.{index}.m4s")
@@ -150,6 +159,17 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn numbered_file_names() {
+        assert_eq!(numbered_file_name("index7.m4s"), Some(("index", 7)));
+        assert_eq!(numbered_file_name("data120.m4s"), Some(("data", 120)));
+        assert_eq!(numbered_file_name("12.m4s"), Some(("", 12)));
+        assert_eq!(numbered_file_name("index.m4s"), None);
+        assert_eq!(numbered_file_name("index7"), None);
+        assert_eq!(numbered_file_name("x99999999999999999999999.m4s"), None);
+    }
+
     use super::*;
 
     #[test]

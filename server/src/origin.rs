@@ -32,7 +32,9 @@ use crate::live::{
     AcceptedSegment, ArrivalGuard, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry,
     Rendition, SegmentCheck, SegmentInfo, StreamState,
 };
-use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
+use crate::names::{
+    constant_time_eq, generate_stream_key, numbered_file_name, RenditionName, StreamId,
+};
 use crate::playlist;
 use crate::store::hot::HotSegments;
 use crate::store::{Db, MediaFiles, StreamRecord, StreamStatus};
@@ -603,6 +605,7 @@ impl Origin {
         file_name: &str,
         data: Bytes,
     ) -> AppResult<(u64, SegmentStored)> {
+        self.await_previous_file(stream, rendition, file_name).await;
         let _guard = stream.lock_ingest().await;
         let received_at = SystemTime::now();
         let (id, status, retry_of, check) = {
@@ -650,10 +653,44 @@ impl Origin {
         let msn = accepted.info.msn;
         self.store_segment(stream, &id, status, rendition, accepted, data)
             .await?;
-        if let Some(existing) = stream.write().renditions.get_mut(rendition) {
-            existing.set_last_ingest(file_name.to_owned(), msn);
-        }
+        // A change of its own: an upload waiting for this file ([`Origin::await_previous_file`]) wakes.
+        stream.change(|state| {
+            if let Some(existing) = state.renditions.get_mut(rendition) {
+                existing.set_last_ingest(file_name.to_owned(), msn);
+            }
+        });
         Ok((msn, SegmentStored::New))
+    }
+
+    /// Numbers are assigned in arrival order, but an encoder's uploads may overlap: at its end ffmpeg
+    /// finishes `index8.m4s` (one frame) before `index7.m4s`, which then came second and was refused for
+    /// going back in time. So a file whose name's number skips ahead of the last one pushed (same prefix)
+    /// waits, for at most [`INGEST_REORDER_WAIT`], until the files before it have arrived.
+    async fn await_previous_file(
+        &self,
+        stream: &LiveStream,
+        rendition: &RenditionName,
+        file_name: &str,
+    ) {
+        let Some((prefix, number)) = numbered_file_name(file_name) else {
+            return;
+        };
+        let ahead = |state: &StreamState| {
+            state
+                .renditions
+                .get(rendition)
+                .and_then(Rendition::last_ingest_file)
+                .and_then(numbered_file_name)
+                .is_some_and(|(p, last)| p == prefix && number > last.saturating_add(1))
+        };
+        let mut changes = stream.subscribe();
+        let deadline = Instant::now() + INGEST_REORDER_WAIT;
+        while ahead(&stream.read()) {
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return,
+            }
+        }
     }
 
     /// Writes an accepted segment (its period mark first, then its file), marks the stream live on its
@@ -1184,6 +1221,10 @@ fn existing_received_at(stream: &LiveStream, rendition: &RenditionName, msn: u64
         .and_then(|r| r.segment(msn))
         .map_or_else(SystemTime::now, |s| s.received_at)
 }
+
+/// How long a pushed file waits for the files its name says come before it
+/// ([`Origin::await_previous_file`]).
+pub const INGEST_REORDER_WAIT: Duration = Duration::from_secs(2);
 
 /// A blocking request waits at most this many target durations (the client's own limit is three,
 /// RFC 8216bis 6.2.5.2).

@@ -521,3 +521,65 @@ async fn the_first_multivariant_playlist_waits_for_every_rendition() {
         }
     }
 }
+
+/// Uploads that overlap (ffmpeg finishes its last, one-frame file before the one before it): a file
+/// whose number skips ahead waits for the one before it, so each gets the msn of its place; one that
+/// never comes holds the next for at most `INGEST_REORDER_WAIT`.
+#[tokio::test]
+async fn overlapping_pushes_keep_the_order_of_their_file_names() {
+    let t = TestApp::new().await;
+    let stream = t.create_stream("overlap").await;
+    let key = stream.key.clone();
+    assert_eq!(
+        push(&t, &key, "init.mp4", av_init_bytes()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for n in 0..2 {
+        let reply = push(&t, &key, &format!("index{n}.m4s"), av_segment(n)).await;
+        assert_eq!(reply.json()["msn"], n);
+    }
+    // index3 arrives first and waits; index2 then takes msn 2 and index3 msn 3.
+    let early = {
+        let router = t.router.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            let request = Request::builder()
+                .method(Method::PUT)
+                .uri(format!("/ingest/{key}/index3.m4s"))
+                .body(Body::from(av_segment(3)))
+                .expect("request");
+            let response = tower::ServiceExt::oneshot(router, request)
+                .await
+                .expect("infallible");
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).expect("json"),
+            )
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!early.is_finished(), "index3 waits for index2");
+    let second = push(&t, &key, "index2.m4s", av_segment(2)).await;
+    assert_eq!(
+        (second.status, second.json()["msn"].clone()),
+        (StatusCode::CREATED, 2.into())
+    );
+    let (status, reply) = early.await.expect("join");
+    assert_eq!(
+        (status, reply["msn"].clone()),
+        (StatusCode::CREATED, 3.into())
+    );
+
+    // index5 without index4: it waits, then goes on as the next msn.
+    let started = std::time::Instant::now();
+    let reply = push(&t, &key, "index5.m4s", av_segment(5)).await;
+    assert_eq!(
+        (reply.status, reply.json()["msn"].clone()),
+        (StatusCode::CREATED, 4.into())
+    );
+    assert!(started.elapsed() >= onair_server::origin::INGEST_REORDER_WAIT);
+}

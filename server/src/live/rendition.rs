@@ -312,6 +312,11 @@ impl Rendition {
             .map(|(_, msn)| *msn)
     }
 
+    /// The file name of the last segment pushed through `/ingest`.
+    pub fn last_ingest_file(&self) -> Option<&str> {
+        self.last_ingest.as_ref().map(|(name, _)| name.as_str())
+    }
+
     /// Remembers the file name of the segment just pushed through `/ingest` as `msn`.
     pub fn set_last_ingest(&mut self, file_name: String, msn: u64) {
         self.last_ingest = Some((file_name, msn));
