@@ -728,9 +728,13 @@ async fn executor(inner: Rc<Inner>, track: Rc<Track>) {
                         if track.kind == Kind::Main {
                             inner.update_status(|s| s.segments_appended += 1);
                         }
-                        // Playback starts once every track has media (MSE plays only where all do).
+                        // Playback starts once every track has media where the others have it too
+                        // (MSE plays only where all do): the first audio and video segments may not
+                        // overlap yet (audio starts a segment earlier), so wait for an append that
+                        // makes them overlap instead of starting at a point no track covers.
                         let all = inner.every_track(|t| t.appended.get() > 0);
-                        if all && !inner.started_playback.replace(true) {
+                        if all && !inner.started_playback.get() && !inner.buffered().is_empty() {
+                            inner.started_playback.set(true);
                             start_playback(&inner).await;
                         }
                     }
