@@ -342,11 +342,12 @@ impl Origin {
         parts: &[((u64, u32), std::path::PathBuf, SystemTime)],
         periods: &BTreeSet<u64>,
     ) {
-        let mut usable = part_target.is_some();
+        // The part target while parts can still be resumed; none once one could not be.
+        let mut resuming = part_target;
         for ((msn, index), path, modified) in parts {
             let expected = rendition.next_part();
-            let resumed = match (usable, part_target) {
-                (true, Some(target)) if (*msn, *index) == expected => {
+            let resumed = match resuming {
+                Some(target) if (*msn, *index) == expected => {
                     if *index == 0 && periods.contains(msn) {
                         rendition.start_period();
                     }
@@ -364,13 +365,14 @@ impl Origin {
                 Ok(PartCheck::New(accepted)) => rendition.apply_part(*accepted),
                 Ok(PartCheck::Duplicate) => {}
                 Err(reason) => {
-                    if usable && *msn >= expected.0 {
+                    // A leftover of a complete segment is only deleted; anything else ends the resume.
+                    if resuming.is_some() && *msn >= expected.0 {
                         tracing::warn!(
                             stream = %id, rendition = %name, msn, index, %reason,
                             "stopping the reload of this rendition's parts"
                         );
+                        resuming = None;
                     }
-                    usable = usable && *msn < expected.0;
                     if let Err(err) = std::fs::remove_file(path) {
                         tracing::warn!(path = %path.display(), error = %err, "cannot remove a part file");
                     }
@@ -591,7 +593,7 @@ impl Origin {
             }
             SegmentCheck::New(accepted) => accepted,
         };
-        self.store_segment(stream, &id, status, rendition, accepted, data)
+        self.store_segment(stream, &id, status, rendition, accepted, data, None)
             .await?;
         Ok(SegmentStored::New)
     }
@@ -651,14 +653,16 @@ impl Origin {
             }
         };
         let msn = accepted.info.msn;
-        self.store_segment(stream, &id, status, rendition, accepted, data)
-            .await?;
-        // A change of its own: an upload waiting for this file ([`Origin::await_previous_file`]) wakes.
-        stream.change(|state| {
-            if let Some(existing) = state.renditions.get_mut(rendition) {
-                existing.set_last_ingest(file_name.to_owned(), msn);
-            }
-        });
+        self.store_segment(
+            stream,
+            &id,
+            status,
+            rendition,
+            accepted,
+            data,
+            Some(file_name),
+        )
+        .await?;
         Ok((msn, SegmentStored::New))
     }
 
@@ -694,7 +698,10 @@ impl Origin {
     }
 
     /// Writes an accepted segment (its period mark first, then its file), marks the stream live on its
-    /// first segment, then applies it to the live state. The caller holds the ingest lock.
+    /// first segment, then applies it to the live state, with the name of the file it was pushed as
+    /// (`ingest_file`, through `/ingest`: an upload waiting for it, [`Origin::await_previous_file`], wakes
+    /// on this same change). The caller holds the ingest lock.
+    #[allow(clippy::too_many_arguments)]
     async fn store_segment(
         &self,
         stream: &LiveStream,
@@ -703,17 +710,19 @@ impl Origin {
         rendition: &RenditionName,
         accepted: AcceptedSegment,
         data: Bytes,
+        ingest_file: Option<&str>,
     ) -> AppResult<()> {
+        let msn = accepted.info.msn;
         self.persist_segment(id, rendition, &accepted.info, data)
             .await?;
         let started_at = self.mark_live_if_new(id, status).await?;
         stream.change(|state| {
             set_live(state, started_at);
-            state
-                .renditions
-                .entry(rendition.clone())
-                .or_default()
-                .apply_segment(accepted);
+            let r = state.renditions.entry(rendition.clone()).or_default();
+            r.apply_segment(accepted);
+            if let Some(file_name) = ingest_file {
+                r.set_last_ingest(file_name.to_owned(), msn);
+            }
             state.last_activity = Instant::now();
             state.changed_at = state.changed_at.max(SystemTime::now());
         });
