@@ -96,7 +96,8 @@ impl MediaFiles {
         let dir = self.parts_dir(id, rendition);
         Ok(tokio::task::spawn_blocking(move || {
             let target = dir.join(PART_TARGET_FILE_NAME);
-            if index == 0 || !target.exists() {
+            // Written once: a rendition's part target never changes.
+            if !target.exists() {
                 write_atomically(
                     &target,
                     part_target.to_string().as_bytes(),
@@ -169,10 +170,8 @@ impl MediaFiles {
     /// Blocking.
     pub fn list_renditions(&self, id: &StreamId) -> std::io::Result<Vec<RenditionName>> {
         let mut names = Vec::new();
-        let entries = match std::fs::read_dir(self.stream_dir(id)) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(names),
-            Err(err) => return Err(err),
+        let Some(entries) = read_dir_if_present(&self.stream_dir(id))? else {
+            return Ok(names);
         };
         for entry in entries {
             let entry = entry?;
@@ -202,22 +201,13 @@ impl MediaFiles {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.contains(TEMP_MARKER) {
-                tracing::info!(path = %entry.path().display(), "removing leftover temporary file");
-                if let Err(err) = std::fs::remove_file(entry.path()) {
-                    tracing::warn!(error = %err, "could not remove temporary file");
-                }
+                remove_leftover(&entry);
             } else if name == INIT_FILE_NAME {
-                let modified = entry
-                    .metadata()?
-                    .modified()
-                    .unwrap_or_else(|_| SystemTime::now());
-                files.init = Some((std::fs::read(entry.path())?, modified));
+                files.init = Some((std::fs::read(entry.path())?, modified_time(&entry)?));
             } else if let Some(msn) = parse_segment_file_name(name) {
-                let modified = entry
-                    .metadata()?
-                    .modified()
-                    .unwrap_or_else(|_| SystemTime::now());
-                files.segments.push((msn, entry.path(), modified));
+                files
+                    .segments
+                    .push((msn, entry.path(), modified_time(&entry)?));
             }
         }
         files.segments.sort_by_key(|(msn, _, _)| *msn);
@@ -227,25 +217,21 @@ impl MediaFiles {
 
     /// Reads the part files of a rendition directory into `files`, deleting temporary ones.
     fn scan_parts(&self, dir: &Path, files: &mut RenditionFiles) -> std::io::Result<()> {
-        let entries = match std::fs::read_dir(dir.join(PARTS_DIR_NAME)) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
-            Err(err) => return Err(err),
+        let Some(entries) = read_dir_if_present(&dir.join(PARTS_DIR_NAME))? else {
+            return Ok(());
         };
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.contains(TEMP_MARKER) {
-                let _ = std::fs::remove_file(entry.path());
+                remove_leftover(&entry);
             } else if name == PART_TARGET_FILE_NAME {
                 files.part_target = std::fs::read_to_string(entry.path())?.trim().parse().ok();
             } else if let Some(part) = parse_part_file_name(name) {
-                let modified = entry
-                    .metadata()?
-                    .modified()
-                    .unwrap_or_else(|_| SystemTime::now());
-                files.parts.push((part, entry.path(), modified));
+                files
+                    .parts
+                    .push((part, entry.path(), modified_time(&entry)?));
             }
         }
         files.parts.sort_by_key(|(part, _, _)| *part);
@@ -253,12 +239,36 @@ impl MediaFiles {
     }
 }
 
+/// The entries of `dir`, or `None` when it does not exist. Blocking.
+fn read_dir_if_present(dir: &Path) -> std::io::Result<Option<std::fs::ReadDir>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// When a file was written: the time it was accepted ([`write_atomically`] sets it), now if the file
+/// system cannot say.
+fn modified_time(entry: &std::fs::DirEntry) -> std::io::Result<SystemTime> {
+    Ok(entry
+        .metadata()?
+        .modified()
+        .unwrap_or_else(|_| SystemTime::now()))
+}
+
+/// Deletes a temporary file left by a crash (best effort: a later start-up tries again).
+fn remove_leftover(entry: &std::fs::DirEntry) {
+    tracing::info!(path = %entry.path().display(), "removing leftover temporary file");
+    if let Err(err) = std::fs::remove_file(entry.path()) {
+        tracing::warn!(error = %err, "could not remove temporary file");
+    }
+}
+
 /// Deletes the part files of segments before `msn` in `dir`. Blocking.
 fn remove_parts_before(dir: &Path, msn: u64) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(err) => return Err(err),
+    let Some(entries) = read_dir_if_present(dir)? else {
+        return Ok(());
     };
     for entry in entries {
         let entry = entry?;
