@@ -82,12 +82,14 @@ impl Arrival {
     }
 
     /// How the upload stands.
-    pub fn outcome(&self) -> Outcome {
+    #[cfg(test)]
+    fn outcome(&self) -> Outcome {
         self.progress.borrow().outcome
     }
 
     /// Bytes received so far.
-    pub fn received(&self) -> usize {
+    #[cfg(test)]
+    fn received(&self) -> usize {
         self.progress.borrow().chunks.iter().map(Bytes::len).sum()
     }
 

@@ -83,7 +83,8 @@ impl HotSegments {
     }
 
     /// Bytes cached now.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         self.inner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
