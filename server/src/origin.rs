@@ -668,24 +668,33 @@ impl Origin {
 
     /// Numbers are assigned in arrival order, but an encoder's uploads may overlap: at its end ffmpeg
     /// finishes `index8.m4s` (one frame) before `index7.m4s`, which then came second and was refused for
-    /// going back in time. So a file whose name's number skips ahead of the last one pushed (same prefix)
-    /// waits, for at most [`INGEST_REORDER_WAIT`], until the files before it have arrived.
+    /// going back in time; at its start a first segment can overtake its init segment or the segment
+    /// before it. So a pushed segment waits, for at most [`INGEST_REORDER_WAIT`], while its rendition
+    /// has no init segment yet, or its name's number skips ahead of the last file pushed (same prefix),
+    /// or, as the rendition's first segment, its number is not 0 (ffmpeg counts from 0).
     async fn await_previous_file(
         &self,
         stream: &LiveStream,
         rendition: &RenditionName,
         file_name: &str,
     ) {
-        let Some((prefix, number)) = numbered_file_name(file_name) else {
-            return;
-        };
+        let numbered = numbered_file_name(file_name);
         let ahead = |state: &StreamState| {
-            state
+            let Some(r) = state
                 .renditions
                 .get(rendition)
-                .and_then(Rendition::last_ingest_file)
-                .and_then(numbered_file_name)
-                .is_some_and(|(p, last)| p == prefix && number > last.saturating_add(1))
+                .filter(|r| r.init().is_some())
+            else {
+                return true;
+            };
+            let Some((prefix, number)) = numbered else {
+                return false;
+            };
+            match r.last_ingest_file().and_then(numbered_file_name) {
+                Some((p, last)) => p == prefix && number > last.saturating_add(1),
+                // After a restart the last file's name is not known, but there are segments.
+                None => number > 0 && r.segments().is_empty(),
+            }
         };
         let mut changes = stream.subscribe();
         let deadline = Instant::now() + INGEST_REORDER_WAIT;

@@ -522,6 +522,31 @@ async fn the_first_multivariant_playlist_waits_for_every_rendition() {
     }
 }
 
+/// A push answered in a task of its own: `(status, JSON body)`.
+fn spawn_push(
+    t: &TestApp,
+    key: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> tokio::task::JoinHandle<(StatusCode, serde_json::Value)> {
+    let router = t.router.clone();
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/ingest/{key}/{path}"))
+        .body(Body::from(body))
+        .expect("request");
+    tokio::spawn(async move {
+        let response = tower::ServiceExt::oneshot(router, request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    })
+}
+
 /// Uploads that overlap (ffmpeg finishes its last, one-frame file before the one before it): a file
 /// whose number skips ahead waits for the one before it, so each gets the msn of its place; one that
 /// never comes holds the next for at most `INGEST_REORDER_WAIT`.
@@ -539,28 +564,7 @@ async fn overlapping_pushes_keep_the_order_of_their_file_names() {
         assert_eq!(reply.json()["msn"], n);
     }
     // index3 arrives first and waits; index2 then takes msn 2 and index3 msn 3.
-    let early = {
-        let router = t.router.clone();
-        let key = key.clone();
-        tokio::spawn(async move {
-            let request = Request::builder()
-                .method(Method::PUT)
-                .uri(format!("/ingest/{key}/index3.m4s"))
-                .body(Body::from(av_segment(3)))
-                .expect("request");
-            let response = tower::ServiceExt::oneshot(router, request)
-                .await
-                .expect("infallible");
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .expect("body");
-            (
-                status,
-                serde_json::from_slice::<serde_json::Value>(&body).expect("json"),
-            )
-        })
-    };
+    let early = spawn_push(&t, &key, "index3.m4s", av_segment(3));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!early.is_finished(), "index3 waits for index2");
     let second = push(&t, &key, "index2.m4s", av_segment(2)).await;
@@ -582,4 +586,17 @@ async fn overlapping_pushes_keep_the_order_of_their_file_names() {
         (StatusCode::CREATED, 4.into())
     );
     assert!(started.elapsed() >= onair_server::origin::INGEST_REORDER_WAIT);
+
+    // At the start a first segment can overtake its init segment: it waits for it.
+    let stream = t.create_stream("init overtaken").await;
+    let first = spawn_push(&t, &stream.key, "index0.m4s", av_segment(0));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!first.is_finished(), "index0 waits for the init segment");
+    let init = push(&t, &stream.key, "init.mp4", av_init_bytes()).await;
+    assert_eq!(init.status, StatusCode::NO_CONTENT);
+    let (status, reply) = first.await.expect("join");
+    assert_eq!(
+        (status, reply["msn"].clone()),
+        (StatusCode::CREATED, 0.into())
+    );
 }
