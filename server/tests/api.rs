@@ -1,4 +1,4 @@
-//! The HTTP contract of the origin (CONTRACT.md), end to end through `app()` with `oneshot`.
+//! The HTTP contract of the origin (the README's HTTP API table), end to end through `app()` with `oneshot`.
 
 mod common;
 

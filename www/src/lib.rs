@@ -7,8 +7,8 @@
 //!
 //! What it owns: pages, navigation, the JSON API client ([`api`]) and how errors are shown
 //! ([`components::error_view`]). It leaves capture, encoding and upload to `onair-broadcaster` and
-//! playback to `onair-player`. Element ids used by the end-to-end tests are part of the contract
-//! (`notes/CONTRACT.md`).
+//! playback to `onair-player`. The element ids the end-to-end tests use (`tests/`) are part of its
+//! contract with them: rename one only together with its test.
 #![warn(missing_docs)]
 
 use leptos::prelude::*;

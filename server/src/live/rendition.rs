@@ -1,7 +1,7 @@
 //! One rendition's state and the upload rules, as pure functions: `check_*` decides without changing
 //! anything, `apply_*` records what was checked (and stored) before.
 //!
-//! The rules (CONTRACT.md): an init segment must parse, and may not change once the rendition has
+//! The rules (the README's HTTP API table): an init segment must parse, and may not change once the rendition has
 //! segments. A segment needs an init first; its msn must be the next one (an identical retry of an
 //! existing msn is accepted and stored once); it must parse against the rendition's init, name only its
 //! tracks, contain samples, start its video track with a keyframe and not go back in decode time on any
