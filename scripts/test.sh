@@ -16,7 +16,7 @@ cargo fmt --all -- --check
 step "clippy (native)"
 cargo clippy --workspace --exclude onair-www --all-targets -- -D warnings
 step "clippy (wasm32)"
-cargo clippy --target wasm32-unknown-unknown -p onair-www -p onair-player -p onair-broadcaster -p onair-media -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p onair-www -p onair-player -p onair-broadcaster -p onair-browser -p onair-media -- -D warnings
 
 step "web app build (trunk)"
 trunk build --release --offline

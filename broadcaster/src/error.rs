@@ -1,8 +1,10 @@
 //! The one error type of the broadcaster.
 //!
 //! JavaScript exceptions are converted to [`BroadcastError::Js`] exactly once, at the boundary where a
-//! browser API is called, together with a short description of what was being done.
+//! browser API is called ([`BroadcastError::js`]), together with a short description of what was being
+//! done.
 
+use onair_browser::JsError;
 use onair_media::{MuxError, SegmentError};
 
 /// Everything that can go wrong while capturing, encoding, packaging or uploading.
@@ -10,12 +12,13 @@ use onair_media::{MuxError, SegmentError};
 #[non_exhaustive]
 pub enum BroadcastError {
     /// A browser API threw or rejected.
-    #[error("{context}: {message}")]
+    #[error("{context}: {error}")]
     Js {
         /// What the broadcaster was doing, e.g. "getUserMedia".
         context: &'static str,
-        /// The JavaScript error's name and message.
-        message: String,
+        /// The JavaScript error, with its name and message.
+        #[source]
+        error: JsError,
     },
     /// The browser lacks something the broadcaster needs.
     #[error("not supported by this browser: {what}")]
@@ -47,6 +50,16 @@ pub enum BroadcastError {
     State(&'static str),
 }
 
+impl BroadcastError {
+    /// A browser API called while `context` threw or rejected `error` (a `JsValue` on wasm32).
+    pub fn js(context: &'static str, error: impl Into<JsError>) -> Self {
+        Self::Js {
+            context,
+            error: error.into(),
+        }
+    }
+}
+
 impl From<MuxError> for BroadcastError {
     fn from(e: MuxError) -> Self {
         Self::Mux(e.to_string())
@@ -57,15 +70,6 @@ impl From<SegmentError> for BroadcastError {
     fn from(e: SegmentError) -> Self {
         Self::Segment(e.to_string())
     }
-}
-
-/// Whether an HTTP status is worth retrying: timeouts, rate limiting and server errors.
-///
-/// Everything else (400 malformed, 401/403 wrong key, 409 out of order, 413 too large) would fail again
-/// the same way. What follows is decided by [`crate::upload::verdict`]: a part refused with 409 is
-/// dropped, anything else stops the broadcast, which says why.
-pub fn status_retryable(status: u16) -> bool {
-    matches!(status, 408 | 425 | 429) || (500..=599).contains(&status)
 }
 
 /// Extracts the `error` field of the server's JSON error body, or returns the trimmed body itself.
@@ -107,16 +111,6 @@ pub fn server_reason(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retryable_statuses() {
-        for s in [408, 429, 500, 502, 503, 504] {
-            assert!(status_retryable(s), "{s}");
-        }
-        for s in [200, 400, 401, 403, 404, 409, 413] {
-            assert!(!status_retryable(s), "{s}");
-        }
-    }
 
     #[test]
     fn reason_from_json_body() {

@@ -19,8 +19,9 @@
 //! - `web` (wasm32 only): the thin glue to `getUserMedia`, `MediaStreamTrackProcessor`, `VideoEncoder`,
 //!   `AudioEncoder` and `fetch`, exposed as [`Camera`] and [`Broadcast`].
 //!
-//! What it leaves to others: every byte of CMAF and every playlist is written by `onair-media`; storage
-//! and playlists are the server's job. Everything outside `web` is plain Rust tested with `cargo test`.
+//! What it leaves to others: every byte of CMAF and every playlist is written by `onair-media`; the
+//! retry policy, JavaScript error conversion, console and clocks are `onair-browser`'s, shared with the
+//! player; storage and playlists are the server's job. Everything outside `web` is plain Rust tested with `cargo test`.
 #![warn(missing_docs)]
 
 pub mod codec;
@@ -36,6 +37,7 @@ pub mod upload;
 mod web;
 
 pub use error::BroadcastError;
+pub use onair_browser;
 pub use onair_media;
 pub use stats::{BroadcastState, BroadcastStats};
 pub use upload::{UploadTarget, DEFAULT_RENDITION};

@@ -6,8 +6,9 @@
 //! in one place, [`verdict`]:
 //!
 //! - 2xx: done (201 a new part, 200 the same part again, 204 init and end).
-//! - A network error, 408, 425, 429 or 5xx: the item stays at the head and is retried after a capped
-//!   exponential backoff ([`Backoff`]), and never sooner than the server's `Retry-After`.
+//! - A network error, 408, 425, 429 or 5xx ([`status_retryable`]): the item stays at the head and is
+//!   retried after a capped exponential backoff ([`Backoff`]), and never sooner than the server's
+//!   `Retry-After`.
 //! - 409 on a part: the server will not take that part (out of order); it is counted, dropped, and the
 //!   queue goes on with the next one.
 //! - Anything else (400, 401, 403, 413, a 409 on the init segment...): retrying cannot help, the queue
@@ -26,9 +27,9 @@
 
 use std::collections::VecDeque;
 
+use onair_browser::retry::{parse_retry_after, status_retryable, Backoff};
 use onair_media::PartChunk;
 
-use crate::error::status_retryable;
 use crate::packager::PART_TARGET_SECS;
 
 /// The rendition name the broadcaster uploads to.
@@ -202,35 +203,6 @@ impl UploadItem {
     }
 }
 
-/// Capped exponential backoff between retries of the same upload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// Delay after the first failure, in milliseconds. It defaults to 250.
-    pub initial_ms: u64,
-    /// Upper bound of the delay, in milliseconds. It defaults to 8000.
-    pub max_ms: u64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            initial_ms: 250,
-            max_ms: 8_000,
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay after the `failures`-th consecutive failure (1-based): `initial * 2^(failures-1)`,
-    /// capped at `max_ms`.
-    pub fn delay_ms(&self, failures: u32) -> u64 {
-        let shift = failures.saturating_sub(1).min(32);
-        self.initial_ms
-            .saturating_mul(1_u64 << shift)
-            .min(self.max_ms)
-    }
-}
-
 /// How one attempt ended, as the network reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
@@ -279,13 +251,6 @@ pub fn verdict(kind: UploadKind, attempt: &Attempt) -> Verdict {
     }
 }
 
-/// A `Retry-After` of delta-seconds (`"2"`) in milliseconds. The HTTP-date form is not used by the
-/// OnAir server and gives `None` (the backoff alone then decides).
-pub fn parse_retry_after(value: &str) -> Option<u64> {
-    let secs: u64 = value.trim().parse().ok()?;
-    Some(secs.saturating_mul(1000))
-}
-
 /// What the queue did with the in-flight upload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settled {
@@ -315,7 +280,7 @@ pub enum Settled {
 /// The queue's tunables.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QueueConfig {
-    /// Delays between retries.
+    /// Delays between retries. It defaults to 250 ms, doubling up to 8 s.
     pub backoff: Backoff,
     /// Media waiting, in seconds, from which the broadcast counts as falling behind
     /// ([`UploadQueue::is_backpressured`]). It defaults to 2.
@@ -331,7 +296,7 @@ pub struct QueueConfig {
 impl Default for QueueConfig {
     fn default() -> Self {
         Self {
-            backoff: Backoff::default(),
+            backoff: Backoff::new(250, 8_000),
             high_water_secs: 2.0,
             max_backlog_secs: 10.0,
             max_retry_after_ms: 30_000,
@@ -735,31 +700,13 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_values() {
-        assert_eq!(parse_retry_after("0"), Some(0));
-        assert_eq!(parse_retry_after("120"), Some(120_000));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after(""), None);
-        assert_eq!(
-            parse_retry_after("99999999999999999999"),
-            None,
-            "does not fit"
-        );
-        assert_eq!(parse_retry_after("18446744073709551615"), Some(u64::MAX));
-    }
-
-    #[test]
     fn backoff_doubles_and_caps() {
-        let b = Backoff::default();
+        let b = QueueConfig::default().backoff;
         let delays: Vec<u64> = (1..=8).map(|n| b.delay_ms(n)).collect();
         assert_eq!(delays, [250, 500, 1000, 2000, 4000, 8000, 8000, 8000]);
         assert_eq!(b.delay_ms(0), 250);
         assert_eq!(b.delay_ms(u32::MAX), 8000);
-        let huge = Backoff {
-            initial_ms: u64::MAX / 2,
-            max_ms: u64::MAX,
-        };
+        let huge = Backoff::new(u64::MAX / 2, u64::MAX);
         assert_eq!(huge.delay_ms(5), u64::MAX);
     }
 
@@ -841,7 +788,7 @@ mod tests {
                 Some(UploadKind::Part { msn: 0, index: 0 })
             );
             let action = q.report(now, failure);
-            let expected = Backoff::default().delay_ms(n);
+            let expected = QueueConfig::default().backoff.delay_ms(n);
             assert_eq!(action, retry(expected, n));
             // Not before the backoff has elapsed.
             assert!(q.start_next(now + expected as f64 - 1.0).is_none());

@@ -1,5 +1,7 @@
 //! Every tunable of the player, with its default, in one place.
 
+use onair_browser::Backoff;
+
 /// Player settings. [`PlayerConfig::default`] suits OnAir's 2 s segments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayerConfig {
@@ -24,10 +26,9 @@ pub struct PlayerConfig {
     pub max_gap_secs: f64,
     /// Shortest interval between two playlist requests, in milliseconds. It defaults to 500.
     pub min_reload_ms: f64,
-    /// First retry delay after a failed request, in milliseconds. It defaults to 500.
-    pub retry_initial_ms: u64,
-    /// Longest retry delay, in milliseconds. It defaults to 8000.
-    pub retry_max_ms: u64,
+    /// Delays between retries of a failed request (the shared policy, [`onair_browser::retry`]). It
+    /// defaults to 500 ms after the first failure, doubling up to 8000 ms.
+    pub retry: Backoff,
     /// Attempts per segment or init request before giving up on it. It defaults to 6.
     pub segment_attempts: u32,
     /// Appends waiting in the operation queue before loading pauses. It defaults to 3.
@@ -45,22 +46,10 @@ impl Default for PlayerConfig {
             stall_timeout_ms: 2_000.0,
             max_gap_secs: 2.0,
             min_reload_ms: 500.0,
-            retry_initial_ms: 500,
-            retry_max_ms: 8_000,
+            retry: Backoff::new(500, 8_000),
             segment_attempts: 6,
             max_queued_appends: 3,
         }
-    }
-}
-
-impl PlayerConfig {
-    /// Delay before retry number `attempt` (1-based): doubling from `retry_initial_ms`, capped at
-    /// `retry_max_ms`.
-    pub fn retry_delay_ms(&self, attempt: u32) -> u64 {
-        let shift = attempt.saturating_sub(1).min(32);
-        self.retry_initial_ms
-            .saturating_mul(1_u64 << shift)
-            .min(self.retry_max_ms)
     }
 }
 
@@ -71,9 +60,9 @@ mod tests {
     #[test]
     fn retry_delays_double_and_cap() {
         let c = PlayerConfig::default();
-        let d: Vec<u64> = (1..=7).map(|a| c.retry_delay_ms(a)).collect();
+        let d: Vec<u64> = (1..=7).map(|a| c.retry.delay_ms(a)).collect();
         assert_eq!(d, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
-        assert_eq!(c.retry_delay_ms(0), 500);
-        assert_eq!(c.retry_delay_ms(u32::MAX), 8000);
+        assert_eq!(c.retry.delay_ms(0), 500);
+        assert_eq!(c.retry.delay_ms(u32::MAX), 8000);
     }
 }

@@ -1,16 +1,20 @@
-//! The player's error type and the one place that decides what is worth retrying.
+//! The player's error type and the one place that decides what is worth retrying (the statuses that
+//! are come from the shared policy, [`onair_browser::retry`]).
+
+use onair_browser::{status_retryable, JsError};
 
 /// Everything that can go wrong while loading or playing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlayerError {
     /// A browser API threw or rejected.
-    #[error("{context}: {message}")]
+    #[error("{context}: {error}")]
     Js {
         /// What the player was doing.
         context: &'static str,
-        /// The JavaScript error's name and message.
-        message: String,
+        /// The JavaScript error, with its name and message.
+        #[source]
+        error: JsError,
     },
     /// A request got an HTTP error status.
     #[error("HTTP {status} for {url}")]
@@ -60,6 +64,14 @@ pub enum Retry {
 }
 
 impl PlayerError {
+    /// A browser API called while `context` threw or rejected `error` (a `JsValue` on wasm32).
+    pub fn js(context: &'static str, error: impl Into<JsError>) -> Self {
+        Self::Js {
+            context,
+            error: error.into(),
+        }
+    }
+
     /// Whether retrying the request that failed this way can help. Network errors, timeouts, rate
     /// limiting and server errors can; a 404 can too for playlists of a live stream that has not
     /// produced its first segment yet (`playlist` is true).
@@ -76,11 +88,6 @@ impl PlayerError {
             _ => Retry::No,
         }
     }
-}
-
-/// Whether an HTTP status is transient: 408, 425, 429 and 5xx.
-pub fn status_retryable(status: u16) -> bool {
-    matches!(status, 408 | 425 | 429) || (500..=599).contains(&status)
 }
 
 #[cfg(test)]

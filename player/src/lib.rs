@@ -19,7 +19,8 @@
 //! - `web` (wasm32 only): [`Player`], the glue to `fetch`, `MediaSource` and the `<video>` element.
 //!
 //! What it leaves to others: parsing fMP4 init segments (only needed when a playlist has no `CODECS`)
-//! is `onair-media`'s; rendering controls is the page's. Everything outside `web` is plain Rust tested
+//! is `onair-media`'s; the retry policy, JavaScript error conversion, console and clocks are
+//! `onair-browser`'s, shared with the broadcaster; rendering controls is the page's. Everything outside `web` is plain Rust tested
 //! with `cargo test`.
 #![warn(missing_docs)]
 
@@ -39,6 +40,7 @@ mod web;
 pub use config::PlayerConfig;
 pub use error::PlayerError;
 pub use m3u8_rs;
+pub use onair_browser;
 pub use status::{Phase, PlayerStatus};
 
 #[cfg(target_arch = "wasm32")]

@@ -16,8 +16,10 @@ use web_sys::{
     VideoEncoderInit, VideoFrame,
 };
 
+use onair_browser::{log, now_ms, wall_clock_us, JsError};
+
 use super::camera::Camera;
-use super::js::{buffer_source_to_vec, describe, get, js_error, log, now_ms, set, wall_clock_us};
+use super::js::{buffer_source_to_vec, get, set};
 use crate::codec::{avc_codec_string, AudioCodec, AUDIO_BITRATE, AUDIO_CANDIDATES, VIDEO_BITRATE};
 use crate::error::server_reason;
 use crate::keyframe::KeyframeSchedule;
@@ -206,14 +208,14 @@ impl Broadcast {
         let video_error = {
             let core = core.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-                core.fail(&js_error("video encoder", e));
+                core.fail(&BroadcastError::js("video encoder", e));
             })
         };
         let video_encoder = VideoEncoder::new(&VideoEncoderInit::new(
             video_error.as_ref().unchecked_ref::<Function>(),
             video_output.as_ref().unchecked_ref::<Function>(),
         ))
-        .map_err(|e| js_error("new VideoEncoder", e))?;
+        .map_err(|e| BroadcastError::js("new VideoEncoder", e))?;
         closures.push(video_output);
         error_closures.push(video_error);
 
@@ -232,12 +234,12 @@ impl Broadcast {
                     let core = core.clone();
                     Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
                         // Audio is optional: carry on with video.
-                        log(&format!("audio encoder failed: {}", describe(&e)));
+                        log(&format!("audio encoder failed: {}", JsError::from(&e)));
                         let outputs = core
                             .shared
                             .try_borrow_mut()
                             .map(|mut s| {
-                                s.stats.last_error = Some(format!("audio: {}", describe(&e)));
+                                s.stats.last_error = Some(format!("audio: {}", JsError::from(&e)));
                                 s.packager.give_up_audio()
                             })
                             .unwrap_or_else(|_| Ok(Vec::new()));
@@ -248,7 +250,7 @@ impl Broadcast {
                     error.as_ref().unchecked_ref::<Function>(),
                     output.as_ref().unchecked_ref::<Function>(),
                 ))
-                .map_err(|e| js_error("new AudioEncoder", e))?;
+                .map_err(|e| BroadcastError::js("new AudioEncoder", e))?;
                 closures.push(output);
                 error_closures.push(error);
                 Some(encoder)
@@ -323,13 +325,13 @@ impl Broadcast {
         }
         if self.video_encoder.state() == CodecState::Configured {
             if let Err(e) = JsFuture::from(self.video_encoder.flush()).await {
-                log(&format!("video flush: {}", describe(&e)));
+                log(&format!("video flush: {}", JsError::from(&e)));
             }
         }
         if let Some(audio) = &self.audio_encoder {
             if audio.state() == CodecState::Configured {
                 if let Err(e) = JsFuture::from(audio.flush()).await {
-                    log(&format!("audio flush: {}", describe(&e)));
+                    log(&format!("audio flush: {}", JsError::from(&e)));
                 }
             }
         }
@@ -387,7 +389,7 @@ impl Drop for Broadcast {
 
 fn reader_for(track: &MediaStreamTrack) -> Result<ReadableStreamDefaultReader, BroadcastError> {
     let processor = MediaStreamTrackProcessor::new(&MediaStreamTrackProcessorInit::new(track))
-        .map_err(|e| js_error("new MediaStreamTrackProcessor", e))?;
+        .map_err(|e| BroadcastError::js("new MediaStreamTrackProcessor", e))?;
     Ok(processor.readable().get_reader().unchecked_into())
 }
 
@@ -416,7 +418,7 @@ async fn video_loop(
             Ok(None) => break,
             Err(e) => {
                 if !core.stopping.get() {
-                    core.fail(&js_error("reading camera frames", e));
+                    core.fail(&BroadcastError::js("reading camera frames", e));
                 }
                 break;
             }
@@ -463,7 +465,7 @@ async fn video_loop(
         // Close right away: holding camera frames starves the capturer.
         frame.close();
         if let Err(e) = result {
-            core.fail(&js_error("VideoEncoder.encode", e));
+            core.fail(&BroadcastError::js("VideoEncoder.encode", e));
             break;
         }
     }
@@ -488,7 +490,7 @@ async fn configure_video(
     set(&config, "avc", &avc);
     let support = JsFuture::from(VideoEncoder::is_config_supported(&config))
         .await
-        .map_err(|e| js_error("VideoEncoder.isConfigSupported", e))?;
+        .map_err(|e| BroadcastError::js("VideoEncoder.isConfigSupported", e))?;
     if !get(&support, "supported")
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
@@ -499,7 +501,7 @@ async fn configure_video(
     }
     encoder
         .configure(&config)
-        .map_err(|e| js_error("VideoEncoder.configure", e))?;
+        .map_err(|e| BroadcastError::js("VideoEncoder.configure", e))?;
     log(&format!(
         "video encoder: {codec} {width}x{height} @ {frame_rate} fps"
     ));
@@ -516,7 +518,7 @@ async fn configure_video(
 fn on_video_output(core: &Core, chunk: EncodedVideoChunk, meta: &JsValue) {
     let mut data = vec![0; chunk.byte_length() as usize];
     if let Err(e) = chunk.copy_to_with_u8_slice(&mut data) {
-        core.fail(&js_error("EncodedVideoChunk.copyTo", e));
+        core.fail(&BroadcastError::js("EncodedVideoChunk.copyTo", e));
         return;
     }
     let keyframe = chunk.type_() == EncodedVideoChunkType::Key;
@@ -569,7 +571,7 @@ async fn audio_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder
             Ok(None) => break,
             Err(e) => {
                 if !core.stopping.get() {
-                    log(&format!("reading microphone: {}", describe(&e)));
+                    log(&format!("reading microphone: {}", JsError::from(&e)));
                 }
                 break;
             }
@@ -602,7 +604,7 @@ async fn audio_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder
         let result = encoder.encode(&data);
         data.close();
         if let Err(e) = result {
-            log(&format!("AudioEncoder.encode: {}", describe(&e)));
+            log(&format!("AudioEncoder.encode: {}", JsError::from(&e)));
             break;
         }
     }
@@ -631,7 +633,7 @@ async fn configure_audio(
         }
         encoder
             .configure(&config)
-            .map_err(|e| js_error("AudioEncoder.configure", e))?;
+            .map_err(|e| BroadcastError::js("AudioEncoder.configure", e))?;
         log(&format!(
             "audio encoder: {} {channels} ch @ {sample_rate} Hz",
             codec.webcodecs_name()
@@ -748,7 +750,7 @@ async fn send(
             (attempt, Some(error))
         }
         // fetch() rejects only for network failures.
-        Err(e) => (Attempt::NetworkError, Some(js_error("fetch", e))),
+        Err(e) => (Attempt::NetworkError, Some(BroadcastError::js("fetch", e))),
     }
 }
 

@@ -5,7 +5,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, MediaStreamConstraints, MediaStreamTrack};
 
-use super::js::{error_name, js_error, set};
+use onair_browser::JsError;
+
+use super::js::set;
 use crate::BroadcastError;
 
 /// Requested capture size: 1280x720.
@@ -27,16 +29,16 @@ impl Camera {
             Ok(stream) => Ok(Self { stream }),
             Err(e)
                 if matches!(
-                    error_name(&e).as_deref(),
+                    JsError::from(&e).name.as_deref(),
                     Some("NotFoundError" | "OverconstrainedError")
                 ) =>
             {
                 let stream = Self::get_user_media(false)
                     .await
-                    .map_err(|e| js_error("getUserMedia (video only)", e))?;
+                    .map_err(|e| BroadcastError::js("getUserMedia (video only)", e))?;
                 Ok(Self { stream })
             }
-            Err(e) => Err(js_error("getUserMedia", e)),
+            Err(e) => Err(BroadcastError::js("getUserMedia", e)),
         }
     }
 

@@ -1,52 +1,12 @@
-//! Small helpers for the glue; JavaScript errors become [`PlayerError`] here.
+//! Small helpers for the glue: `fetch` of a whole body, and promises settled by event handlers.
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
+use onair_browser::JsError;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestCache, RequestInit, Response};
 
 use crate::PlayerError;
-
-/// `Name: message` of a JavaScript error, or its string form.
-pub fn describe(value: &JsValue) -> String {
-    let field = |key: &str| {
-        Reflect::get(value, &JsValue::from_str(key))
-            .ok()
-            .and_then(|v| v.as_string())
-            .filter(|s| !s.is_empty())
-    };
-    match (field("name"), field("message")) {
-        (Some(name), Some(message)) => format!("{name}: {message}"),
-        (None, Some(message)) => message,
-        (Some(name), None) => name,
-        (None, None) => value.as_string().unwrap_or_else(|| format!("{value:?}")),
-    }
-}
-
-/// The `name` of a JavaScript error.
-pub fn error_name(value: &JsValue) -> Option<String> {
-    Reflect::get(value, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|v| v.as_string())
-}
-
-/// Converts a JavaScript exception, once, with context.
-pub fn js_error(context: &'static str, value: &JsValue) -> PlayerError {
-    PlayerError::Js {
-        context,
-        message: describe(value),
-    }
-}
-
-/// Logs to the console.
-pub fn log(message: &str) {
-    web_sys::console::log_1(&JsValue::from_str(message));
-}
-
-/// Milliseconds on a monotonic-enough clock.
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
 
 /// GETs `url` and returns the body. `revalidate` asks caches to revalidate (playlists).
 pub async fn fetch_bytes(
@@ -56,7 +16,7 @@ pub async fn fetch_bytes(
 ) -> Result<Vec<u8>, PlayerError> {
     let network = |e: &JsValue| PlayerError::Network {
         url: url.to_owned(),
-        message: describe(e),
+        message: JsError::from(e).to_string(),
     };
     let window = web_sys::window().ok_or_else(|| PlayerError::Unsupported {
         what: "a window".to_owned(),

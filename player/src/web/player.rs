@@ -13,7 +13,9 @@ use web_sys::{
     SourceBuffer, TimeRanges, Url,
 };
 
-use super::js::{describe, error_name, fetch_bytes, handler_promise, js_error, log, now_ms};
+use onair_browser::{log, now_ms, JsError};
+
+use super::js::{fetch_bytes, handler_promise};
 use crate::buffer::{buffered_ahead, trim_range, Range, Recovery, Snapshot, StallWatchdog};
 use crate::config::PlayerConfig;
 use crate::error::{PlayerError, Retry};
@@ -180,7 +182,7 @@ impl Inner {
                         self.set_phase(Phase::Waiting, None);
                     }
                     log(&format!("player: {e}; retry {attempt}"));
-                    if !self.sleep(self.config.retry_delay_ms(attempt) as f64).await {
+                    if !self.sleep(self.config.retry.delay_ms(attempt) as f64).await {
                         return Err(PlayerError::Destroyed);
                     }
                 }
@@ -369,13 +371,13 @@ fn install_listeners(inner: &Rc<Inner>) {
 async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
     // Attach the MediaSource and wait for `sourceopen`.
     let object_url = Url::create_object_url_with_source(&inner.media_source)
-        .map_err(|e| js_error("URL.createObjectURL", &e))?;
+        .map_err(|e| PlayerError::js("URL.createObjectURL", &e))?;
     let opened = handler_promise(|resolve, _| inner.media_source.set_onsourceopen(Some(resolve)));
     inner.video.set_src(&object_url);
     *inner.object_url.borrow_mut() = Some(object_url);
     JsFuture::from(opened)
         .await
-        .map_err(|e| js_error("sourceopen", &e))?;
+        .map_err(|e| PlayerError::js("sourceopen", &e))?;
     inner.media_source.set_onsourceopen(None);
     if inner.destroyed.get() {
         return Err(PlayerError::Destroyed);
@@ -452,7 +454,7 @@ async fn load(inner: &Rc<Inner>, url: &str) -> Result<(), PlayerError> {
         let source_buffer = inner
             .media_source
             .add_source_buffer(&mime)
-            .map_err(|e| js_error("addSourceBuffer", &e))?;
+            .map_err(|e| PlayerError::js("addSourceBuffer", &e))?;
         let track = Rc::new(Track {
             kind,
             source_buffer,
@@ -711,7 +713,7 @@ async fn executor(inner: Rc<Inner>, track: Rc<Track>) {
             } => {
                 let mut result = append(sb, &mut data).await;
                 if let Err(e) = &result {
-                    if error_name(e).as_deref() == Some("QuotaExceededError") {
+                    if JsError::from(e).is("QuotaExceededError") {
                         // Full: drop most of the back buffer and try once more.
                         let t = inner.media().current_time();
                         if let Some(&(start, _)) = track.buffered().first() {
@@ -740,7 +742,7 @@ async fn executor(inner: Rc<Inner>, track: Rc<Track>) {
                     }
                     Ok(()) => {}
                     Err(e) => {
-                        let error = js_error("appendBuffer", &e);
+                        let error = PlayerError::js("appendBuffer", &e);
                         if media {
                             log(&format!("player: {label}: {error}"));
                         } else {
@@ -760,7 +762,7 @@ async fn executor(inner: Rc<Inner>, track: Rc<Track>) {
                 track.ended.set(true);
                 if inner.every_track(|t| t.ended.get()) {
                     if let Err(e) = inner.media_source.end_of_stream() {
-                        log(&format!("player: endOfStream: {}", describe(&e)));
+                        log(&format!("player: endOfStream: {}", JsError::from(&e)));
                     }
                 }
             }
@@ -783,18 +785,18 @@ async fn start_playback(inner: &Rc<Inner>) {
     }
     match try_play(inner.media()).await {
         Ok(()) => {}
-        Err(e) if error_name(&e).as_deref() == Some("NotAllowedError") => {
+        Err(e) if JsError::from(&e).is("NotAllowedError") => {
             inner.media().set_muted(true);
             match try_play(inner.media()).await {
                 Ok(()) => inner.update_status(|s| s.autoplay_muted = true),
                 Err(e) => log(&format!(
                     "player: play() refused even muted: {}",
-                    describe(&e)
+                    JsError::from(&e)
                 )),
             }
         }
         // AbortError: a seek or a new load interrupted play(); playback continues on its own.
-        Err(e) => log(&format!("player: play(): {}", describe(&e))),
+        Err(e) => log(&format!("player: play(): {}", JsError::from(&e))),
     }
 }
 
