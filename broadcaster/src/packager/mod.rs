@@ -1,0 +1,441 @@
+//! From encoded chunks to CMAF: the browser-free heart of the broadcaster.
+//!
+//! The encoders report their decoder configuration (avcC, OpusHead) with their first output. The
+//! packager holds chunks until it knows every track's configuration, then writes the init segment, puts
+//! every chunk on the broadcast timeline (zero = the first video keyframe), merges the tracks in time
+//! order and feeds them to [`Segmenter`], returning what must be uploaded: the init segment and every
+//! Low-Latency HLS part as soon as it is complete ([`Output::Part`]). The end of each segment is
+//! reported too ([`Output::Segment`]), for the counters only: the server builds segments from parts.
+//!
+//! With a wall clock anchor ([`Packager::set_wall_clock`]) every part carries a `prft` box with the
+//! capture wall clock of its first video frame, so latency can be measured end to end.
+//!
+//! This file holds the [`Packager`] state machine and the broadcast's segmenting settings; `input.rs`
+//! what it is given ([`EncodedChunk`], [`AudioConfig`]), `output.rs` what it produces ([`Output`]),
+//! `tracks.rs` the init segment's tracks built from the encoders' configurations, and `tests.rs` its
+//! tests against the media crate's demuxer.
+
+mod input;
+mod output;
+mod tracks;
+
+use onair_media::{write_init, Frame, InitSegment, Segmenter, SegmenterConfig, TrackInfo};
+
+pub use input::{AudioConfig, EncodedChunk, TrackKind};
+pub use output::{Output, SegmentInfo};
+
+use crate::error::BroadcastError;
+use crate::interleave::{Interleaver, DEFAULT_MAX_PENDING};
+use crate::timeline::{Timeline, VIDEO_TIMESCALE};
+use output::outputs;
+use tracks::{audio_track, video_track};
+
+/// Track id of the video track in the init segment.
+pub const VIDEO_TRACK_ID: u32 = 1;
+/// Track id of the audio track in the init segment.
+pub const AUDIO_TRACK_ID: u32 = 2;
+
+/// Video chunks held while waiting for the audio configuration before giving up on audio (3 s at 20 fps).
+pub const MAX_WAIT_FOR_AUDIO_CHUNKS: usize = 60;
+
+/// Opus pre-skip, in 48 kHz samples, used when the encoder gives no OpusHead: libopus' usual
+/// encoder delay.
+pub const DEFAULT_OPUS_PRE_SKIP: u16 = 312;
+
+/// Target segment duration, in seconds (`EXT-X-TARGETDURATION` rounds it up to 2). Segments start on the
+/// keyframes the encoder is asked for every 2 s ([`crate::keyframe::KEYFRAME_INTERVAL_US`]).
+pub const SEGMENT_TARGET_SECS: f64 = 2.0;
+
+/// Low-Latency HLS part target, in seconds (`EXT-X-PART-INF:PART-TARGET`, and the `OnAir-Part-Target`
+/// header of every part upload).
+///
+/// "The duration of a Partial Segment MUST be less than or equal to the Part Target Duration" and, except
+/// for the last part of a segment, "at least 85% of the Part Target Duration" (RFC 8216bis 4.4.4.9). A
+/// part holds whole video frames, so that window, 0.284 s to 0.334 s (50.1 ms), must hold at least one
+/// frame boundary whatever the frame rate: it does for the fake camera's 20 fps (50 ms frames: parts of
+/// 6 frames, 0.300 s) and for 30 fps cameras (33.3 ms frames: 9 or 10 frames, 0.300 s or 0.333 s).
+/// It is 0.334 rather than a round 0.333 so that ten 30 fps frames (0.3333 s) stay under the target.
+pub const PART_TARGET_SECS: f64 = 0.334;
+
+/// The segmenter configuration of a live broadcast: [`SEGMENT_TARGET_SECS`] segments cut into
+/// [`PART_TARGET_SECS`] parts.
+pub fn live_config() -> SegmenterConfig {
+    SegmenterConfig {
+        target_duration_secs: SEGMENT_TARGET_SECS,
+        part_target_secs: Some(PART_TARGET_SECS),
+    }
+}
+
+/// Two clocks further apart than this (microseconds) are taken to be different clocks.
+const CLOCK_MISMATCH_US: i64 = 10_000_000;
+
+struct Held {
+    frame: Frame,
+    key_us: i64,
+    duration_us: Option<i64>,
+}
+
+/// Turns encoded chunks into an init segment and parts.
+pub struct Packager {
+    expect_audio: bool,
+    video: Option<TrackInfo>,
+    audio: Option<TrackInfo>,
+    /// Chunks received before the init segment could be written.
+    waiting: Vec<EncodedChunk>,
+    first_video_us: Option<i64>,
+    first_audio_us: Option<i64>,
+    /// Added to audio timestamps when the audio clock has another base; decided on the first audio
+    /// chunk placed after the timeline exists.
+    audio_shift_us: Option<i64>,
+    timeline: Option<Timeline>,
+    /// Per track, the last chunk, held until the next one gives its duration.
+    last_video: Option<Held>,
+    last_audio: Option<Held>,
+    interleaver: Interleaver<Frame>,
+    segmenter: Option<Segmenter>,
+    config: SegmenterConfig,
+    /// The wall clock anchor: (capture timestamp in microseconds, Unix microseconds at that moment).
+    wall_clock: Option<(i64, u64)>,
+    /// Whether the anchor has been handed to the segmenter.
+    wall_clock_set: bool,
+    dropped: u64,
+    /// Per track (video, audio), the last duration computed, for the final chunk.
+    last_durations: [Option<u32>; 2],
+}
+
+/// A chunk whose decode time does not move forward is dropped: the segmenter would refuse it.
+fn not_after(held: Option<&Held>, dts: u64) -> bool {
+    held.is_some_and(|h| dts <= h.frame.dts)
+}
+
+impl std::fmt::Debug for Packager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Packager")
+            .field("expect_audio", &self.expect_audio)
+            .field("video", &self.video)
+            .field("audio", &self.audio)
+            .field("waiting", &self.waiting.len())
+            .field("timeline", &self.timeline)
+            .field("dropped", &self.dropped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Packager {
+    /// A packager; with `expect_audio` it waits for the audio configuration before writing the init
+    /// segment (for at most [`MAX_WAIT_FOR_AUDIO_CHUNKS`] video chunks). A live broadcast uses
+    /// [`live_config`].
+    pub fn new(expect_audio: bool, config: SegmenterConfig) -> Self {
+        Self {
+            expect_audio,
+            video: None,
+            audio: None,
+            waiting: Vec::new(),
+            first_video_us: None,
+            first_audio_us: None,
+            audio_shift_us: None,
+            timeline: None,
+            last_video: None,
+            last_audio: None,
+            interleaver: Interleaver::new(2, DEFAULT_MAX_PENDING),
+            segmenter: None,
+            config,
+            wall_clock: None,
+            wall_clock_set: false,
+            dropped: 0,
+            last_durations: [None, None],
+        }
+    }
+
+    /// Records the video configuration (`decoderConfig.description` = avcC). Only the first call counts.
+    pub fn set_video_config(
+        &mut self,
+        width: u16,
+        height: u16,
+        avcc: Vec<u8>,
+    ) -> Result<Vec<Output>, BroadcastError> {
+        if self.video.is_none() {
+            self.video = Some(video_track(width, height, avcc));
+        }
+        self.try_start()
+    }
+
+    /// Records the audio configuration. Only the first call counts.
+    pub fn set_audio_config(&mut self, config: AudioConfig) -> Result<Vec<Output>, BroadcastError> {
+        if self.audio.is_none() && self.segmenter.is_none() {
+            self.audio = Some(audio_track(config)?);
+        }
+        self.try_start()
+    }
+
+    /// Stops waiting for audio (its encoder failed or the camera has no microphone).
+    pub fn give_up_audio(&mut self) -> Result<Vec<Output>, BroadcastError> {
+        self.expect_audio = false;
+        let mut out = self.try_start()?;
+        let frames = self.interleaver.close_lane(1);
+        if let Some(segmenter) = self.segmenter.as_mut() {
+            for frame in frames {
+                out.extend(outputs(segmenter.push_chunks(frame)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The init segment's track list, once written.
+    pub fn init(&self) -> Option<InitSegment> {
+        self.segmenter.as_ref()?;
+        Some(self.init_segment())
+    }
+
+    /// The init segment of the tracks configured so far: video, then audio.
+    fn init_segment(&self) -> InitSegment {
+        InitSegment {
+            tracks: self
+                .video
+                .iter()
+                .chain(self.audio.iter())
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Anchors the capture clock to the wall clock: the frame captured at `capture_us` (the clock of
+    /// [`EncodedChunk::timestamp_us`]) was taken at `unix_micros` (microseconds since 1970, e.g.
+    /// `performance.timeOrigin + performance.now()` when the camera frame was read). Only the first call
+    /// counts. From the first video keyframe on, every part carries a `prft` box derived from it.
+    pub fn set_wall_clock(&mut self, capture_us: i64, unix_micros: u64) {
+        if self.wall_clock.is_none() {
+            self.wall_clock = Some((capture_us, unix_micros));
+        }
+        self.apply_wall_clock();
+    }
+
+    /// Whether [`Self::set_wall_clock`] has been called.
+    pub fn has_wall_clock(&self) -> bool {
+        self.wall_clock.is_some()
+    }
+
+    /// Hands the anchor to the segmenter, once, as the wall clock of decode time 0 (the first video
+    /// keyframe) of the video track.
+    fn apply_wall_clock(&mut self) {
+        if self.wall_clock_set {
+            return;
+        }
+        let (Some((capture_us, unix_micros)), Some(timeline), Some(segmenter)) =
+            (self.wall_clock, self.timeline, self.segmenter.as_mut())
+        else {
+            return;
+        };
+        let at_origin =
+            i128::from(unix_micros) + i128::from(timeline.origin_us()) - i128::from(capture_us);
+        if let Ok(at_origin) = u64::try_from(at_origin) {
+            segmenter.set_wall_clock(VIDEO_TRACK_ID, 0, at_origin);
+            self.wall_clock_set = true;
+        }
+    }
+
+    /// Chunks dropped so far: audio before the first video keyframe, video before it.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Adds an encoded chunk.
+    pub fn push(&mut self, chunk: EncodedChunk) -> Result<Vec<Output>, BroadcastError> {
+        match chunk.kind {
+            TrackKind::Video => {
+                self.first_video_us.get_or_insert(chunk.timestamp_us);
+            }
+            TrackKind::Audio => {
+                self.first_audio_us.get_or_insert(chunk.timestamp_us);
+            }
+        }
+        if self.segmenter.is_none() {
+            self.waiting.push(chunk);
+            return self.try_start();
+        }
+        self.place(chunk)
+    }
+
+    /// Flushes everything held: the last part and the last, possibly short, segment.
+    pub fn finish(&mut self) -> Result<Vec<Output>, BroadcastError> {
+        let mut out = Vec::new();
+        if self.segmenter.is_none() {
+            // Never started: start with whatever configuration exists (video-only if audio never came).
+            self.expect_audio = false;
+            out.extend(self.try_start()?);
+        }
+        let Some(segmenter) = self.segmenter.as_mut() else {
+            return Ok(out);
+        };
+        let mut frames = Vec::new();
+        for held in [self.last_video.take(), self.last_audio.take()]
+            .into_iter()
+            .flatten()
+        {
+            let lane = lane_of(held.frame.track_id);
+            let mut frame = held.frame;
+            let timescale = if lane == 0 {
+                VIDEO_TIMESCALE
+            } else {
+                self.audio.as_ref().map_or(VIDEO_TIMESCALE, |a| a.timescale)
+            };
+            frame.duration = held
+                .duration_us
+                .and_then(|d| duration_units(d, timescale))
+                .or(self.last_durations.get(lane).copied().flatten());
+            frames.extend(self.interleaver.push(lane, held.key_us, frame));
+        }
+        frames.extend(self.interleaver.drain());
+        for frame in frames {
+            out.extend(outputs(segmenter.push_chunks(frame)?));
+        }
+        out.extend(outputs(segmenter.finish_chunks()?));
+        Ok(out)
+    }
+
+    fn ready_to_start(&self) -> bool {
+        if self.segmenter.is_some() || self.video.is_none() {
+            return false;
+        }
+        if !self.expect_audio || self.audio.is_some() {
+            return true;
+        }
+        let video_waiting = self
+            .waiting
+            .iter()
+            .filter(|c| c.kind == TrackKind::Video)
+            .count();
+        video_waiting > MAX_WAIT_FOR_AUDIO_CHUNKS
+    }
+
+    fn try_start(&mut self) -> Result<Vec<Output>, BroadcastError> {
+        if !self.ready_to_start() {
+            return Ok(Vec::new());
+        }
+        let init = self.init_segment();
+        let bytes = write_init(&init)?;
+        if self.audio.is_none() {
+            self.interleaver.close_lane(1);
+        }
+        self.segmenter = Some(Segmenter::new(&init, self.config));
+        let mut out = vec![Output::Init(bytes)];
+        for chunk in std::mem::take(&mut self.waiting) {
+            out.extend(self.place(chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// Puts a chunk on the timeline and passes the previous chunk of its track on, now that its duration
+    /// is known.
+    fn place(&mut self, chunk: EncodedChunk) -> Result<Vec<Output>, BroadcastError> {
+        if chunk.kind == TrackKind::Audio && self.audio_shift_us.is_none() {
+            if let (Some(timeline), Some(first_audio)) = (self.timeline, self.first_audio_us) {
+                let gap = timeline.origin_us().saturating_sub(first_audio);
+                // Two capture clocks with different bases: line audio up with video.
+                self.audio_shift_us = Some(if gap.abs() > CLOCK_MISMATCH_US {
+                    gap
+                } else {
+                    0
+                });
+            }
+        }
+        let (track, timestamp_us) = match chunk.kind {
+            TrackKind::Video => (self.video.as_ref(), chunk.timestamp_us),
+            TrackKind::Audio => (
+                self.audio.as_ref(),
+                chunk
+                    .timestamp_us
+                    .saturating_add(self.audio_shift_us.unwrap_or(0)),
+            ),
+        };
+        let Some(track) = track else {
+            // Audio that arrived after we gave up on it.
+            self.dropped += 1;
+            return Ok(Vec::new());
+        };
+        let (track_id, timescale) = (track.id, track.timescale);
+        if self.timeline.is_none() {
+            if chunk.kind == TrackKind::Video && chunk.keyframe {
+                self.timeline = Some(Timeline::new(timestamp_us));
+                self.apply_wall_clock();
+            } else {
+                self.dropped += 1;
+                return Ok(Vec::new());
+            }
+        }
+        let Some(timeline) = self.timeline else {
+            return Ok(Vec::new());
+        };
+        let Some(placed) = timeline.place(timestamp_us, None, timescale) else {
+            // Before the first video keyframe.
+            self.dropped += 1;
+            return Ok(Vec::new());
+        };
+        let previous_held = match chunk.kind {
+            TrackKind::Video => self.last_video.as_ref(),
+            TrackKind::Audio => self.last_audio.as_ref(),
+        };
+        if not_after(previous_held, placed.dts) {
+            self.dropped += 1;
+            return Ok(Vec::new());
+        }
+        let held = Held {
+            frame: Frame {
+                track_id,
+                dts: placed.dts,
+                cts_offset: 0,
+                duration: None,
+                keyframe: chunk.keyframe,
+                data: chunk.data,
+            },
+            key_us: timestamp_us - timeline.origin_us(),
+            duration_us: chunk.duration_us,
+        };
+        let slot = match chunk.kind {
+            TrackKind::Video => &mut self.last_video,
+            TrackKind::Audio => &mut self.last_audio,
+        };
+        let Some(mut previous) = slot.replace(held) else {
+            return Ok(Vec::new());
+        };
+        // The previous chunk lasts until this one starts.
+        let gap = placed.dts.saturating_sub(previous.frame.dts);
+        previous.frame.duration = match u32::try_from(gap) {
+            Ok(d) if d > 0 => Some(d),
+            _ => previous
+                .duration_us
+                .and_then(|d| duration_units(d, timescale)),
+        };
+        let lane = lane_of(track_id);
+        if let Some(slot) = self.last_durations.get_mut(lane) {
+            if previous.frame.duration.is_some() {
+                *slot = previous.frame.duration;
+            }
+        }
+        let frames = self.interleaver.push(lane, previous.key_us, previous.frame);
+        let mut out = Vec::new();
+        if let Some(segmenter) = self.segmenter.as_mut() {
+            for frame in frames {
+                out.extend(outputs(segmenter.push_chunks(frame)?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn duration_units(duration_us: i64, timescale: u32) -> Option<u32> {
+    crate::timeline::us_to_timescale(duration_us, timescale)
+        .and_then(|d| u32::try_from(d).ok())
+        .filter(|d| *d > 0)
+}
+
+fn lane_of(track_id: u32) -> usize {
+    if track_id == VIDEO_TRACK_ID {
+        0
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests;
