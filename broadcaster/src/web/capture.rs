@@ -1,0 +1,47 @@
+//! Raw media out of a `MediaStreamTrack`: camera `VideoFrame`s and microphone `AudioData` through
+//! `MediaStreamTrackProcessor`, one read at a time.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::ReadableStreamDefaultReader;
+use web_sys::{MediaStreamTrack, MediaStreamTrackProcessor, MediaStreamTrackProcessorInit};
+
+use super::js::get;
+use crate::BroadcastError;
+
+/// Whether this browser has `MediaStreamTrackProcessor` (Chromium does; Firefox and Safari do not).
+pub(super) fn check_supported() -> Result<(), BroadcastError> {
+    if js_sys::Reflect::get(
+        &js_sys::global(),
+        &JsValue::from_str("MediaStreamTrackProcessor"),
+    )
+    .map(|v| v.is_undefined())
+    .unwrap_or(true)
+    {
+        return Err(BroadcastError::Unsupported {
+            what: "MediaStreamTrackProcessor".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A reader of `track`'s frames (video) or audio data.
+pub(super) fn reader_for(
+    track: &MediaStreamTrack,
+) -> Result<ReadableStreamDefaultReader, BroadcastError> {
+    let processor = MediaStreamTrackProcessor::new(&MediaStreamTrackProcessorInit::new(track))
+        .map_err(|e| BroadcastError::js("new MediaStreamTrackProcessor", e))?;
+    Ok(processor.readable().get_reader().unchecked_into())
+}
+
+/// Reads one item from a reader: `Ok(None)` at the end of the stream.
+pub(super) async fn read(reader: &ReadableStreamDefaultReader) -> Result<Option<JsValue>, JsValue> {
+    let result = JsFuture::from(reader.read()).await?;
+    if get(&result, "done")
+        .and_then(|d| d.as_bool())
+        .unwrap_or(false)
+    {
+        return Ok(None);
+    }
+    Ok(get(&result, "value"))
+}
