@@ -1,72 +1,19 @@
-//! Client for the OnAir JSON API (same origin).
+//! Client for the OnAir JSON API (same origin), with the bodies and paths of the wire contract
+//! (`onair-protocol`).
 
 use gloo_net::http::{Request, Response};
-use serde::{Deserialize, Serialize};
+use onair_protocol::{paths, CreateStreamRequest, StreamList, StreamStatus};
 
 use crate::error::AppError;
 
-/// A stream as `GET /api/streams` and `GET /api/streams/{id}` describe it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct StreamInfo {
-    /// 10 lowercase alphanumerics.
-    pub id: String,
-    /// Title given at creation (may be empty).
-    #[serde(default)]
-    pub title: Option<String>,
-    /// `created`, `live` or `ended`.
-    #[serde(default)]
-    pub status: String,
-    /// Unix seconds, once live.
-    #[serde(default)]
-    pub started_at: Option<u64>,
-    /// `/live/{id}/index.m3u8`.
-    #[serde(default)]
-    pub playback_url: String,
-    /// `/watch/{id}`.
-    #[serde(default)]
-    pub watch_url: String,
-}
+pub use onair_protocol::{CreatedStream, ErrorBody, StreamView};
 
-impl StreamInfo {
-    /// The title, or a placeholder when there is none.
-    pub fn display_title(&self) -> String {
-        match self.title.as_deref().map(str::trim) {
-            Some(t) if !t.is_empty() => t.to_owned(),
-            _ => format!("Untitled stream {}", self.id),
-        }
+/// The title of `stream` for the page, or a placeholder when it has none.
+pub fn display_title(stream: &StreamView) -> String {
+    match stream.title.trim() {
+        "" => format!("Untitled stream {}", stream.id),
+        title => title.to_owned(),
     }
-}
-
-/// The answer to `POST /api/streams`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct CreatedStream {
-    /// Stream id.
-    pub id: String,
-    /// Secret for uploads.
-    pub stream_key: String,
-    /// Title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// `/watch/{id}`.
-    pub watch_url: String,
-    /// `/live/{id}/index.m3u8`.
-    pub playback_url: String,
-}
-
-#[derive(Deserialize)]
-struct StreamList {
-    streams: Vec<StreamInfo>,
-}
-
-#[derive(Serialize)]
-struct CreateBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
 }
 
 async fn check(response: Response) -> Result<Response, AppError> {
@@ -95,18 +42,18 @@ fn decode(e: gloo_net::Error) -> AppError {
 }
 
 /// `GET /api/streams`: live streams, newest first.
-pub async fn list_streams() -> Result<Vec<StreamInfo>, AppError> {
-    let response = Request::get("/api/streams").send().await.map_err(network)?;
+pub async fn list_streams() -> Result<Vec<StreamView>, AppError> {
+    let response = Request::get(paths::STREAMS).send().await.map_err(network)?;
     let list: StreamList = check(response).await?.json().await.map_err(decode)?;
     Ok(list.streams)
 }
 
 /// What a viewer plays: the live playlist while the stream is live (or not yet known), the whole
 /// recording (`recording.m3u8`, VOD) once it has ended.
-pub fn playback_url(id: &str, stream: Option<&StreamInfo>) -> String {
+pub fn playback_url(id: &str, stream: Option<&StreamView>) -> String {
     match stream {
-        Some(s) if s.status == "ended" => format!("/live/{id}/recording.m3u8"),
-        _ => format!("/live/{id}/index.m3u8"),
+        Some(s) if s.status == StreamStatus::Ended => paths::recording(id),
+        _ => paths::playback(id),
     }
 }
 
@@ -115,7 +62,7 @@ pub fn playback_url(id: &str, stream: Option<&StreamInfo>) -> String {
 pub fn stream_and_playback_url(
     id: leptos::prelude::Signal<String>,
 ) -> (
-    leptos::prelude::LocalResource<Result<StreamInfo, AppError>>,
+    leptos::prelude::LocalResource<Result<StreamView, AppError>>,
     leptos::prelude::Memo<String>,
 ) {
     use leptos::prelude::*;
@@ -135,8 +82,8 @@ pub fn stream_and_playback_url(
 }
 
 /// `GET /api/streams/{id}`.
-pub async fn get_stream(id: &str) -> Result<StreamInfo, AppError> {
-    let response = Request::get(&format!("/api/streams/{id}"))
+pub async fn get_stream(id: &str) -> Result<StreamView, AppError> {
+    let response = Request::get(&paths::stream(id))
         .send()
         .await
         .map_err(network)?;
@@ -146,10 +93,10 @@ pub async fn get_stream(id: &str) -> Result<StreamInfo, AppError> {
 /// `POST /api/streams` with an optional title.
 pub async fn create_stream(title: &str) -> Result<CreatedStream, AppError> {
     let title = title.trim();
-    let body = CreateBody {
-        title: (!title.is_empty()).then_some(title),
+    let body = CreateStreamRequest {
+        title: (!title.is_empty()).then(|| title.to_owned()),
     };
-    let response = Request::post("/api/streams")
+    let response = Request::post(paths::STREAMS)
         .json(&body)
         .map_err(decode)?
         .send()

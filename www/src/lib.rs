@@ -5,9 +5,9 @@
 //! `onair-broadcaster`), the watch and embed pages (playback through `onair-player`), and short about
 //! and help pages.
 //!
-//! What it owns: pages, navigation, the JSON API client ([`api`]) and how errors are shown
-//! ([`components::error_view`]). It leaves capture, encoding and upload to `onair-broadcaster` and
-//! playback to `onair-player`. The element ids the end-to-end tests use (`tests/`) are part of its
+//! What it owns: pages, navigation, the JSON API client ([`api`], on the bodies and paths of the wire
+//! contract, `onair-protocol`) and how errors are shown ([`components::error_view`]). It leaves
+//! capture, encoding and upload to `onair-broadcaster` and playback to `onair-player`. The element ids the end-to-end tests use (`tests/`) are part of its
 //! contract with them: rename one only together with its test.
 #![warn(missing_docs)]
 

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use onair_broadcaster::stats::format_bytes;
 use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
+use onair_protocol::paths;
 
 use crate::api;
 use crate::components::error_view::ErrorView;
@@ -166,7 +167,7 @@ pub fn GoLive() -> impl IntoView {
             Stage::CameraReady | Stage::Ended | Stage::Failed
         ) && camera.try_with_value(Option::is_some).unwrap_or(false)
     };
-    let watch_href = move || stream_id.get().map(|id| format!("/watch/{id}"));
+    let watch_href = move || stream_id.get().map(|id| paths::watch_page(&id));
 
     view! {
         <section class="go-live">

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::{self, StreamInfo};
+use onair_protocol::paths;
+
+use crate::api::{self, StreamView};
 use crate::components::error_view::ErrorView;
 
 /// How often the list is refreshed.
@@ -30,12 +32,12 @@ pub fn Home() -> impl IntoView {
             <ul id="streams" class="streams">
                 <For
                     each=move || list().unwrap_or_default()
-                    key=|s: &StreamInfo| (s.id.clone(), s.title.clone())
+                    key=|s: &StreamView| (s.id.clone(), s.title.clone())
                     let:stream
                 >
                     <li>
-                        <a class="stream-link" href=format!("/watch/{}", stream.id)>
-                            {stream.display_title()}
+                        <a class="stream-link" href=paths::watch_page(&stream.id)>
+                            {api::display_title(&stream)}
                         </a>
                         <span class="badge">"LIVE"</span>
                     </li>

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use onair_protocol::{paths, StreamStatus};
 
 use crate::api;
 use crate::components::error_view::ErrorView;
@@ -15,14 +16,14 @@ pub fn Watch() -> impl IntoView {
     let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
     let (info, url) = api::stream_and_playback_url(id);
     let title = move || match info.get() {
-        Some(Ok(stream)) => stream.display_title(),
+        Some(Ok(stream)) => api::display_title(&stream),
         _ => "Live stream".to_owned(),
     };
     let error = Signal::derive(move || match info.get() {
         Some(Err(AppError::NotFound)) => Some(AppError::NotFound),
         _ => None,
     });
-    let ended = move || matches!(info.get(), Some(Ok(s)) if s.status == "ended");
+    let ended = move || matches!(info.get(), Some(Ok(s)) if s.status == StreamStatus::Ended);
     view! {
         <section class="watch">
             <h1 id="stream-title">{title}</h1>
@@ -32,7 +33,7 @@ pub fn Watch() -> impl IntoView {
                 <p class="note">"This stream has ended."</p>
             </Show>
             <p class="embed-hint">
-                "Embed: " <code>{move || format!("/embed/{}", id.get())}</code>
+                "Embed: " <code>{move || paths::embed_page(&id.get())}</code>
             </p>
         </section>
     }
