@@ -139,35 +139,24 @@ mod tests {
 
     #[test]
     fn levels_for_common_sizes() {
-        assert_eq!(
-            avc_codec_string(1280, 720, 30.0, VIDEO_BITRATE),
-            "avc1.42E01F"
-        );
-        assert_eq!(
-            avc_codec_string(1280, 720, 20.0, VIDEO_BITRATE),
-            "avc1.42E01F"
-        );
-        assert_eq!(
-            avc_codec_string(640, 480, 30.0, VIDEO_BITRATE),
-            "avc1.42E01E"
-        );
-        assert_eq!(avc_codec_string(320, 240, 15.0, 500_000), "avc1.42E01E");
-        assert_eq!(
-            avc_codec_string(1280, 720, 60.0, VIDEO_BITRATE),
-            "avc1.42E020"
-        );
-        assert_eq!(
-            avc_codec_string(1920, 1080, 30.0, VIDEO_BITRATE),
-            "avc1.42E028"
-        );
-        assert_eq!(
-            avc_codec_string(1920, 1080, 60.0, VIDEO_BITRATE),
-            "avc1.42E02A"
-        );
-        assert_eq!(
-            avc_codec_string(3840, 2160, 30.0, VIDEO_BITRATE),
-            "avc1.42E033"
-        );
+        // (width, height, frame rate, bitrate, codec string)
+        let cases = [
+            (1280, 720, 30.0, VIDEO_BITRATE, "avc1.42E01F"),
+            (1280, 720, 20.0, VIDEO_BITRATE, "avc1.42E01F"),
+            (640, 480, 30.0, VIDEO_BITRATE, "avc1.42E01E"),
+            (320, 240, 15.0, 500_000, "avc1.42E01E"),
+            (1280, 720, 60.0, VIDEO_BITRATE, "avc1.42E020"),
+            (1920, 1080, 30.0, VIDEO_BITRATE, "avc1.42E028"),
+            (1920, 1080, 60.0, VIDEO_BITRATE, "avc1.42E02A"),
+            (3840, 2160, 30.0, VIDEO_BITRATE, "avc1.42E033"),
+        ];
+        for (width, height, fps, bitrate, codec) in cases {
+            assert_eq!(
+                avc_codec_string(width, height, fps, bitrate),
+                codec,
+                "{width}x{height} @ {fps} fps, {bitrate} bit/s"
+            );
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@
 //! Its files: `target.rs` ([`UploadTarget`]: where and as whom, the URLs and headers of the contract
 //! in `onair-protocol`), `item.rs` ([`UploadKind`], [`UploadItem`]: what an upload is), `verdict.rs`
 //! ([`verdict`]: how one attempt ended and what that means) and `queue.rs` ([`UploadQueue`]: the
-//! ordered queue with retries, refusals and backpressure).
+//! ordered queue with retries, refusals and backpressure; its tests in `queue_tests.rs`).
 
 mod item;
 mod queue;
