@@ -9,8 +9,8 @@
 //! - [`retry`]: the one retry policy: which HTTP statuses are worth retrying, capped exponential
 //!   backoff (with optional jitter) and `Retry-After`. Pure, so each end's state machines use it under
 //!   plain `cargo test`.
-//! - `console` and `clock` (wasm32 only): [`log`] to the browser console, and [`now_ms`] /
-//!   [`wall_clock_us`], the monotonic and wall clocks of the page.
+//! - `console` and `clock` (wasm32 only): `log` to the browser console, and `now_ms` /
+//!   `wall_clock_us`, the monotonic and wall clocks of the page.
 //!
 //! What it leaves to others: each end's own browser APIs (WebCodecs, capture and uploads are the
 //! broadcaster's; Media Source Extensions, the `<video>` element and segment loading are the player's),
