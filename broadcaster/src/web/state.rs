@@ -20,9 +20,12 @@ type StatsCallback = Rc<dyn Fn(BroadcastStats)>;
 
 /// State shared by the reader loops, the encoder callbacks and the upload loop.
 pub(super) struct Core {
+    /// Where the uploads go.
     pub target: UploadTarget,
     on_stats: StatsCallback,
+    /// What the tasks change.
     pub shared: RefCell<Shared>,
+    /// Set by `stop`, a fatal error or dropping the handle: the reader loops end.
     pub stopping: Cell<bool>,
     /// Number of reader loops still running.
     pub readers_running: Cell<u32>,
@@ -30,11 +33,17 @@ pub(super) struct Core {
 
 /// What the tasks change, behind one `RefCell`.
 pub(super) struct Shared {
+    /// Encoded chunks to init segment and parts.
     pub packager: Packager,
+    /// The uploads waiting, in order.
     pub queue: UploadQueue,
+    /// What the page is shown.
     pub stats: BroadcastStats,
+    /// When the video encoder is asked for a keyframe.
     pub schedule: KeyframeSchedule,
+    /// The video encoder's frame size, once configured.
     pub video_size: (u16, u16),
+    /// The codec the audio encoder was configured with.
     pub audio_codec: Option<AudioCodec>,
     last_emit_ms: f64,
 }
