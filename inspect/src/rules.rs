@@ -5,7 +5,7 @@
 //! Sections are those of RFC 8216bis (HTTP Live Streaming 2nd edition); "MUST" rules are errors, "SHOULD"
 //! rules and measurements whose spec wording is not a hard limit are warnings.
 
-use super::report::{Location, Severity, Violation};
+use crate::report::{Location, Severity, Violation};
 
 /// One checked rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,22 +2,22 @@
 //! -> segments and the last parts), demuxes with `onair-media`, and runs the [`checks`] on the results.
 //! It is the I/O layer; every rule lives in the checks.
 //!
-//! [`checks`]: super::checks
+//! [`checks`]: crate::checks
 
 use onair_media::{
     m3u8_rs, parse_init, parse_segment, InitSegment, Limits, MediaPlaylist, PlaylistType,
 };
 
-use super::checks::media::{self, Declared};
-use super::checks::playlist::check_media_playlist;
-use super::checks::variant::{self, Bitrates, Timeline};
-use super::fetch::{FetchError, Fetched, Fetcher, Source};
-use super::lines::{looks_like_playlist, PlaylistLines};
-use super::report::{
+use crate::checks::media::{self, Declared};
+use crate::checks::playlist::check_media_playlist;
+use crate::checks::variant::{self, Bitrates, Timeline};
+use crate::fetch::{FetchError, Fetched, Fetcher, Source};
+use crate::lines::{looks_like_playlist, PlaylistLines};
+use crate::report::{
     InitReport, Location, MediaPlaylistReport, MultivariantReport, PartRow, RenditionRow, Report,
     SegmentReport, SegmentRow, ServerControlReport, Subject, VariantRow, Violation,
 };
-use super::{rules, InspectError, Options};
+use crate::{rules, InspectError, Options};
 
 /// Largest playlist read.
 const PLAYLIST_LIMIT: usize = 4 * 1024 * 1024;

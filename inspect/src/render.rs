@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::report::{
+use crate::report::{
     InitReport, MediaPlaylistReport, MultivariantReport, PartRow, Report, SegmentReport, Severity,
     Subject,
 };
@@ -454,8 +454,8 @@ fn violations_text(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::report::{Location, TrackReport};
-    use crate::inspect::rules;
+    use crate::report::{Location, TrackReport};
+    use crate::rules;
 
     #[test]
     fn tables_align_and_trim() {

@@ -1,4 +1,4 @@
-//! What `onair inspect` found, as plain data: printed as text by [`super::render`] and as JSON by serde.
+//! What `onair inspect` found, as plain data: printed as text by [`crate::render`] and as JSON by serde.
 //! Building these from the media crate's parsed structures is pure ([`InitReport::new`],
 //! [`SegmentReport::new`]), so the checks can be tested on hand-made values.
 
