@@ -4,10 +4,13 @@
 //! for people and machines, for any HLS fMP4 stream, not only OnAir's.
 //!
 //! What it owns:
-//! - telling an input apart by its content: an init segment, a segment or part, a media or a
-//!   multivariant playlist;
+//! - telling an input apart by its content: an init segment, a segment or part, a whole fragmented MP4
+//!   file (`ftyp` + `moov`, then `moof` + `mdat` pairs, maybe an `mfra`), a media or a multivariant
+//!   playlist;
 //! - given an init segment, its tracks; given a segment or part, its fragments and per-track samples (read
-//!   against `--init`, or the init a playlist beside it names, or `init.mp4` beside it);
+//!   against `--init`, or the init a playlist beside it names, or `init.mp4` beside it); given a whole
+//!   file, its tracks and every fragment, each demuxed and measured as a segment is, checked against the
+//!   one before it, and its `mfra` against the fragments;
 //! - given a playlist, its entries, and the walk: multivariant -> every media playlist -> init -> every
 //!   segment -> the last parts, reporting every spec violation found, the way Apple's
 //!   `mediastreamvalidator` does;
@@ -24,18 +27,21 @@
 //! - [`checks`]: the checks, functions from parsed and measured values to [`report::Violation`]s;
 //! - [`report`]: the report, plain serializable data;
 //! - [`render`]: the text form;
+//! - [`file`]: the top-level boxes of ISOBMFF bytes, a whole file cut into its fragments, its `mfra`;
 //! - [`fetch`]: files and http(s) URLs, bounded and with timeouts (the only I/O);
 //! - [`walk`]: fetching, demuxing (with `onair-media`) and calling the checks; [`inspect`] runs it.
 //!
 //! ```text
 //! onair-inspect out/init.mp4
 //! onair-inspect --init out/init.mp4 out/seg3.m4s
+//! onair-inspect --json recording.mp4
 //! onair-inspect --json http://127.0.0.1:8080/live/STREAM_ID/index.m3u8
 //! ```
 #![warn(missing_docs)]
 
 pub mod checks;
 pub mod fetch;
+pub mod file;
 pub mod lines;
 pub mod render;
 pub mod report;

@@ -13,12 +13,12 @@ use onair_inspect::{exit_status, render, to_json, Options};
 #[command(
     name = "onair-inspect",
     version,
-    about = "Inspect an init segment, a segment or part, or an HLS playlist (file or URL) and report spec violations",
+    about = "Inspect an init segment, a segment or part, a whole fragmented MP4 file, or an HLS playlist (file or URL) and report spec violations",
     after_help = "Exit status: 0 when no error was found (warnings allowed), 1 when errors were found, 2 when the input could not be inspected."
 )]
 struct InspectArgs {
-    /// A file or an http(s) URL: an init segment, a media segment or part, or a media or multivariant
-    /// playlist (told apart by content).
+    /// A file or an http(s) URL: an init segment, a media segment or part, a whole fragmented MP4 file,
+    /// or a media or multivariant playlist (told apart by content).
     #[arg(value_name = "FILE|URL")]
     input: String,
     /// Print the report as JSON instead of text.

@@ -224,6 +224,24 @@ pub const TRACK_MISSING: Rule = warning(
     "RFC 8216bis 4.4.4.3: a change in the \"number, type, and identifiers of tracks\" needs EXT-X-DISCONTINUITY",
 );
 
+// --- Whole files -----------------------------------------------------------------------------------
+
+/// Bytes of a whole file that are not a box.
+pub const FILE_INVALID: Rule = error(
+    "file-invalid",
+    "ISO/IEC 14496-12 4.2: an ISOBMFF file is a sequence of boxes, each starting with its size and type",
+);
+/// Media data before the first movie fragment, described by the `moov`'s sample tables.
+pub const SAMPLES_OUTSIDE_FRAGMENTS: Rule = warning(
+    "samples-outside-fragments",
+    "ISO/IEC 14496-12 8.8.1: the 'moov' of a fragmented file may describe samples itself, before the first movie fragment; only movie fragments are checked here",
+);
+/// An `mfra` that does not point at the file's movie fragments.
+pub const MFRA_INVALID: Rule = error(
+    "mfra-invalid",
+    "ISO/IEC 14496-12 8.8.10: a tfra moof_offset \"gives the offset of the 'moof' used in this entry\", from the beginning of the file; 8.8.11: the mfro size is the size of the enclosing 'mfra'",
+);
+
 // --- Multivariant playlist -------------------------------------------------------------------------
 
 /// `CODECS` that does not match the inits.

@@ -546,6 +546,207 @@ fn low_latency_parts_are_fetched_and_checked() {
     assert_eq!(not_independent["location"]["part"], 1);
 }
 
+#[rustfmt::skip]
+/// 3 s of H.264 at 24 fps (a keyframe each second, so three fragments), with AAC when `audio`, written
+/// by ffmpeg as one fragmented MP4 file `name` with these `-movflags`.
+fn ffmpeg_whole_file(dir: &Path, name: &str, movflags: &str, audio: bool) -> String {
+    let mut args = vec!["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24"];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "aac"]);
+    }
+    args.extend([
+        "-t", "3", "-c:v", "libx264", "-threads", "1", "-preset", "ultrafast", "-g", "24",
+        "-keyint_min", "24", "-sc_threshold", "0", "-movflags", movflags, "-f", "mp4", name,
+    ]);
+    ffmpeg(dir, &args);
+    dir.join(name).display().to_string()
+}
+
+/// The violations of a JSON report, by code.
+fn violations<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["code"] == code)
+        .collect()
+}
+
+#[test]
+fn whole_fragmented_files_report_every_fragment() {
+    let dir = TempDir::new().expect("temp dir");
+    // ffmpeg closes a fragmented file with an mfra unless told to skip the trailer; without
+    // default_base_moof every tfhd gives a base_data_offset from the start of the file.
+    let cases = [
+        (
+            "mfra.mp4",
+            "+frag_keyframe+empty_moov+default_base_moof",
+            true,
+            true,
+        ),
+        (
+            "plain.mp4",
+            "+frag_keyframe+empty_moov+default_base_moof+skip_trailer",
+            false,
+            false,
+        ),
+        ("absolute.mp4", "+frag_keyframe+empty_moov", false, true),
+    ];
+    for (name, movflags, audio, with_mfra) in cases {
+        let path = ffmpeg_whole_file(dir.path(), name, movflags, audio);
+        let (code, json) = report(&path);
+        assert_eq!(codes(&json), Vec::<String>::new(), "{name}: {json:#}");
+        assert_eq!(code, 0, "{name}");
+        assert_eq!(json["kind"], "fragmented_file", "{name}");
+        assert_eq!(
+            json["init"]["tracks"].as_array().map(Vec::len),
+            Some(1 + usize::from(audio))
+        );
+        let fragments = json["fragments"].as_array().expect("fragments");
+        assert_eq!(fragments.len(), 3, "{name}: one fragment per keyframe");
+        let mut end = 0;
+        for (i, fragment) in fragments.iter().enumerate() {
+            assert_eq!(fragment["index"], i);
+            assert!(
+                fragment["byte"].as_u64().expect("byte") >= end,
+                "{name}: {fragment}"
+            );
+            end = fragment["byte"].as_u64().expect("byte")
+                + fragment["bytes"].as_u64().expect("bytes");
+            let video = &fragment["media"]["tracks"][0];
+            assert_eq!(video["kind"], "video", "{name}: {fragment}");
+            assert_eq!(video["samples"], 24, "{name}: {fragment}");
+            assert_eq!(video["keyframes"], 1, "{name}: {fragment}");
+            assert_eq!(fragment["media"]["starts_with_keyframe"], true);
+            assert_eq!(fragment["media"]["sequence_numbers"][0], i + 1);
+            if audio {
+                let audio = &fragment["media"]["tracks"][1];
+                assert_eq!(audio["kind"], "audio", "{name}: {fragment}");
+                assert!(
+                    audio["samples"].as_u64().expect("samples") >= 46,
+                    "{name}: {fragment}"
+                );
+            } else {
+                assert_eq!(video["duration_secs"], 1.0, "{name}: {fragment}");
+                assert_eq!(fragment["media"]["start_secs"], i as f64, "{name}");
+            }
+        }
+        let total = &json["total"];
+        assert_eq!(total["fragments"], 3);
+        assert_eq!(total["tracks"][0]["samples"], 72, "{name}");
+        assert_eq!(total["tracks"][0]["keyframes"], 3, "{name}");
+        let duration = total["duration_secs"].as_f64().expect("duration");
+        assert!((duration - 3.0).abs() < 0.05, "{name}: {duration}");
+        if with_mfra {
+            assert_eq!(json["mfra"]["tracks"][0], 1, "{name}: {json:#}");
+            assert!(
+                json["mfra"]["entries"].as_u64().expect("entries") >= 3,
+                "{name}"
+            );
+            assert!(
+                json["mfra"]["byte"].as_u64().expect("byte") >= end,
+                "{name}"
+            );
+        } else {
+            assert_eq!(json["mfra"], Value::Null, "{name}");
+        }
+    }
+
+    // The text form, from the binary.
+    let (code, text, _) = inspect(&[&dir.path().join("mfra.mp4").display().to_string()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("fragmented file  "), "{text}");
+    assert!(
+        text.contains("fragments     3  (mfhd sequence 1..3)"),
+        "{text}"
+    );
+    assert!(text.contains("mfra          at byte "), "{text}");
+    assert!(text.contains("  fragment    byte  bytes  mfhd"), "{text}");
+    assert!(text.ends_with("no problems found\n"), "{text}");
+}
+
+#[test]
+fn damaged_whole_files_report_errors() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = ffmpeg_whole_file(
+        dir.path(),
+        "good.mp4",
+        "+frag_keyframe+empty_moov+default_base_moof",
+        false,
+    );
+    let good = std::fs::read(&path).expect("read");
+    let (_, json) = report(&path);
+    let byte = |i: usize| json["fragments"][i]["byte"].as_u64().expect("byte") as usize;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path.display().to_string()
+    };
+
+    // Cut in the middle of the last fragment: it is reported, with the box and its byte offset.
+    let cut = write("cut.mp4", &good[..(byte(2) + good.len()) / 2]);
+    let (code, json) = report(&cut);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(codes(&json), vec!["segment-invalid"], "{json:#}");
+    let invalid = &json["violations"][0];
+    assert_eq!(invalid["location"]["fragment"], 2);
+    assert_eq!(invalid["location"]["byte"], byte(2));
+    let message = invalid["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("truncated box 'mdat' at byte "),
+        "{message}"
+    );
+    assert_eq!(json["fragments"].as_array().map(Vec::len), Some(3));
+    assert!(json["fragments"][1]["media"].is_object());
+    assert!(json["fragments"][2]["media"].is_null());
+    // The binary exits 1 and says so.
+    let (code, text, _) = inspect(&[&cut]);
+    assert_eq!(code, 1);
+    assert!(text.contains("error    segment-invalid  "), "{text}");
+    assert!(
+        text.contains(&format!("(fragment 2 at byte {})", byte(2))),
+        "{text}"
+    );
+
+    // A trun in the second fragment that claims more samples than it holds.
+    let mut damaged = good.clone();
+    let trun = byte(1)
+        + good[byte(1)..]
+            .windows(4)
+            .position(|w| w == b"trun")
+            .expect("trun")
+        - 4;
+    damaged[trun + 12..trun + 16].copy_from_slice(&0x00ff_ffffu32.to_be_bytes());
+    let (code, json) = report(&write("trun.mp4", &damaged));
+    assert_eq!(code, 1);
+    assert_eq!(codes(&json), vec!["segment-invalid"], "{json:#}");
+    assert_eq!(json["violations"][0]["location"]["fragment"], 1);
+    let message = json["violations"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("'trun' at byte {trun}")),
+        "{message}"
+    );
+
+    // An mfra entry that points beside its moof.
+    let mut damaged = good.clone();
+    let tfra = good.windows(4).rposition(|w| w == b"tfra").expect("tfra") - 4;
+    let wide = if good[tfra + 8] == 1 { 8 } else { 4 };
+    let offset = tfra + 8 + 16 + wide;
+    let last = offset + wide - 1;
+    damaged[last] = damaged[last].wrapping_add(1);
+    let (code, json) = report(&write("mfra.mp4", &damaged));
+    assert_eq!(code, 1);
+    let found = violations(&json, "mfra-invalid");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("point at no 'moof'"),
+        "{json:#}"
+    );
+}
+
 #[test]
 fn the_command_line_prints_json_and_help() {
     let dir = TempDir::new().expect("temp dir");
