@@ -26,7 +26,9 @@ pub mod playlist;
 pub mod segmenter;
 pub mod track;
 
-pub use demux::{parse_init, parse_segment, Limits, MediaSegment, SampleEntry, TrackSamples};
+pub use demux::{
+    parse_init, parse_segment, parse_segment_at, Limits, MediaSegment, SampleEntry, TrackSamples,
+};
 pub use error::{DemuxError, MuxError, SegmentError};
 pub use m3u8_rs;
 pub use mux::{

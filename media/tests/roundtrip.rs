@@ -164,6 +164,36 @@ fn refusals_name_the_problem() {
     assert!(err.to_string().contains("sample_count"), "{err}");
 }
 
+#[test]
+fn a_fragment_inside_a_file_counts_offsets_from_the_file_start() {
+    let init = init();
+    let alone = parse_segment(&init, &fragment(), &Limits::default()).unwrap();
+    let mut file = write_init(&init).unwrap();
+    let at = file.len();
+    file.extend_from_slice(&fragment());
+    let inside = parse_segment_at(&init, &file[at..], at, &Limits::default()).unwrap();
+    assert_eq!(inside.sequence_numbers, alone.sequence_numbers);
+    for (a, b) in alone.tracks.iter().zip(&inside.tracks) {
+        assert_eq!(a.base_decode_time, b.base_decode_time);
+        for (x, y) in a.samples.iter().zip(&b.samples) {
+            assert_eq!(y.offset, x.offset + at);
+            assert_eq!((x.dts, x.size, x.keyframe), (y.dts, y.size, y.keyframe));
+        }
+    }
+    let s = inside.track(1).unwrap().samples[1];
+    assert_eq!(&file[s.offset..s.offset + s.size as usize], &[2; 50][..]);
+    // Errors name the box where it is in the file.
+    let err =
+        parse_segment_at(&init, &file[at..file.len() - 1], at, &Limits::default()).unwrap_err();
+    let mdat = at + fragment().windows(4).position(|w| w == b"mdat").unwrap() - 4;
+    assert!(
+        matches!(err, DemuxError::Truncated { ref fourcc, offset, .. } if fourcc == "mdat" && offset == mdat),
+        "{err}"
+    );
+    let err = parse_segment_at(&init, b"hello, not mp4", at, &Limits::default()).unwrap_err();
+    assert!(err.to_string().starts_with("not an MP4 file"), "{err}");
+}
+
 fn frames(video_fps: u64, secs: u64, gop: u64) -> Vec<Frame> {
     let mut out = Vec::new();
     let vn = video_fps * secs;

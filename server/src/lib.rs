@@ -24,7 +24,6 @@
 
 pub mod cache;
 pub mod error;
-pub mod inspect;
 pub mod live;
 pub mod names;
 pub mod origin;

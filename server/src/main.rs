@@ -1,7 +1,11 @@
 //! `onair`: the OnAir origin server. See the `onair_server` crate for what it does.
+//!
+//! `onair inspect ...` runs the stream validator, the `onair-inspect` executable (crate `onair-inspect`,
+//! which the server does not depend on), found beside this executable or else on `PATH`.
 
+use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -27,7 +31,19 @@ struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Inspect an init segment, a segment or part, or an HLS playlist (file or URL).
-    Inspect(onair_server::inspect::InspectArgs),
+    ///
+    /// Runs `onair-inspect` (beside onair, else on PATH) with these arguments: `onair inspect --help`
+    /// lists its options.
+    #[command(disable_help_flag = true)]
+    Inspect {
+        /// The arguments of `onair-inspect`, passed through.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<OsString>,
+    },
 }
 
 /// The server's flags (the default command).
@@ -44,13 +60,65 @@ struct ServeArgs {
     web_dir: PathBuf,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
-    if let Some(Command::Inspect(inspect)) = args.command {
-        return Ok(onair_server::inspect::run(inspect).await);
+    match args.command {
+        Some(Command::Inspect { args }) => Ok(inspect(&args)),
+        None => serve(args.serve),
     }
-    let args = args.serve;
+}
+
+/// The validator's executable name.
+const INSPECTOR: &str = "onair-inspect";
+
+/// Runs `onair-inspect ARGS` (its output goes straight to ours) and answers its exit status; 2 with a word
+/// on how to get it when there is none.
+fn inspect(args: &[OsString]) -> ExitCode {
+    let beside = std::env::current_exe().ok();
+    let Some(program) = find_inspector(
+        beside.as_deref().and_then(Path::parent),
+        std::env::var_os("PATH").as_deref(),
+    ) else {
+        eprintln!(
+            "onair inspect: no {INSPECTOR} executable beside {} or on PATH. Install it with \
+             `cargo install --path inspect` (from a clone of OnAir), or build it beside onair with \
+             `cargo build -p onair-inspect` (add --release for a release build).",
+            beside
+                .as_deref()
+                .map_or_else(|| "onair".into(), |p| p.display().to_string())
+        );
+        return ExitCode::from(2);
+    };
+    match std::process::Command::new(&program).args(args).status() {
+        // Killed by a signal: no code to pass on.
+        Ok(status) => ExitCode::from(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(2),
+        ),
+        Err(e) => {
+            eprintln!("onair inspect: cannot run {}: {e}", program.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `onair-inspect` in `beside` (this executable's directory), else in the first directory of `path` (a
+/// `PATH` value) that has it.
+fn find_inspector(beside: Option<&Path>, path: Option<&OsStr>) -> Option<PathBuf> {
+    let name = format!("{INSPECTOR}{}", std::env::consts::EXE_SUFFIX);
+    beside
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(path.map(std::env::split_paths).into_iter().flatten())
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Serves until ctrl-c or SIGTERM.
+#[tokio::main]
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -66,4 +134,42 @@ async fn main() -> anyhow::Result<ExitCode> {
         .with_context(|| format!("binding {}", config.listen))?;
     onair_server::serve(listener, config).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inspector_is_found_beside_onair_before_path() {
+        let dirs: Vec<tempfile::TempDir> = (0..3)
+            .map(|_| tempfile::tempdir().expect("temp dir"))
+            .collect();
+        let [beside, on_path, empty] = [0, 1, 2].map(|i| dirs[i].path());
+        let name = format!("{INSPECTOR}{}", std::env::consts::EXE_SUFFIX);
+        std::fs::write(on_path.join(&name), "").expect("write");
+        let path = std::env::join_paths([empty, on_path]).expect("PATH");
+
+        assert_eq!(
+            find_inspector(Some(beside), Some(&path)),
+            Some(on_path.join(&name))
+        );
+        std::fs::write(beside.join(&name), "").expect("write");
+        assert_eq!(
+            find_inspector(Some(beside), Some(&path)),
+            Some(beside.join(&name))
+        );
+        assert_eq!(find_inspector(Some(empty), None), None);
+        assert_eq!(find_inspector(None, Some(empty.as_os_str())), None);
+    }
+
+    #[test]
+    fn inspect_passes_every_argument_through() {
+        let args = Args::try_parse_from(["onair", "inspect", "--help", "--json", "x.m3u8"])
+            .expect("parses");
+        let Some(Command::Inspect { args }) = args.command else {
+            panic!("not inspect: {args:?}");
+        };
+        assert_eq!(args, ["--help", "--json", "x.m3u8"]);
+    }
 }

@@ -123,6 +123,20 @@ pub fn parse_segment(
     data: &[u8],
     limits: &Limits,
 ) -> Result<MediaSegment, DemuxError> {
+    parse_segment_at(init, data, 0, limits)
+}
+
+/// [`parse_segment`] of a segment that starts `offset` bytes into a larger file: one fragment of a whole
+/// fragmented MP4 file (`ftyp`, `moov`, then `moof` + `mdat` pairs), say. `data` holds the segment's
+/// bytes only, but every offset counts from the file's start: those in errors and in
+/// [`SampleEntry::offset`], and a `tfhd` `base_data_offset`, which is a file offset (ffmpeg writes one
+/// into every fragment it writes without `default_base_moof`).
+pub fn parse_segment_at(
+    init: &InitSegment,
+    data: &[u8],
+    offset: usize,
+    limits: &Limits,
+) -> Result<MediaSegment, DemuxError> {
     if data.len() > limits.max_bytes {
         return Err(DemuxError::TooLarge {
             what: "segment bytes",
@@ -139,9 +153,11 @@ pub fn parse_segment(
     let mut segment = MediaSegment::default();
     let mut pending_moof: Option<BoxRef> = None;
     let mut sample_total = 0usize;
-    for b in Boxes::new(data, 0) {
+    for b in Boxes::new(data, offset) {
         let b = b.map_err(|e| match e {
-            DemuxError::Truncated { offset: 0, .. } | DemuxError::BadSize { offset: 0, .. } => {
+            DemuxError::Truncated { offset: at, .. } | DemuxError::BadSize { offset: at, .. }
+                if at == offset =>
+            {
                 DemuxError::NotMp4(e.to_string())
             }
             e => e,
@@ -169,7 +185,7 @@ pub fn parse_segment(
             b"prft" => segment.producer_times.push(parse_prft(&b)?),
             // mfra closes a whole fragmented file (ffmpeg writes one); harmless in a segment.
             b"styp" | b"sidx" | b"emsg" | b"free" | b"skip" | b"uuid" | b"mfra" => {}
-            other if b.start == 0 => {
+            other if b.start == offset => {
                 return Err(DemuxError::NotMp4(format!(
                     "first box is '{}', expected 'styp' or 'moof'",
                     fourcc_str(other)

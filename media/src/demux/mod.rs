@@ -8,7 +8,7 @@ mod fragment;
 mod init;
 mod reader;
 
-pub use fragment::{parse_segment, MediaSegment, SampleEntry, TrackSamples};
+pub use fragment::{parse_segment, parse_segment_at, MediaSegment, SampleEntry, TrackSamples};
 pub use init::parse_init;
 
 /// Bounds on what the demuxer accepts.

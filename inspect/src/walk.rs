@@ -2,22 +2,26 @@
 //! -> segments and the last parts), demuxes with `onair-media`, and runs the [`checks`] on the results.
 //! It is the I/O layer; every rule lives in the checks.
 //!
-//! [`checks`]: super::checks
+//! [`checks`]: crate::checks
 
 use onair_media::{
-    m3u8_rs, parse_init, parse_segment, InitSegment, Limits, MediaPlaylist, PlaylistType,
+    m3u8_rs, parse_init, parse_segment_at, InitSegment, Limits, MediaPlaylist, MediaSegment,
+    PlaylistType,
 };
 
-use super::checks::media::{self, Declared};
-use super::checks::playlist::check_media_playlist;
-use super::checks::variant::{self, Bitrates, Timeline};
-use super::fetch::{FetchError, Fetched, Fetcher, Source};
-use super::lines::{looks_like_playlist, PlaylistLines};
-use super::report::{
-    InitReport, Location, MediaPlaylistReport, MultivariantReport, PartRow, RenditionRow, Report,
-    SegmentReport, SegmentRow, ServerControlReport, Subject, VariantRow, Violation,
+use crate::checks::file::{check_layout, check_mfra};
+use crate::checks::media::{self, Declared};
+use crate::checks::playlist::check_media_playlist;
+use crate::checks::variant::{self, Bitrates, Timeline};
+use crate::fetch::{FetchError, Fetched, Fetcher, Source};
+use crate::file::{self, Layout};
+use crate::lines::{looks_like_playlist, PlaylistLines};
+use crate::report::{
+    FragmentRow, InitReport, Location, MediaPlaylistReport, MfraReport, MultivariantReport,
+    PartRow, RenditionRow, Report, SegmentReport, SegmentRow, ServerControlReport, Subject,
+    VariantRow, Violation,
 };
-use super::{rules, InspectError, Options};
+use crate::{rules, InspectError, Options};
 
 /// Largest playlist read.
 const PLAYLIST_LIMIT: usize = 4 * 1024 * 1024;
@@ -31,8 +35,10 @@ const MAX_TOP_LEVEL_BOXES: usize = 64;
 pub enum Kind {
     /// Text starting with `#EXTM3U`.
     Playlist,
-    /// ISOBMFF with a `moov`.
+    /// ISOBMFF with a `moov` and no `moof`.
     Init,
+    /// ISOBMFF with a `moov` and a `moof`: a whole fragmented MP4 file.
+    FragmentedFile,
     /// ISOBMFF with a `moof` and no `moov`.
     Segment,
     /// Anything else.
@@ -45,48 +51,24 @@ pub fn detect(bytes: &[u8]) -> Kind {
         return Kind::Playlist;
     }
     let boxes = top_level_boxes(bytes);
-    if boxes.iter().any(|b| b == b"moov") {
-        Kind::Init
-    } else if boxes.iter().any(|b| b == b"moof") {
-        Kind::Segment
-    } else {
-        Kind::Unknown
+    let has = |fourcc: &[u8; 4]| boxes.iter().any(|b| b == fourcc);
+    match (has(b"moov"), has(b"moof")) {
+        (true, true) => Kind::FragmentedFile,
+        (true, false) => Kind::Init,
+        (false, true) => Kind::Segment,
+        (false, false) => Kind::Unknown,
     }
 }
 
-/// The four-character codes of the top-level boxes, as far as their size fields hold together.
+/// The four-character codes of the first top-level boxes, the last one's even when its size does not
+/// hold together.
 fn top_level_boxes(bytes: &[u8]) -> Vec<[u8; 4]> {
-    let mut out = Vec::new();
-    let mut at = 0usize;
-    while out.len() < MAX_TOP_LEVEL_BOXES {
-        let Some(header) = bytes.get(at..at.saturating_add(8)) else {
-            break;
-        };
-        let mut size = [0u8; 4];
-        let mut fourcc = [0u8; 4];
-        size.copy_from_slice(header.get(..4).unwrap_or(&[0; 4]));
-        fourcc.copy_from_slice(header.get(4..8).unwrap_or(&[0; 4]));
-        if !fourcc.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
-            break;
-        }
-        out.push(fourcc);
-        let size = match u32::from_be_bytes(size) {
-            0 => break, // to the end of the file
-            1 => match bytes
-                .get(at + 8..at + 16)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            {
-                Some(large) => u64::from_be_bytes(large),
-                None => break,
-            },
-            n => u64::from(n),
-        };
-        match usize::try_from(size).ok().filter(|&s| s >= 8) {
-            Some(size) => at = at.saturating_add(size),
-            None => break,
-        }
-    }
-    out
+    let scan = file::scan(bytes, 0, MAX_TOP_LEVEL_BOXES);
+    scan.boxes
+        .iter()
+        .map(|b| b.fourcc)
+        .chain(scan.broken.and_then(|b| b.fourcc))
+        .collect()
 }
 
 /// Inspects `input` as the options say.
@@ -127,6 +109,7 @@ pub async fn inspect(input: &str, options: &Options) -> Result<Report, InspectEr
                 init,
             }
         }
+        Kind::FragmentedFile => walker.fragmented_file(&source, &fetched.bytes),
         Kind::Segment => walker.lone_segment(&source, fetched).await?,
         Kind::Unknown => {
             return Err(InspectError::NotRecognised {
@@ -243,19 +226,131 @@ impl Walker<'_> {
         }
     }
 
+    /// Demuxes `bytes`, which start `offset` bytes into their file, turning a failure into a violation.
+    fn demux(
+        &mut self,
+        init: &InitSegment,
+        bytes: &[u8],
+        offset: usize,
+        at: &Location,
+    ) -> Option<MediaSegment> {
+        match parse_segment_at(init, bytes, offset, &Self::limits()) {
+            Ok(segment) => Some(segment),
+            Err(e) => {
+                self.violations
+                    .push(rules::SEGMENT_INVALID.at(at.clone(), e.to_string()));
+                None
+            }
+        }
+    }
+
     fn demux_segment(
         &mut self,
         init: &InitSegment,
         bytes: &[u8],
         at: &Location,
     ) -> Option<SegmentReport> {
-        match parse_segment(init, bytes, &Self::limits()) {
-            Ok(segment) => Some(SegmentReport::new(init, &segment, bytes.len())),
-            Err(e) => {
-                self.violations
-                    .push(rules::SEGMENT_INVALID.at(at.clone(), e.to_string()));
-                None
+        self.demux(init, bytes, 0, at)
+            .map(|segment| SegmentReport::new(init, &segment, bytes.len()))
+    }
+
+    /// Checks `measured` at `at` against the part or fragment just before it (when there is one), which
+    /// it then becomes.
+    fn check_after(
+        &mut self,
+        at: &Location,
+        previous: &mut Option<SegmentReport>,
+        measured: &SegmentReport,
+    ) {
+        if let Some(before) = previous.as_ref() {
+            self.violations.extend(media::check_continuity(
+                at,
+                before,
+                measured,
+                self.options.tolerance_secs,
+            ));
+        }
+        *previous = Some(measured.clone());
+    }
+
+    /// A whole fragmented MP4 file: its tracks, then every fragment demuxed and measured like a segment
+    /// and checked against the one before it, then its `mfra`.
+    fn fragmented_file(&mut self, source: &Source, bytes: &[u8]) -> Subject {
+        let here = Location::of(source.to_string());
+        let layout = Layout::of(bytes);
+        self.violations.extend(check_layout(&here, &layout));
+        let init = self.demux_init(bytes, &here);
+        let mut fragments = Vec::new();
+        let mut previous: Option<SegmentReport> = None;
+        for (index, range) in layout.fragments.iter().enumerate() {
+            let data = bytes.get(range.clone()).unwrap_or_default();
+            let mut row = FragmentRow {
+                index,
+                byte: range.start,
+                bytes: data.len(),
+                media: None,
+            };
+            let at = here.clone().in_fragment(index, range.start);
+            let demuxed = match &init {
+                Some((init, _)) => self
+                    .demux(init, data, range.start, &at)
+                    .map(|segment| (init, segment)),
+                None => None,
+            };
+            let Some((init, segment)) = demuxed else {
+                previous = None;
+                fragments.push(row);
+                continue;
+            };
+            let measured = SegmentReport::new(init, &segment, data.len());
+            self.check_after(&at, &mut previous, &measured);
+            row.media = Some(measured);
+            fragments.push(row);
+        }
+        let mfra = layout.mfra.map(|mfra_box| {
+            let mut report = MfraReport {
+                byte: mfra_box.start,
+                bytes: mfra_box.end.saturating_sub(mfra_box.start),
+                entries: None,
+                tracks: Vec::new(),
+            };
+            match file::read_mfra(bytes, &mfra_box) {
+                Ok(mfra) => {
+                    let tracks: Vec<u32> = init
+                        .as_ref()
+                        .map(|(i, _)| i.tracks.iter().map(|t| t.id).collect())
+                        .unwrap_or_default();
+                    if init.is_some() {
+                        self.violations.extend(check_mfra(
+                            &here,
+                            &mfra_box,
+                            &mfra,
+                            &layout.moofs,
+                            &tracks,
+                        ));
+                    }
+                    report.entries = Some(mfra.entries.len());
+                    for e in &mfra.entries {
+                        if !report.tracks.contains(&e.track_id) {
+                            report.tracks.push(e.track_id);
+                        }
+                    }
+                }
+                Err(reason) => self
+                    .violations
+                    .push(rules::MFRA_INVALID.at(here.clone().at_byte(mfra_box.start), reason)),
             }
+            report
+        });
+        let measured: Vec<&SegmentReport> =
+            fragments.iter().filter_map(|f| f.media.as_ref()).collect();
+        let total = SegmentReport::joined(&measured);
+        Subject::FragmentedFile {
+            bytes: bytes.len(),
+            init: init.map(|(_, report)| report),
+            total,
+            fragments,
+            mfra,
         }
     }
 
@@ -429,6 +524,7 @@ impl Walker<'_> {
                     line,
                     msn,
                     part,
+                    ..Location::default()
                 }
             };
         let mut init = None;
@@ -581,15 +677,7 @@ impl Walker<'_> {
                 self.options.tolerance_secs,
                 &measured,
             ));
-            if let Some(before) = &previous {
-                self.violations.extend(media::check_continuity(
-                    &at,
-                    before,
-                    &measured,
-                    self.options.tolerance_secs,
-                ));
-            }
-            previous = Some(measured.clone());
+            self.check_after(&at, &mut previous, &measured);
             part.media = Some(measured);
         }
     }
@@ -930,6 +1018,10 @@ mod tests {
         let cases = [
             (b"#EXTM3U\n#EXT-X-VERSION:7\n".to_vec(), Kind::Playlist),
             (boxed(&[b"ftyp", b"moov"]), Kind::Init),
+            (
+                boxed(&[b"ftyp", b"moov", b"moof", b"mdat", b"mfra"]),
+                Kind::FragmentedFile,
+            ),
             (boxed(&[b"styp", b"moof", b"mdat"]), Kind::Segment),
             (boxed(&[b"moof", b"mdat"]), Kind::Segment),
             (boxed(&[b"ftyp", b"free"]), Kind::Unknown),
@@ -950,6 +1042,168 @@ mod tests {
         large[..4].copy_from_slice(&1u32.to_be_bytes());
         large[8..16].copy_from_slice(&16u64.to_be_bytes());
         assert_eq!(top_level_boxes(&large), vec![*b"moof"]);
+    }
+
+    /// A whole fragmented file made by the media crate's muxer: the init of an H.264 track (90 kHz) and
+    /// an Opus track, then one one-second fragment per start (seconds): 30 frames, a keyframe first,
+    /// and 50 Opus packets.
+    fn muxed_file(starts: &[u64]) -> Vec<u8> {
+        use onair_media::{
+            opus_dops, write_fragment, write_init, Codec, MediaParams, Sample, TrackFragment,
+            TrackInfo,
+        };
+        let video = TrackInfo {
+            id: 1,
+            timescale: 90_000,
+            codec: Codec::Avc {
+                avcc: vec![1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0, 0, 1, 0, 0],
+            },
+            params: MediaParams::Video {
+                width: 640,
+                height: 360,
+            },
+        };
+        let audio = TrackInfo {
+            id: 2,
+            timescale: 48_000,
+            codec: Codec::Opus {
+                dops: opus_dops(2, 312, 48_000),
+            },
+            params: MediaParams::Audio {
+                channels: 2,
+                sample_rate: 48_000,
+            },
+        };
+        let track = |info: &TrackInfo, start: u64, count: u32, duration: u32| TrackFragment {
+            track_id: info.id,
+            base_decode_time: start * u64::from(info.timescale),
+            samples: (0..count)
+                .map(|i| Sample {
+                    duration,
+                    cts_offset: 0,
+                    keyframe: info.id == 2 || i == 0,
+                    data: vec![i as u8; 10 + i as usize],
+                })
+                .collect(),
+        };
+        let mut file = write_init(&InitSegment {
+            tracks: vec![video.clone(), audio.clone()],
+        })
+        .expect("init");
+        for (n, &start) in starts.iter().enumerate() {
+            let tracks = [
+                track(&video, start, 30, 3000),
+                track(&audio, start, 50, 960),
+            ];
+            file.extend(write_fragment(n as u32 + 1, &tracks).expect("fragment"));
+        }
+        file
+    }
+
+    /// Inspects `bytes` written to a file.
+    async fn inspect_bytes(bytes: &[u8]) -> Report {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rec.mp4");
+        std::fs::write(&path, bytes).expect("write");
+        inspect(&path.display().to_string(), &Options::default())
+            .await
+            .expect("inspected")
+    }
+
+    #[tokio::test]
+    async fn a_whole_muxed_file_is_read_fragment_by_fragment() {
+        let bytes = muxed_file(&[0, 1, 2]);
+        assert_eq!(detect(&bytes), Kind::FragmentedFile);
+        let report = inspect_bytes(&bytes).await;
+        assert_eq!(report.violations, Vec::new());
+        let Subject::FragmentedFile {
+            bytes: size,
+            init,
+            total,
+            fragments,
+            mfra,
+        } = &report.subject
+        else {
+            panic!("not a file: {report:?}");
+        };
+        assert_eq!(*size, bytes.len());
+        assert_eq!(init.as_ref().map(|i| i.tracks.len()), Some(2));
+        assert_eq!(*mfra, None);
+        assert_eq!(fragments.len(), 3);
+        for (i, f) in fragments.iter().enumerate() {
+            assert_eq!(f.index, i);
+            let media = f.media.as_ref().expect("demuxed");
+            assert_eq!(media.sequence_numbers, vec![i as u32 + 1]);
+            assert_eq!(media.start_secs, i as f64);
+            let counts: Vec<(usize, usize, f64)> = media
+                .tracks
+                .iter()
+                .map(|t| (t.samples, t.keyframes, t.duration_secs))
+                .collect();
+            assert_eq!(counts, vec![(30, 1, 1.0), (50, 50, 1.0)]);
+        }
+        // The fragments tile the file after the init.
+        let ends: Vec<usize> = fragments.iter().map(|f| f.byte + f.bytes).collect();
+        assert_eq!(fragments[1].byte, ends[0]);
+        assert_eq!(fragments[2].byte, ends[1]);
+        assert_eq!(ends[2], bytes.len());
+        let total = total.as_ref().expect("total");
+        assert_eq!(total.fragments, 3);
+        assert_eq!(total.duration_secs, 3.0);
+        let counts: Vec<(usize, usize, u64)> = total
+            .tracks
+            .iter()
+            .map(|t| (t.samples, t.keyframes, t.end_decode_time))
+            .collect();
+        assert_eq!(counts, vec![(90, 3, 270_000), (150, 150, 144_000)]);
+        let text = crate::render::text(&report);
+        assert!(text.starts_with("fragmented file  "), "{text}");
+        assert!(text.contains("mfra          none"), "{text}");
+        assert!(text.ends_with("no problems found\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn damaged_fragments_are_named_with_their_byte_offsets() {
+        // The third fragment starts back at 1 s: an overlap with the second.
+        let report = inspect_bytes(&muxed_file(&[0, 1, 1])).await;
+        let codes: Vec<&str> = report.violations.iter().map(|v| v.code).collect();
+        assert_eq!(codes, ["timestamp-gap", "timestamp-gap"], "{report:?}");
+        let Subject::FragmentedFile { fragments, .. } = &report.subject else {
+            panic!("not a file: {report:?}");
+        };
+        let overlap = &report.violations[0];
+        assert_eq!(overlap.location.fragment, Some(2));
+        assert_eq!(overlap.location.byte, Some(fragments[2].byte));
+        assert!(
+            overlap.message.contains("overlap of 1.000 s"),
+            "{}",
+            overlap.message
+        );
+
+        // Cut inside the last mdat: that fragment does not demux, and the error says where.
+        let whole = muxed_file(&[0, 1, 2]);
+        let report = inspect_bytes(&whole[..whole.len() - 5]).await;
+        assert_eq!(report.errors, 1, "{report:?}");
+        let cut = &report.violations[0];
+        assert_eq!(cut.code, "segment-invalid");
+        assert_eq!(cut.location.fragment, Some(2));
+        let Subject::FragmentedFile { fragments, .. } = &report.subject else {
+            panic!("not a file: {report:?}");
+        };
+        assert_eq!(fragments.len(), 3);
+        assert_eq!(fragments[2].media, None);
+        let mdat = fragments[2].byte
+            + whole
+                .get(fragments[2].byte..)
+                .and_then(|rest| rest.windows(4).position(|w| w == b"mdat"))
+                .expect("mdat")
+            - 4;
+        assert!(
+            cut.message
+                .starts_with(&format!("truncated box 'mdat' at byte {mdat}:")),
+            "{}",
+            cut.message
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //!
 //! - [`playlist`]: a media playlist's text and tags on their own;
 //! - [`media`]: what was measured in segments and parts against what the playlist declares;
-//! - [`variant`]: a multivariant playlist against its groups and the measured renditions.
+//! - [`variant`]: a multivariant playlist against its groups and the measured renditions;
+//! - [`file`]: a whole fragmented MP4 file's layout and random access box.
 //!
 //! [`Violation`]: super::report::Violation
 
+pub mod file;
 pub mod media;
 pub mod playlist;
 pub mod variant;

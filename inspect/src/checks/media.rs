@@ -3,8 +3,8 @@
 //! between consecutive segments, and the peak segment bit rate.
 
 use super::EPSILON_SECS;
-use crate::inspect::report::{InitReport, Location, PartRow, SegmentReport, Violation};
-use crate::inspect::rules;
+use crate::report::{InitReport, Location, PartRow, SegmentReport, Violation};
+use crate::rules;
 
 /// Gaps or overlaps of decode time smaller than this are rounding, not worth a word.
 const JITTER_SECS: f64 = 0.001;
@@ -189,7 +189,7 @@ pub fn average_bitrate(segments: &[(f64, usize)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::report::{TrackReport, TrackSegmentReport};
+    use crate::report::{TrackReport, TrackSegmentReport};
 
     fn init() -> InitReport {
         let track = |id, kind: &'static str| TrackReport {

@@ -1,4 +1,4 @@
-//! What `onair inspect` found, as plain data: printed as text by [`super::render`] and as JSON by serde.
+//! What `onair inspect` found, as plain data: printed as text by [`crate::render`] and as JSON by serde.
 //! Building these from the media crate's parsed structures is pure ([`InitReport::new`],
 //! [`SegmentReport::new`]), so the checks can be tested on hand-made values.
 
@@ -27,7 +27,8 @@ impl fmt::Display for Severity {
 }
 
 /// Where a violation is: the resource at fault and, for something listed in a playlist, the playlist, the
-/// line and the media sequence number (and part index) it is listed under.
+/// line and the media sequence number (and part index) it is listed under; for a fragment of a whole file,
+/// its index and byte offset.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Location {
     /// The resource at fault: a playlist, init segment, segment or part (path or URL).
@@ -44,6 +45,12 @@ pub struct Location {
     /// Part index within the segment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<usize>,
+    /// Index of the fragment (`moof` + `mdat`) in a whole file, from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<usize>,
+    /// Offset in a whole file of the first byte of that fragment (or of the box at fault).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte: Option<usize>,
 }
 
 impl Location {
@@ -69,6 +76,19 @@ impl Location {
         self.msn = Some(msn);
         self
     }
+
+    /// This location at `byte` of a whole file.
+    pub fn at_byte(mut self, byte: usize) -> Location {
+        self.byte = Some(byte);
+        self
+    }
+
+    /// This location in fragment `index` of a whole file, which starts at `byte`.
+    pub fn in_fragment(mut self, index: usize, byte: usize) -> Location {
+        self.fragment = Some(index);
+        self.byte = Some(byte);
+        self
+    }
 }
 
 impl fmt::Display for Location {
@@ -86,6 +106,12 @@ impl fmt::Display for Location {
         }
         if let Some(p) = self.part {
             context.push(format!("part {p}"));
+        }
+        match (self.fragment, self.byte) {
+            (Some(f), Some(b)) => context.push(format!("fragment {f} at byte {b}")),
+            (Some(f), None) => context.push(format!("fragment {f}")),
+            (None, Some(b)) => context.push(format!("byte {b}")),
+            (None, None) => {}
         }
         if !context.is_empty() {
             write!(f, " ({})", context.join(", "))?;
@@ -161,6 +187,19 @@ pub enum Subject {
         init: Option<InitReport>,
         /// Its fragments and samples, when it demuxed.
         segment: Option<SegmentReport>,
+    },
+    /// A whole fragmented MP4 file: `ftyp` + `moov`, then `moof` + `mdat` pairs, maybe an `mfra`.
+    FragmentedFile {
+        /// Its size in bytes.
+        bytes: usize,
+        /// Its tracks (the `moov`), when it demuxed.
+        init: Option<InitReport>,
+        /// Every fragment that demuxed, together: per track all its samples, keyframes and duration.
+        total: Option<SegmentReport>,
+        /// Every fragment, in file order.
+        fragments: Vec<FragmentRow>,
+        /// The movie fragment random access box, when there is one.
+        mfra: Option<MfraReport>,
     },
     /// A media playlist and what it lists.
     MediaPlaylist(Box<MediaPlaylistReport>),
@@ -344,11 +383,75 @@ impl SegmentReport {
         }
     }
 
+    /// Consecutive fragments as one, `None` for none: counts and sizes added track by track, the start
+    /// from the first, the end from the last.
+    pub fn joined(parts: &[&SegmentReport]) -> Option<SegmentReport> {
+        let (first, rest) = parts.split_first()?;
+        let mut whole = (*first).clone();
+        for part in rest {
+            whole.bytes += part.bytes;
+            whole.fragments += part.fragments;
+            whole
+                .sequence_numbers
+                .extend_from_slice(&part.sequence_numbers);
+            whole.duration_secs += part.duration_secs;
+            whole.producer_times += part.producer_times;
+            for track in &part.tracks {
+                match whole
+                    .tracks
+                    .iter_mut()
+                    .find(|t| t.track_id == track.track_id)
+                {
+                    Some(t) => {
+                        t.samples += track.samples;
+                        t.keyframes += track.keyframes;
+                        t.end_decode_time = track.end_decode_time;
+                        t.first_dts = t.first_dts.or(track.first_dts);
+                        t.last_dts = track.last_dts.or(t.last_dts);
+                        t.duration_secs += track.duration_secs;
+                        t.bytes += track.bytes;
+                        t.largest_sample = t.largest_sample.max(track.largest_sample);
+                    }
+                    None => whole.tracks.push(track.clone()),
+                }
+            }
+        }
+        Some(whole)
+    }
+
     /// True when some sample of a video track is a sync sample (or there is no video).
     pub fn has_keyframe(&self) -> bool {
         let mut video = self.tracks.iter().filter(|t| t.kind == "video").peekable();
         video.peek().is_none() || video.any(|t| t.keyframes > 0)
     }
+}
+
+/// One fragment of a whole file: a `moof`, the `mdat` after it and the boxes just before it (`styp`,
+/// `sidx`, `prft`, `emsg`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FragmentRow {
+    /// Index in the file, from 0.
+    pub index: usize,
+    /// Offset of its first byte in the file.
+    pub byte: usize,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// What was measured, when it demuxed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<SegmentReport>,
+}
+
+/// A movie fragment random access box (`mfra`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MfraReport {
+    /// Offset of its first byte in the file.
+    pub byte: usize,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// Random access entries (`tfra`), over all tracks, when it could be read.
+    pub entries: Option<usize>,
+    /// The tracks it has entries for.
+    pub tracks: Vec<u32>,
 }
 
 /// `EXT-X-SERVER-CONTROL`, as found.
@@ -532,8 +635,13 @@ mod tests {
                     line: Some(12),
                     msn: Some(3),
                     part: Some(1),
+                    ..Location::default()
                 },
                 "a/seg3.m4s (a/index.m3u8:12, msn 3, part 1)",
+            ),
+            (
+                Location::of("a/rec.mp4").in_fragment(2, 1250),
+                "a/rec.mp4 (fragment 2 at byte 1250)",
             ),
             (
                 Location::line("a/index.m3u8", None).with_msn(4),

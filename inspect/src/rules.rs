@@ -5,7 +5,7 @@
 //! Sections are those of RFC 8216bis (HTTP Live Streaming 2nd edition); "MUST" rules are errors, "SHOULD"
 //! rules and measurements whose spec wording is not a hard limit are warnings.
 
-use super::report::{Location, Severity, Violation};
+use crate::report::{Location, Severity, Violation};
 
 /// One checked rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +222,24 @@ pub const FRAGMENT_SEQUENCE_BACKWARDS: Rule = warning(
 pub const TRACK_MISSING: Rule = warning(
     "track-missing",
     "RFC 8216bis 4.4.4.3: a change in the \"number, type, and identifiers of tracks\" needs EXT-X-DISCONTINUITY",
+);
+
+// --- Whole files -----------------------------------------------------------------------------------
+
+/// Bytes of a whole file that are not a box.
+pub const FILE_INVALID: Rule = error(
+    "file-invalid",
+    "ISO/IEC 14496-12 4.2: an ISOBMFF file is a sequence of boxes, each starting with its size and type",
+);
+/// Media data before the first movie fragment, described by the `moov`'s sample tables.
+pub const SAMPLES_OUTSIDE_FRAGMENTS: Rule = warning(
+    "samples-outside-fragments",
+    "ISO/IEC 14496-12 8.8.1: the 'moov' of a fragmented file may describe samples itself, before the first movie fragment; only movie fragments are checked here",
+);
+/// An `mfra` that does not point at the file's movie fragments.
+pub const MFRA_INVALID: Rule = error(
+    "mfra-invalid",
+    "ISO/IEC 14496-12 8.8.10: a tfra moof_offset \"gives the offset of the 'moof' used in this entry\", from the beginning of the file; 8.8.11: the mfro size is the size of the enclosing 'mfra'",
 );
 
 // --- Multivariant playlist -------------------------------------------------------------------------

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use onair_media::m3u8_rs::{AlternativeMediaType, MasterPlaylist};
 
 use super::EPSILON_SECS;
-use crate::inspect::report::{Location, Violation};
-use crate::inspect::rules;
+use crate::report::{Location, Violation};
+use crate::rules;
 
 /// How far above BANDWIDTH a measured peak may be before it is reported (Apple's validator allows 10%).
 pub const BANDWIDTH_SLACK: f64 = 0.10;

@@ -1,20 +1,20 @@
-//! `onair inspect` end to end: the real binary on streams ffmpeg writes (files and over HTTP), on
-//! deliberately broken playlists, and on a low-latency playlist whose parts are cut from ffmpeg's
-//! fragmented MP4.
+//! `onair-inspect` end to end on streams ffmpeg writes (files and over HTTP), on deliberately broken
+//! playlists, and on a low-latency playlist whose parts are cut from ffmpeg's fragmented MP4. The reports
+//! come from the library in-process; the real binary runs where its exit status and output are the point.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use onair_inspect::{exit_status, to_json, Options};
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// Runs `onair inspect ARGS` and answers (exit code, stdout, stderr).
+/// Runs `onair-inspect ARGS` and answers (exit code, stdout, stderr).
 fn inspect(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_onair"))
-        .arg("inspect")
+    let output = Command::new(env!("CARGO_BIN_EXE_onair-inspect"))
         .args(args)
         .output()
-        .expect("running onair");
+        .expect("running onair-inspect");
     decode(output)
 }
 
@@ -26,14 +26,25 @@ fn decode(output: Output) -> (i32, String, String) {
     )
 }
 
-/// `onair inspect --json ARGS`, parsed, with the exit code.
-fn inspect_json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let (code, stdout, stderr) = inspect(&all);
-    let value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    (code, value)
+/// The JSON report of `input` (what `--json` prints) with these options, from the library, with the exit
+/// code the command answers.
+async fn report_async(input: &str, options: Options) -> (i32, Value) {
+    let result = onair_inspect::inspect(input, &options).await;
+    (i32::from(exit_status(&result)), to_json(input, &result))
+}
+
+/// [`report_async`] on a runtime of its own.
+fn report_with(input: &str, options: Options) -> (i32, Value) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(report_async(input, options))
+}
+
+/// The JSON report of `input` with the default options.
+fn report(input: &str) -> (i32, Value) {
+    report_with(input, Options::default())
 }
 
 /// The codes of a JSON report's violations.
@@ -103,7 +114,7 @@ fn ffmpeg_files_init_segment_and_playlist() {
     assert!(text.contains("audio  mp4a.40.2"), "{text}");
     assert!(text.contains("48000 Hz"), "{text}");
     assert!(text.ends_with("no problems found\n"), "{text}");
-    let (_, json) = inspect_json(&[&path("init.mp4")]);
+    let (_, json) = report(&path("init.mp4"));
     assert_eq!(json["kind"], "init");
     assert_eq!(json["init"]["tracks"][0]["kind"], "video");
     assert_eq!(json["init"]["tracks"][0]["width"], 320);
@@ -115,7 +126,7 @@ fn ffmpeg_files_init_segment_and_playlist() {
     assert!(text.contains("fragments     1"), "{text}");
     assert!(text.contains("starts with a keyframe"), "{text}");
     assert!(text.contains("avc1."), "{text}");
-    let (_, json) = inspect_json(&[&path("seg1.m4s")]);
+    let (_, json) = report(&path("seg1.m4s"));
     assert_eq!(json["kind"], "segment");
     assert!(json["init_uri"]
         .as_str()
@@ -128,7 +139,13 @@ fn ffmpeg_files_init_segment_and_playlist() {
     assert_eq!(video["duration_secs"], 1.0);
     assert_eq!(json["segment"]["tracks"][1]["kind"], "audio");
     // And with --init given.
-    let (code, json) = inspect_json(&["--init", &path("init.mp4"), &path("seg2.m4s")]);
+    let (code, json) = report_with(
+        &path("seg2.m4s"),
+        Options {
+            init: Some(path("init.mp4")),
+            ..Options::default()
+        },
+    );
     assert_eq!(code, 0);
     assert_eq!(json["segment"]["start_secs"], 2.0);
 
@@ -139,7 +156,7 @@ fn ffmpeg_files_init_segment_and_playlist() {
     assert!(text.contains("target duration 1 s"), "{text}");
     assert!(text.contains("seg3.m4s"), "{text}");
     assert!(text.contains("init: 1 video avc1."), "{text}");
-    let (_, json) = inspect_json(&[&path("index.m3u8")]);
+    let (_, json) = report(&path("index.m3u8"));
     assert_eq!(json["kind"], "media_playlist");
     let segments = json["segments"].as_array().expect("segments");
     assert_eq!(segments.len(), 4);
@@ -149,7 +166,7 @@ fn ffmpeg_files_init_segment_and_playlist() {
     assert_eq!(json["violations"], Value::Array(Vec::new()));
 
     // The multivariant playlist file walks the same way.
-    let (code, json) = inspect_json(&[&path("master.m3u8")]);
+    let (code, json) = report(&path("master.m3u8"));
     assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
     assert_eq!(code, 0);
     assert_eq!(json["kind"], "multivariant_playlist");
@@ -172,7 +189,7 @@ fn broken_playlists_are_reported_and_fail() {
     let dir = TempDir::new().expect("temp dir");
     ffmpeg_vod(dir.path());
     let codecs = {
-        let (_, init) = inspect_json(&[&dir.path().join("init.mp4").display().to_string()]);
+        let (_, init) = report(&dir.path().join("init.mp4").display().to_string());
         init["init"]["codecs"].as_str().expect("codecs").to_string()
     };
     // EXTINF 3.5 over a target duration of 1; CODECS naming H.264 High 4.0 and HE-AAC.
@@ -192,7 +209,7 @@ fn broken_playlists_are_reported_and_fail() {
     .expect("write");
     let master = dir.path().join("broken_master.m3u8").display().to_string();
 
-    let (code, json) = inspect_json(&[&master]);
+    let (code, json) = report(&master);
     assert_eq!(code, 1, "{json:#}");
     let found = codes(&json);
     for expected in ["extinf-over-target", "codecs-mismatch", "extinf-mismatch"] {
@@ -238,10 +255,13 @@ fn broken_playlists_are_reported_and_fail() {
     assert!(text.contains(&format!("(they carry {codecs})")), "{text}");
 
     // Without walking, the playlist's own text is still checked.
-    let (code, json) = inspect_json(&[
-        "--no-walk",
+    let (code, json) = report_with(
         &dir.path().join("broken.m3u8").display().to_string(),
-    ]);
+        Options {
+            walk: false,
+            ..Options::default()
+        },
+    );
     assert_eq!(code, 1);
     assert_eq!(codes(&json), vec!["extinf-over-target"]);
 
@@ -254,7 +274,7 @@ fn broken_playlists_are_reported_and_fail() {
          #EXTINF:1.0,\nseg0.m4s\n#EXTINF:1.0,\ngone.m4s\n#EXTINF:1.0,\ncut.m4s\n#EXTINF:1.0,\nseg3.m4s\n#EXT-X-ENDLIST\n",
     )
     .expect("write");
-    let (code, json) = inspect_json(&[&dir.path().join("holes.m3u8").display().to_string()]);
+    let (code, json) = report(&dir.path().join("holes.m3u8").display().to_string());
     assert_eq!(code, 1);
     assert_eq!(
         codes(&json),
@@ -308,12 +328,11 @@ async fn serve_dir(dir: PathBuf) -> std::net::SocketAddr {
 }
 
 async fn inspect_async(args: Vec<String>) -> (i32, String, String) {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_onair"))
-        .arg("inspect")
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_onair-inspect"))
         .args(args)
         .output()
         .await
-        .expect("running onair");
+        .expect("running onair-inspect");
     decode(output)
 }
 
@@ -324,9 +343,7 @@ async fn walks_an_http_stream_without_violations() {
     let address = serve_dir(dir.path().to_path_buf()).await;
     let url = format!("http://{address}/master.m3u8");
 
-    let (code, stdout, stderr) = inspect_async(vec!["--json".into(), url.clone()]).await;
-    let json: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let (code, json) = report_async(&url, Options::default()).await;
     assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
     assert_eq!(code, 0);
     assert_eq!(json["kind"], "multivariant_playlist");
@@ -477,7 +494,11 @@ fn low_latency_parts_are_fetched_and_checked() {
 
     let good = dir.path().join("ll.m3u8");
     std::fs::write(&good, playlist("0.75", "DURATION=0.25")).expect("write");
-    let (code, json) = inspect_json(&["--parts", "10", &good.display().to_string()]);
+    let ten_parts = || Options {
+        parts: 10,
+        ..Options::default()
+    };
+    let (code, json) = report_with(&good.display().to_string(), ten_parts());
     assert_eq!(codes(&json), Vec::<String>::new(), "{json:#}");
     assert_eq!(code, 0);
     assert_eq!(json["part_target"], 0.25);
@@ -502,7 +523,7 @@ fn low_latency_parts_are_fetched_and_checked() {
     // claimed independent without a keyframe.
     let bad = dir.path().join("ll_bad.m3u8");
     std::fs::write(&bad, playlist("0.4", "DURATION=0.3,INDEPENDENT=YES")).expect("write");
-    let (code, json) = inspect_json(&["--parts", "10", &bad.display().to_string()]);
+    let (code, json) = report_with(&bad.display().to_string(), ten_parts());
     assert_eq!(code, 1);
     let found = codes(&json);
     for expected in [
@@ -525,17 +546,231 @@ fn low_latency_parts_are_fetched_and_checked() {
     assert_eq!(not_independent["location"]["part"], 1);
 }
 
-#[test]
-fn serving_stays_the_default_command() {
-    let output = Command::new(env!("CARGO_BIN_EXE_onair"))
-        .arg("--help")
-        .output()
-        .expect("running onair");
-    let (code, help, _) = decode(output);
-    assert_eq!(code, 0);
-    for flag in ["--listen", "--data-dir", "--web-dir", "inspect"] {
-        assert!(help.contains(flag), "{flag} in {help}");
+#[rustfmt::skip]
+/// 3 s of H.264 at 24 fps (a keyframe each second, so three fragments), with AAC when `audio`, written
+/// by ffmpeg as one fragmented MP4 file `name` with these `-movflags`.
+fn ffmpeg_whole_file(dir: &Path, name: &str, movflags: &str, audio: bool) -> String {
+    let mut args = vec!["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24"];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "aac"]);
     }
+    args.extend([
+        "-t", "3", "-c:v", "libx264", "-threads", "1", "-preset", "ultrafast", "-g", "24",
+        "-keyint_min", "24", "-sc_threshold", "0", "-movflags", movflags, "-f", "mp4", name,
+    ]);
+    ffmpeg(dir, &args);
+    dir.join(name).display().to_string()
+}
+
+/// The violations of a JSON report, by code.
+fn violations<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["code"] == code)
+        .collect()
+}
+
+#[test]
+fn whole_fragmented_files_report_every_fragment() {
+    let dir = TempDir::new().expect("temp dir");
+    // ffmpeg closes a fragmented file with an mfra unless told to skip the trailer; without
+    // default_base_moof every tfhd gives a base_data_offset from the start of the file.
+    let cases = [
+        (
+            "mfra.mp4",
+            "+frag_keyframe+empty_moov+default_base_moof",
+            true,
+            true,
+        ),
+        (
+            "plain.mp4",
+            "+frag_keyframe+empty_moov+default_base_moof+skip_trailer",
+            false,
+            false,
+        ),
+        ("absolute.mp4", "+frag_keyframe+empty_moov", false, true),
+    ];
+    for (name, movflags, audio, with_mfra) in cases {
+        let path = ffmpeg_whole_file(dir.path(), name, movflags, audio);
+        let (code, json) = report(&path);
+        assert_eq!(codes(&json), Vec::<String>::new(), "{name}: {json:#}");
+        assert_eq!(code, 0, "{name}");
+        assert_eq!(json["kind"], "fragmented_file", "{name}");
+        assert_eq!(
+            json["init"]["tracks"].as_array().map(Vec::len),
+            Some(1 + usize::from(audio))
+        );
+        let fragments = json["fragments"].as_array().expect("fragments");
+        assert_eq!(fragments.len(), 3, "{name}: one fragment per keyframe");
+        let mut end = 0;
+        for (i, fragment) in fragments.iter().enumerate() {
+            assert_eq!(fragment["index"], i);
+            assert!(
+                fragment["byte"].as_u64().expect("byte") >= end,
+                "{name}: {fragment}"
+            );
+            end = fragment["byte"].as_u64().expect("byte")
+                + fragment["bytes"].as_u64().expect("bytes");
+            let video = &fragment["media"]["tracks"][0];
+            assert_eq!(video["kind"], "video", "{name}: {fragment}");
+            assert_eq!(video["samples"], 24, "{name}: {fragment}");
+            assert_eq!(video["keyframes"], 1, "{name}: {fragment}");
+            assert_eq!(fragment["media"]["starts_with_keyframe"], true);
+            assert_eq!(fragment["media"]["sequence_numbers"][0], i + 1);
+            if audio {
+                let audio = &fragment["media"]["tracks"][1];
+                assert_eq!(audio["kind"], "audio", "{name}: {fragment}");
+                assert!(
+                    audio["samples"].as_u64().expect("samples") >= 46,
+                    "{name}: {fragment}"
+                );
+            } else {
+                assert_eq!(video["duration_secs"], 1.0, "{name}: {fragment}");
+                assert_eq!(fragment["media"]["start_secs"], i as f64, "{name}");
+            }
+        }
+        let total = &json["total"];
+        assert_eq!(total["fragments"], 3);
+        assert_eq!(total["tracks"][0]["samples"], 72, "{name}");
+        assert_eq!(total["tracks"][0]["keyframes"], 3, "{name}");
+        let duration = total["duration_secs"].as_f64().expect("duration");
+        assert!((duration - 3.0).abs() < 0.05, "{name}: {duration}");
+        if with_mfra {
+            assert_eq!(json["mfra"]["tracks"][0], 1, "{name}: {json:#}");
+            assert!(
+                json["mfra"]["entries"].as_u64().expect("entries") >= 3,
+                "{name}"
+            );
+            assert!(
+                json["mfra"]["byte"].as_u64().expect("byte") >= end,
+                "{name}"
+            );
+        } else {
+            assert_eq!(json["mfra"], Value::Null, "{name}");
+        }
+    }
+
+    // The text form, from the binary.
+    let (code, text, _) = inspect(&[&dir.path().join("mfra.mp4").display().to_string()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("fragmented file  "), "{text}");
+    assert!(
+        text.contains("fragments     3  (mfhd sequence 1..3)"),
+        "{text}"
+    );
+    assert!(text.contains("mfra          at byte "), "{text}");
+    assert!(text.contains("  fragment    byte  bytes  mfhd"), "{text}");
+    assert!(text.ends_with("no problems found\n"), "{text}");
+}
+
+#[test]
+fn damaged_whole_files_report_errors() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = ffmpeg_whole_file(
+        dir.path(),
+        "good.mp4",
+        "+frag_keyframe+empty_moov+default_base_moof",
+        false,
+    );
+    let good = std::fs::read(&path).expect("read");
+    let (_, json) = report(&path);
+    let byte = |i: usize| json["fragments"][i]["byte"].as_u64().expect("byte") as usize;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path.display().to_string()
+    };
+
+    // Cut in the middle of the last fragment: it is reported, with the box and its byte offset.
+    let cut = write("cut.mp4", &good[..(byte(2) + good.len()) / 2]);
+    let (code, json) = report(&cut);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(codes(&json), vec!["segment-invalid"], "{json:#}");
+    let invalid = &json["violations"][0];
+    assert_eq!(invalid["location"]["fragment"], 2);
+    assert_eq!(invalid["location"]["byte"], byte(2));
+    let message = invalid["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("truncated box 'mdat' at byte "),
+        "{message}"
+    );
+    assert_eq!(json["fragments"].as_array().map(Vec::len), Some(3));
+    assert!(json["fragments"][1]["media"].is_object());
+    assert!(json["fragments"][2]["media"].is_null());
+    // The binary exits 1 and says so.
+    let (code, text, _) = inspect(&[&cut]);
+    assert_eq!(code, 1);
+    assert!(text.contains("error    segment-invalid  "), "{text}");
+    assert!(
+        text.contains(&format!("(fragment 2 at byte {})", byte(2))),
+        "{text}"
+    );
+
+    // A trun in the second fragment that claims more samples than it holds.
+    let mut damaged = good.clone();
+    let trun = byte(1)
+        + good[byte(1)..]
+            .windows(4)
+            .position(|w| w == b"trun")
+            .expect("trun")
+        - 4;
+    damaged[trun + 12..trun + 16].copy_from_slice(&0x00ff_ffffu32.to_be_bytes());
+    let (code, json) = report(&write("trun.mp4", &damaged));
+    assert_eq!(code, 1);
+    assert_eq!(codes(&json), vec!["segment-invalid"], "{json:#}");
+    assert_eq!(json["violations"][0]["location"]["fragment"], 1);
+    let message = json["violations"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("'trun' at byte {trun}")),
+        "{message}"
+    );
+
+    // An mfra entry that points beside its moof.
+    let mut damaged = good.clone();
+    let tfra = good.windows(4).rposition(|w| w == b"tfra").expect("tfra") - 4;
+    let wide = if good[tfra + 8] == 1 { 8 } else { 4 };
+    let offset = tfra + 8 + 16 + wide;
+    let last = offset + wide - 1;
+    damaged[last] = damaged[last].wrapping_add(1);
+    let (code, json) = report(&write("mfra.mp4", &damaged));
+    assert_eq!(code, 1);
+    let found = violations(&json, "mfra-invalid");
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("point at no 'moof'"),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn the_command_line_prints_json_and_help() {
+    let dir = TempDir::new().expect("temp dir");
+    ffmpeg_vod(dir.path());
+    // --json prints the report the library makes, and the binary answers its exit status.
+    let init = dir.path().join("init.mp4").display().to_string();
+    let (code, stdout, stderr) = inspect(&["--json", &init]);
+    assert_eq!(code, 0, "{stderr}");
+    let printed: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(printed, report(&init).1);
+    let (code, stdout, _) = inspect(&[
+        "--json",
+        &dir.path().join("absent.mp4").display().to_string(),
+    ]);
+    assert_eq!(code, 2);
+    let printed: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(
+        printed["error"]
+            .as_str()
+            .expect("error")
+            .contains("cannot read"),
+        "{printed}"
+    );
+
     let (code, help, _) = inspect(&["--help"]);
     assert_eq!(code, 0);
     for flag in ["--json", "--init", "--no-walk", "FILE|URL"] {

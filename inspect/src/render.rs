@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::report::{
-    InitReport, MediaPlaylistReport, MultivariantReport, PartRow, Report, SegmentReport, Severity,
-    Subject,
+use crate::report::{
+    FragmentRow, InitReport, MediaPlaylistReport, MfraReport, MultivariantReport, PartRow, Report,
+    SegmentReport, Severity, Subject,
 };
 
 /// How a column lines up.
@@ -87,6 +87,32 @@ pub fn text(report: &Report) -> String {
                 out.push_str(&segment_text(segment, init.as_ref()));
             }
         }
+        Subject::FragmentedFile {
+            bytes,
+            init,
+            total,
+            fragments,
+            mfra,
+        } => {
+            let _ = writeln!(out, "fragmented file  {}  ({bytes} bytes)", report.input);
+            if let Some(init) = init {
+                out.push_str(&init_text(init));
+            }
+            out.push('\n');
+            match total {
+                Some(total) => out.push_str(&segment_summary(total)),
+                None => {
+                    let _ = writeln!(out, "fragments     {}  (none demuxed)", fragments.len());
+                }
+            }
+            let _ = writeln!(out, "mfra          {}", mfra_text(mfra.as_ref()));
+            if let Some(total) = total {
+                out.push('\n');
+                out.push_str(&segment_tracks(total, init.as_ref()));
+            }
+            out.push('\n');
+            out.push_str(&fragments_text(fragments));
+        }
         Subject::MediaPlaylist(p) => out.push_str(&media_text(p)),
         Subject::MultivariantPlaylist(m) => out.push_str(&multivariant_text(m)),
     }
@@ -131,6 +157,14 @@ fn init_text(init: &InitReport) -> String {
 }
 
 fn segment_text(s: &SegmentReport, init: Option<&InitReport>) -> String {
+    let mut out = segment_summary(s);
+    out.push('\n');
+    out.push_str(&segment_tracks(s, init));
+    out
+}
+
+/// Fragments, duration and `prft` count.
+fn segment_summary(s: &SegmentReport) -> String {
     let mut out = String::new();
     let sequence = match (s.sequence_numbers.first(), s.sequence_numbers.last()) {
         (Some(a), Some(b)) if a == b => format!("mfhd sequence {a}"),
@@ -150,7 +184,11 @@ fn segment_text(s: &SegmentReport, init: Option<&InitReport>) -> String {
         }
     );
     let _ = writeln!(out, "prft          {}", s.producer_times);
-    out.push('\n');
+    out
+}
+
+/// Per track: samples, keyframes, decode times, duration and sizes.
+fn segment_tracks(s: &SegmentReport, init: Option<&InitReport>) -> String {
     let rows: Vec<Vec<String>> = s
         .tracks
         .iter()
@@ -175,7 +213,7 @@ fn segment_text(s: &SegmentReport, init: Option<&InitReport>) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(
+    table(
         &[
             ("track", Right),
             ("kind", Left),
@@ -191,8 +229,71 @@ fn segment_text(s: &SegmentReport, init: Option<&InitReport>) -> String {
             ("largest", Right),
         ],
         &rows,
-    ));
-    out
+    )
+}
+
+fn mfra_text(mfra: Option<&MfraReport>) -> String {
+    let Some(m) = mfra else {
+        return "none".to_string();
+    };
+    let tracks: Vec<String> = m.tracks.iter().map(u32::to_string).collect();
+    match m.entries {
+        Some(n) => format!(
+            "at byte {} ({} bytes): {}, track {}",
+            m.byte,
+            m.bytes,
+            if n == 1 {
+                "1 entry".to_string()
+            } else {
+                format!("{n} entries")
+            },
+            tracks.join(", ")
+        ),
+        None => format!("at byte {} ({} bytes): unreadable", m.byte, m.bytes),
+    }
+}
+
+/// One row per fragment and track.
+fn fragments_text(fragments: &[FragmentRow]) -> String {
+    let mut rows = Vec::new();
+    for f in fragments {
+        let place = [f.index.to_string(), f.byte.to_string(), f.bytes.to_string()];
+        let Some(media) = &f.media else {
+            let mut row = place.to_vec();
+            row.extend(["-", "-", "not read"].map(String::from));
+            rows.push(row);
+            continue;
+        };
+        let sequence = opt(media.sequence_numbers.first());
+        for t in &media.tracks {
+            let mut row = place.to_vec();
+            row.extend([
+                sequence.clone(),
+                t.track_id.to_string(),
+                t.kind.to_string(),
+                t.samples.to_string(),
+                t.keyframes.to_string(),
+                format!("{:.3}", t.start_secs),
+                format!("{:.3}", t.duration_secs),
+            ]);
+            rows.push(row);
+        }
+    }
+    table(
+        &[
+            ("fragment", Right),
+            ("byte", Right),
+            ("bytes", Right),
+            ("mfhd", Right),
+            ("track", Right),
+            ("kind", Left),
+            ("samples", Right),
+            ("keys", Right),
+            ("start (s)", Right),
+            ("dur (s)", Right),
+        ],
+        &rows,
+    )
 }
 
 fn media_text(p: &MediaPlaylistReport) -> String {
@@ -454,8 +555,8 @@ fn violations_text(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::report::{Location, TrackReport};
-    use crate::inspect::rules;
+    use crate::report::{Location, TrackReport};
+    use crate::rules;
 
     #[test]
     fn tables_align_and_trim() {

@@ -4,9 +4,9 @@
 use onair_media::{MediaPlaylist, Part};
 
 use super::{EPSILON_SECS, SLACK_SECS};
-use crate::inspect::lines::PlaylistLines;
-use crate::inspect::report::{Location, Violation};
-use crate::inspect::rules;
+use crate::lines::PlaylistLines;
+use crate::report::{Location, Violation};
+use crate::rules;
 
 /// Media playlist tags that may appear once only (RFC 8216bis 4.4.3, 4.4.5.2).
 const SINGLE_TAGS: [&str; 9] = [
@@ -442,7 +442,7 @@ mod tests {
         // The media crate's fixture shaped like the RFC 8216bis LL-HLS example: PART-HOLD-BACK 1.0 is
         // 3 x 0.33334 as written to the millisecond, fine; but CAN-SKIP-UNTIL=12.0 with a target duration
         // of 4 is below the six target durations the same draft requires.
-        let text = include_str!("../../../../media/tests/test_data/ll_hls_spec_example.m3u8");
+        let text = include_str!("../../../media/tests/test_data/ll_hls_spec_example.m3u8");
         assert_eq!(codes(text), vec!["skip-boundary-too-small"]);
     }
 
