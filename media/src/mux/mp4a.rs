@@ -112,7 +112,13 @@ mod tests {
     fn mp3_and_aac_entries_round_trip() {
         for (codec, rate, codecs) in [
             (Codec::Mp3, 44_100, "mp4a.6B"),
-            (Codec::Aac { asc: vec![0x12, 0x10] }, 44_100, "mp4a.40.2"),
+            (
+                Codec::Aac {
+                    asc: vec![0x12, 0x10],
+                },
+                44_100,
+                "mp4a.40.2",
+            ),
         ] {
             let init = InitSegment {
                 tracks: vec![TrackInfo {
