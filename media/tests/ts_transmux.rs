@@ -120,7 +120,7 @@ fn fixtures_match_ffprobe() {
     let table: [(&[&str], &str, &str); 4] = [
         (&["h264_aac.ts"], "avc1.64000b", "mp4a.40.2"),
         (&["hevc_aac.ts"], "hvc1.1.6.L30.90", "mp4a.40.2"),
-        (&["h264_mp3.ts"], "avc1.64000b", "mp4a.6B"),
+        (&["h264_mp3.ts"], "avc1.64000b", "mp3"),
         (&["wrap0.ts", "wrap1.ts"], "avc1.64000b", "mp4a.40.2"),
     ];
     for (files, video_codec, audio_codec) in table {

@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn mp3_and_aac_entries_round_trip() {
         for (codec, rate, codecs) in [
-            (Codec::Mp3, 44_100, "mp4a.6B"),
+            (Codec::Mp3, 44_100, "mp3"),
             (
                 Codec::Aac {
                     asc: vec![0x12, 0x10],
@@ -132,7 +132,7 @@ mod tests {
                 }],
             };
             let bytes = write_init(&init).unwrap();
-            let oti = if codecs == "mp4a.6B" { 0x6B } else { 0x40 };
+            let oti = if codecs == "mp3" { 0x6B } else { 0x40 };
             // The DecoderConfigDescriptor (tag 4, four-byte length) starts with objectTypeIndication.
             let dcd = bytes.windows(2).position(|w| w == [0x04, 0x80]).unwrap();
             assert_eq!(bytes[dcd + 5], oti);
