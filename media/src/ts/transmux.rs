@@ -626,3 +626,88 @@ impl TsTransmuxer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ts::adts::tests::adts_header;
+    use crate::ts::packet::tests::packet;
+    use crate::ts::pes::tests::pes;
+    use crate::ts::psi::tests::{pat, pmt};
+    use crate::{parse_init, parse_segment, Limits};
+
+    /// A segment of AAC only (44.1 kHz mono): PAT, PMT, then one PES per (PTS, frame count), each in
+    /// its own packets.
+    fn aac_segment(pes_list: &[(u64, usize)], cc: &mut u8) -> Vec<u8> {
+        let mut ts = Vec::new();
+        for (pid, section) in [(0, pat(0x1000)), (0x1000, pmt(&[(0x0f, 0x101)]))] {
+            let mut payload = vec![0];
+            payload.extend(section);
+            ts.extend(packet(pid, 0, true, &payload));
+        }
+        for &(pts, frames) in pes_list {
+            let mut es = Vec::new();
+            for _ in 0..frames {
+                es.extend(adts_header(4, 1, 20));
+                es.extend([0x21; 13]);
+            }
+            let bytes = pes(0xc0, Some(pts), None, &es, true);
+            for (i, chunk) in bytes.chunks(184).enumerate() {
+                ts.extend(packet(0x101, *cc, i == 0, chunk));
+                *cc = (*cc + 1) & 0x0f;
+            }
+        }
+        ts
+    }
+
+    fn samples(t: &mut TsTransmuxer, ts: &[u8]) -> Vec<(u64, u32)> {
+        let out = t.push_segment(ts).unwrap();
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let mut init = t.init().cloned();
+        let mut all = Vec::new();
+        for chunk in out.chunks {
+            match chunk {
+                CmafChunk::Init { bytes, .. } => init = Some(parse_init(&bytes).unwrap()),
+                CmafChunk::Fragment { bytes, .. } => {
+                    let seg = parse_segment(init.as_ref().unwrap(), &bytes, &Limits::default());
+                    for s in &seg.unwrap().tracks[0].samples {
+                        all.push((s.dts, s.duration));
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn audio_times_follow_frames_and_jump_at_gaps() {
+        // 1024 samples at 44.1 kHz = 2089.8 ticks of 90 kHz. The second PES is 1 tick off the frame
+        // timeline (kept), the third starts 10 frames late (a gap: the frame before it lasts longer).
+        let frame_90k = 1024.0 * 90_000.0 / 44_100.0;
+        let start = 90_000u64;
+        let second = start + (3.0 * frame_90k) as u64 + 1;
+        let third = start + (16.0 * frame_90k) as u64;
+        let mut cc = 0;
+        let mut t = TsTransmuxer::new();
+        let got = samples(
+            &mut t,
+            &aac_segment(&[(start, 3), (second, 3), (third, 2)], &mut cc),
+        );
+        let first = 44_100;
+        let dts: Vec<u64> = got.iter().map(|s| s.0).collect();
+        assert_eq!(
+            dts,
+            [0, 1, 2, 3, 4, 5, 16, 17]
+                .map(|k| first + k * 1024)
+                .to_vec()
+        );
+        assert_eq!(got[5].1, 11 * 1024);
+        assert_eq!(got[7].1, 1024);
+        // The next segment follows on; after a discontinuity its own PTS rules.
+        let next = samples(&mut t, &aac_segment(&[(third + 2 * 2090, 1)], &mut cc));
+        assert_eq!(next[0].0, first + 18 * 1024);
+        t.discontinuity();
+        let after = samples(&mut t, &aac_segment(&[(900_000, 1)], &mut cc));
+        assert_eq!(after[0].0, 441_000);
+    }
+}
