@@ -77,7 +77,13 @@ impl AudioSplitter {
         let mut pos = 0;
         let mut skipped: Option<(usize, String)> = None;
         while pos < buf.len() {
-            match (self.parse)(&buf[pos..]) {
+            match (self.parse)(&buf[pos..]).and_then(|h| {
+                if h.frame_len > h.payload_start {
+                    Ok(h)
+                } else {
+                    Err(format!("frame length {}", h.frame_len))
+                }
+            }) {
                 Ok(h) => {
                     let end = pos + h.frame_len;
                     if end > buf.len() {

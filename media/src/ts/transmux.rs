@@ -477,7 +477,7 @@ impl TsTransmuxer {
                     continue;
                 }
             };
-            a.next_dts = Some(dts + u64::from(header.samples));
+            a.next_dts = Some(dts.saturating_add(u64::from(header.samples)));
             a.state.last_duration = Some(header.samples);
             let sample = Pending {
                 dts,
