@@ -207,7 +207,10 @@ impl Framer {
             if self.locked {
                 let next = buf.get(i + PACKET_SIZE).copied();
                 let after = buf.get(i + 2 * PACKET_SIZE).copied();
-                if next.is_none() && !last {
+                // Decide only with the bytes a decision reads (or at the end of the stream), so that any
+                // split of the stream frames it the same way.
+                let undecided = next.is_none() || (next != Some(SYNC_BYTE) && after.is_none());
+                if undecided && !last {
                     return i;
                 }
                 if buf[i] == SYNC_BYTE {
@@ -382,10 +385,17 @@ pub(crate) mod tests {
         let pids: Vec<u16> = packets.iter().map(|p| p.0).collect();
         assert_eq!(pids, vec![0x100, 0x102, 0x103, 0x104]);
         assert_eq!(skipped, vec![(188, 100)]);
+        // A damaged sync byte after the packets locked (a piece may end before the byte that decides).
+        let mut later: Vec<u8> = (0..8)
+            .flat_map(|n| packet(0x100 + n, 0, false, &[0x47; 20]))
+            .collect();
+        later[4 * PACKET_SIZE] = 0;
+        later[6 * PACKET_SIZE] = 0;
+        assert_eq!(frame_all(&[&later]).0.len(), 6);
         // Each stream in pieces of every size gives the same packets.
-        for stream in [stream, shifted] {
+        for stream in [stream, shifted, later] {
             let whole = frame_all(&[&stream]);
-            for size in [1, 7, 187, 188, 189, 400] {
+            for size in [1, 7, 100, 187, 188, 189, 300, 400, 700] {
                 let pieces: Vec<&[u8]> = stream.chunks(size).collect();
                 assert_eq!(frame_all(&pieces), whole, "pieces of {size}");
             }
