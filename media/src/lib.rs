@@ -12,6 +12,7 @@
 //! - [`demux`]: a bounded, never-panicking reader and validator for init segments and fragments. Every
 //!   upload the server accepts goes through it.
 //! - [`segmenter`]: cuts encoded frames of several tracks into segments that start on a video keyframe.
+//! - [`ts`]: MPEG transport streams: a demuxer and a transmuxer of TS segments to CMAF.
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
 //!   (variants and `EXT-X-MEDIA` audio renditions) rendered here.
 //!
@@ -25,6 +26,7 @@ pub mod mux;
 pub mod playlist;
 pub mod segmenter;
 pub mod track;
+pub mod ts;
 
 pub use demux::{
     parse_init, parse_segment, parse_segment_at, Limits, MediaSegment, SampleEntry, TrackSamples,
@@ -42,3 +44,4 @@ pub use playlist::{
 };
 pub use segmenter::{Chunk, Frame, PartChunk, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};
+pub use ts::{CmafChunk, Transmuxed, TsError, TsTransmuxer};

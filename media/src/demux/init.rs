@@ -2,6 +2,7 @@
 
 use super::reader::{fourcc_str, require, BoxRef, Boxes, Fields};
 use crate::error::DemuxError;
+use crate::mux::mp4a::{OBJECT_TYPE_MPEG1_AUDIO, OBJECT_TYPE_MPEG2_AUDIO};
 use crate::track::{Codec, InitSegment, MediaParams, TrackInfo};
 
 /// Bytes of the fixed part of a `VisualSampleEntry` before its child boxes.
@@ -12,7 +13,7 @@ const MAX_TRACKS: usize = 16;
 /// Reads an init segment: every track's id, timescale, codec configuration and size or channels.
 ///
 /// Fails on anything that is not a fragmented MP4 header OnAir can carry: no `moov`, no `mvex` (not
-/// fragmented), a track without its boxes, a codec other than H.264, H.265, VP9, AV1, AAC or Opus.
+/// fragmented), a track without its boxes, a codec other than H.264, H.265, VP9, AV1, AAC, MP3 or Opus.
 pub fn parse_init(data: &[u8]) -> Result<InitSegment, DemuxError> {
     if data.len() < 8 {
         return Err(DemuxError::NotMp4(format!(
@@ -257,16 +258,20 @@ fn parse_audio_entry(
             dops: cfg.body.to_vec(),
         }
     } else {
-        let asc = parse_esds(&cfg)?;
-        if sample_rate == 0 {
-            sample_rate = aac_sample_rate(&asc).unwrap_or(0);
+        match parse_esds(&cfg)? {
+            Some(asc) => {
+                if sample_rate == 0 {
+                    sample_rate = aac_sample_rate(&asc).unwrap_or(0);
+                }
+                // The sample entry's channelcount is often a placeholder (ffmpeg writes 2 for mono); the
+                // AudioSpecificConfig's channelConfiguration is what the decoder uses.
+                if let Some(n) = aac_channels(&asc) {
+                    channels = n;
+                }
+                Codec::Aac { asc }
+            }
+            None => Codec::Mp3,
         }
-        // The sample entry's channelcount is often a placeholder (ffmpeg writes 2 for mono); the
-        // AudioSpecificConfig's channelConfiguration is what the decoder uses.
-        if let Some(n) = aac_channels(&asc) {
-            channels = n;
-        }
-        Codec::Aac { asc }
     };
     if channels == 0 {
         return Err(DemuxError::Invalid {
@@ -298,8 +303,9 @@ fn descriptor_header(f: &mut Fields) -> Result<(u8, usize), DemuxError> {
     Ok((tag, len))
 }
 
-/// Extracts the AudioSpecificConfig from an `esds` box.
-fn parse_esds(esds: &BoxRef) -> Result<Vec<u8>, DemuxError> {
+/// Extracts the AudioSpecificConfig from an `esds` box of AAC, or `None` for MP3 (objectTypeIndication
+/// 0x6B or 0x69, which has no decoder configuration).
+fn parse_esds(esds: &BoxRef) -> Result<Option<Vec<u8>>, DemuxError> {
     let invalid = |reason: &str| DemuxError::Invalid {
         fourcc: "esds",
         offset: esds.start,
@@ -328,6 +334,9 @@ fn parse_esds(esds: &BoxRef) -> Result<Vec<u8>, DemuxError> {
         return Err(invalid("no DecoderConfigDescriptor"));
     }
     let object_type = f.u8("objectTypeIndication")?;
+    if object_type == OBJECT_TYPE_MPEG1_AUDIO || object_type == OBJECT_TYPE_MPEG2_AUDIO {
+        return Ok(None);
+    }
     if object_type != 0x40 && object_type != 0x67 {
         return Err(DemuxError::UnsupportedCodec(format!(
             "mp4a objectTypeIndication 0x{object_type:02x}"
@@ -338,7 +347,7 @@ fn parse_esds(esds: &BoxRef) -> Result<Vec<u8>, DemuxError> {
     if tag != 0x05 || len == 0 {
         return Err(invalid("no DecoderSpecificInfo"));
     }
-    Ok(f.bytes(len, "DecoderSpecificInfo")?.to_vec())
+    Ok(Some(f.bytes(len, "DecoderSpecificInfo")?.to_vec()))
 }
 
 /// The channel count of an AudioSpecificConfig's channelConfiguration (ISO/IEC 14496-3 1.6.3.5), for the

@@ -1,7 +1,7 @@
 //! The CMAF header: `ftyp` + `moov` with one `trak` per track and `mvex`/`trex`, no samples.
 
 use super::avc1::write_avc1;
-use super::mp4a::write_mp4a;
+use super::mp4a::{write_mp3, write_mp4a};
 use super::opus::write_opus;
 use super::visual::{check_record, write_visual_entry};
 use super::writer::{write_box, write_full_box, write_mp4_box};
@@ -237,6 +237,13 @@ fn write_sample_entry(out: &mut Vec<u8>, track: &TrackInfo) -> Result<(), MuxErr
                 sample_rate,
             },
         ) => write_mp4a(out, track.id, channels, sample_rate, asc),
+        (
+            Codec::Mp3,
+            MediaParams::Audio {
+                channels,
+                sample_rate,
+            },
+        ) => write_mp3(out, track.id, channels, sample_rate),
         _ => Err(MuxError::InvalidConfig(format!(
             "track {}: codec {} does not match its media kind",
             track.id,

@@ -1,12 +1,12 @@
 //! Writing CMAF: init segments (`ftyp` + `moov`) and fragments (`moof` + `mdat`).
 //!
 //! Boxes the `mp4` crate has are written with it; the sample entries it lacks are written here, one file per
-//! box (`avc1.rs`, `visual.rs` for `hvc1`/`vp09`/`av01`, `opus.rs`, `mp4a.rs`). All writers take plain structs and return bytes.
+//! box (`avc1.rs`, `visual.rs` for `hvc1`/`vp09`/`av01`, `opus.rs`, `mp4a.rs` for AAC and MP3). All writers take plain structs and return bytes.
 
 mod avc1;
 pub(crate) mod fragment;
 mod init;
-mod mp4a;
+pub(crate) mod mp4a;
 mod opus;
 mod prft;
 mod visual;
