@@ -14,7 +14,7 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (native)"
-cargo clippy --workspace --exclude onair-www --all-targets -- -D warnings
+cargo clippy --workspace --exclude onair-www --all-targets --features onair-inspect/ffmpeg-tests -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --target wasm32-unknown-unknown -p onair-www -p onair-player -p onair-broadcaster -p onair-browser -p onair-media -- -D warnings
 
@@ -30,7 +30,7 @@ bash scripts/fuzz.sh 20
 step "tests"
 rm -rf tests/artifacts
 export ONAIR_WEB_DIR="$PWD/dist"
-cargo test --workspace --exclude onair-www -- --test-threads=1
+cargo test --workspace --exclude onair-www --features onair-inspect/ffmpeg-tests -- --test-threads=1
 echo "screenshots: $(ls tests/artifacts/*.png 2>/dev/null | wc -l) in tests/artifacts/"
 # Figures the tests measured (e.g. origin requests per segment behind nginx).
 for figures in tests/artifacts/*-figures.txt; do
