@@ -1,7 +1,8 @@
 //! The server's one error type and how it becomes an HTTP response.
 //!
 //! Every failure a handler can meet is an [`AppError`]. [`AppError::status_code`] is the only place that
-//! maps errors to statuses, and every error answers with the JSON body `{"error": "human readable reason"}`.
+//! maps errors to statuses, and every error answers with the JSON body `{"error": "human readable reason"}`
+//! ([`ErrorBody`], the wire contract's).
 //! Server-side failures (database, disk, a panicked blocking task) are logged with their detail and
 //! answered with a generic message, so internals never reach clients.
 
@@ -9,6 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use onair_media::DemuxError;
+pub use onair_protocol::ErrorBody;
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -208,7 +210,7 @@ impl IntoResponse for AppError {
             tracing::debug!(error = %self, %status, "request refused");
             self.to_string()
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
         // An error is about this moment (a stream not started yet, a full disk): never let a CDN keep it.
         response
             .headers_mut()

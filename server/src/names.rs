@@ -9,6 +9,8 @@ use rand::distributions::Alphanumeric;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use onair_protocol::SEGMENT_EXTENSION;
+
 use crate::error::AppError;
 
 /// Length of a stream id: 10 lowercase alphanumeric characters.
@@ -100,7 +102,12 @@ impl fmt::Display for RenditionName {
 /// Only the canonical spelling is accepted (decimal, no sign, no leading zero), so every segment has
 /// exactly one name. Returns `None` for anything else.
 pub fn parse_segment_file_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".m4s")?;
+    let digits = name.strip_suffix(SEGMENT_EXTENSION)?.strip_suffix('.')?;
+    parse_canonical(digits)
+}
+
+/// A decimal number in its one canonical spelling (no sign, no leading zero).
+fn parse_canonical(digits: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -113,10 +120,10 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
 /// Reads `(msn, index)` out of a part file name `{msn}.{index}.m4s`, canonical spelling only (as
 /// [`parse_segment_file_name`]).
 pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
-    let stem = name.strip_suffix(".m4s")?;
+    let stem = name.strip_suffix(SEGMENT_EXTENSION)?.strip_suffix('.')?;
     let (msn, index) = stem.split_once('.')?;
-    let msn = parse_segment_file_name(&format!("{msn}.m4s"))?;
-    let index = parse_segment_file_name(&format!("{index}.m4s"))?;
+    let msn = parse_canonical(msn)?;
+    let index = parse_canonical(index)?;
     Some((msn, u32::try_from(index).ok()?))
 }
 
@@ -127,16 +134,6 @@ pub fn numbered_file_name(name: &str) -> Option<(&str, u64)> {
     let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (prefix, number) = stem.split_at(stem.len() - digits);
     Some((prefix, number.parse().ok()?))
-}
-
-/// The file name of part `index` of segment `msn`.
-pub fn part_file_name(msn: u64, index: u32) -> String {
-    format!("{msn}.{index}.m4s")
-}
-
-/// The file name of segment `msn`.
-pub fn segment_file_name(msn: u64) -> String {
-    format!("{msn}.m4s")
 }
 
 /// A fresh stream key: `sk_` followed by [`STREAM_KEY_RANDOM_LEN`] alphanumeric characters.
@@ -205,7 +202,10 @@ mod tests {
     fn segment_names() {
         assert_eq!(parse_segment_file_name("0.m4s"), Some(0));
         assert_eq!(parse_segment_file_name("42.m4s"), Some(42));
-        assert_eq!(segment_file_name(42), "42.m4s");
+        assert_eq!(
+            parse_segment_file_name(&onair_protocol::segment_file(42)),
+            Some(42)
+        );
         for bad in [
             "",
             ".m4s",

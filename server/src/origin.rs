@@ -130,8 +130,8 @@ impl PlaylistKind {
     /// The file name of this kind of playlist.
     pub fn file_name(self) -> &'static str {
         match self {
-            Self::Live => playlist::LIVE_PLAYLIST_FILE_NAME,
-            Self::Recording => playlist::RECORDING_PLAYLIST_FILE_NAME,
+            Self::Live => onair_protocol::LIVE_PLAYLIST_FILE,
+            Self::Recording => onair_protocol::RECORDING_PLAYLIST_FILE,
         }
     }
 }

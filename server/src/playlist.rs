@@ -26,17 +26,13 @@ use onair_media::{
 
 use crate::cache::digest;
 use crate::live::{PartInfo, Rendition, SegmentInfo};
-use crate::names::{part_file_name, segment_file_name, RenditionName};
-use crate::store::files::INIT_FILE_NAME;
+use onair_protocol::{part_file, segment_file, INIT_FILE, LIVE_PLAYLIST_FILE};
+
+use crate::names::RenditionName;
 use crate::time::rfc3339_millis;
 
 /// Segments listed in a live media playlist (the sliding window). It defaults to 10.
 pub const DEFAULT_LIVE_WINDOW: usize = 10;
-
-/// File name of a rendition's live playlist (and of the stream's multivariant playlist).
-pub const LIVE_PLAYLIST_FILE_NAME: &str = "index.m3u8";
-/// File name of a rendition's recording (and of the stream's recording multivariant playlist).
-pub const RECORDING_PLAYLIST_FILE_NAME: &str = "recording.m3u8";
 
 /// `PART-HOLD-BACK`, in part targets ("at least three times the Part Target Duration" is the
 /// recommendation of RFC 8216bis 4.4.3.8).
@@ -120,7 +116,7 @@ fn low_latency(playlist: &mut MediaPlaylist, rendition: &Rendition, part_target:
     let (msn, index) = rendition.next_part();
     playlist.preload_hint = Some(PreloadHint {
         hint_type: PreloadHintType::Part,
-        uri: part_file_name(msn, index),
+        uri: part_file(msn, index),
     });
 
     // Parts of the segments that start within the last three target durations, so that no listed part
@@ -176,7 +172,7 @@ pub fn rendition_report(name: &RenditionName, rendition: &Rendition) -> Option<R
         .filter(|(msn, _)| *msn == last_msn)
         .map(|(_, index)| u64::from(index));
     Some(RenditionReport {
-        uri: format!("../{name}/{LIVE_PLAYLIST_FILE_NAME}"),
+        uri: format!("../{name}/{LIVE_PLAYLIST_FILE}"),
         last_msn: Some(last_msn),
         last_part,
     })
@@ -184,7 +180,7 @@ pub fn rendition_report(name: &RenditionName, rendition: &Rendition) -> Option<R
 
 fn part_entry(msn: u64, part: &PartInfo) -> Part {
     Part {
-        uri: part_file_name(msn, part.index),
+        uri: part_file(msn, part.index),
         duration_secs: part.duration_secs,
         independent: part.independent,
         gap: false,
@@ -222,7 +218,7 @@ fn listing(all: &[SegmentInfo], skip: usize) -> Option<MediaPlaylist> {
         target_duration: target_duration(all),
         media_sequence: first.msn,
         discontinuity_sequence: u64::try_from(discontinuity_sequence).unwrap_or(u64::MAX),
-        map_uri: INIT_FILE_NAME.to_owned(),
+        map_uri: INIT_FILE.to_owned(),
         segments: listed.iter().map(playlist_segment).collect(),
         ..MediaPlaylist::default()
     })
@@ -256,7 +252,7 @@ fn playlist_segment(segment: &SegmentInfo) -> PlaylistSegment {
             .unwrap_or(segment.received_at)
     });
     PlaylistSegment {
-        uri: segment_file_name(segment.msn),
+        uri: segment_file(segment.msn),
         duration_secs: segment.duration_secs,
         discontinuity: segment.discontinuity,
         program_date_time: Some(rfc3339_millis(start)),
@@ -536,7 +532,7 @@ mod tests {
             // Not started: not listed.
             ("v2", rendition(vec![video_track()], 0)),
         ]);
-        let text = multivariant(&all, LIVE_PLAYLIST_FILE_NAME).unwrap();
+        let text = multivariant(&all, LIVE_PLAYLIST_FILE).unwrap();
         let parsed = MultivariantPlaylist::parse(&text).unwrap();
         assert_eq!(
             parsed.audio,
@@ -575,7 +571,7 @@ mod tests {
             "{text}"
         );
         // The recording points at the recordings.
-        let text = multivariant(&all, RECORDING_PLAYLIST_FILE_NAME).unwrap();
+        let text = multivariant(&all, onair_protocol::RECORDING_PLAYLIST_FILE).unwrap();
         assert!(text.contains("URI=\"a0/recording.m3u8\""), "{text}");
         assert!(text.contains("\nv1/recording.m3u8\n"), "{text}");
     }
@@ -608,16 +604,13 @@ mod tests {
             ),
         ];
         for (name, list) in cases {
-            let text = multivariant(&renditions(list), LIVE_PLAYLIST_FILE_NAME).unwrap();
+            let text = multivariant(&renditions(list), LIVE_PLAYLIST_FILE).unwrap();
             let parsed = MultivariantPlaylist::parse(&text).unwrap();
             assert!(parsed.audio.is_empty(), "{name}: {text}");
             assert_eq!(parsed.variants.len(), 2, "{name}: {text}");
             assert!(parsed.variants.iter().all(|v| v.audio.is_none()), "{name}");
         }
-        assert_eq!(
-            multivariant(&BTreeMap::new(), LIVE_PLAYLIST_FILE_NAME),
-            None
-        );
+        assert_eq!(multivariant(&BTreeMap::new(), LIVE_PLAYLIST_FILE), None);
     }
 
     #[test]

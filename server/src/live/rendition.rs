@@ -24,6 +24,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use onair_media::{parse_init, parse_segment, InitSegment, Limits, MediaSegment};
+use onair_protocol::{MAX_PART_TARGET_SECS, MIN_PART_TARGET_SECS};
 use std::time::Duration;
 
 use crate::cache::digest;
@@ -145,8 +146,6 @@ pub enum PartCheck {
 
 /// Segments (counted back from the newest) whose parts stay in memory, to be listed and served.
 pub const PART_SEGMENTS_KEPT: usize = 8;
-/// Shortest and longest part target a broadcaster may declare, in seconds.
-pub const PART_TARGET_RANGE: (f64, f64) = (0.1, 2.0);
 
 /// A segment that passed every check, ready to be stored and applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -470,7 +469,7 @@ impl Rendition {
                 "no init segment for this rendition yet: PUT init.mp4 first",
             ));
         };
-        let (low, high) = PART_TARGET_RANGE;
+        let (low, high) = (MIN_PART_TARGET_SECS, MAX_PART_TARGET_SECS);
         if !(low..=high).contains(&part_target) {
             return Err(AppError::bad_request(format!(
                 "part target {part_target} s is outside {low} to {high} s"

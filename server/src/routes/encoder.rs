@@ -30,6 +30,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum::{Json, Router};
+use onair_protocol::{paths, PushedSegment, DEFAULT_RENDITION};
 
 use crate::error::{AppError, AppResult};
 use crate::live::LiveStream;
@@ -38,15 +39,13 @@ use crate::origin::{InitSource, SegmentStored};
 use crate::routes::ingest::UploadBody;
 use crate::AppState;
 
-/// The rendition of files pushed at the top level (a single-rendition encoder).
-pub const DEFAULT_RENDITION: &str = "r0";
 /// Longest file name accepted.
 pub const MAX_FILE_NAME_LEN: usize = 128;
 
 /// The encoder ingest routes. The caller adds the body limit.
 pub fn router() -> Router<AppState> {
     Router::new().route(
-        "/ingest/{stream_key}/{*path}",
+        paths::ROUTE_INGEST,
         put(put_file)
             .delete(delete_file)
             .fallback(method_not_allowed),
@@ -169,7 +168,10 @@ async fn put_file(
                 SegmentStored::New => StatusCode::CREATED,
                 SegmentStored::Duplicate => StatusCode::OK,
             };
-            let reply = serde_json::json!({ "rendition": file.rendition.as_str(), "msn": msn });
+            let reply = PushedSegment {
+                msn,
+                rendition: file.rendition.to_string(),
+            };
             Ok((status, Json(reply)).into_response())
         }
     }

@@ -20,6 +20,7 @@ use axum::routing::{post, put};
 use axum::Router;
 use bytes::BytesMut;
 use futures_util::StreamExt as _;
+use onair_protocol::{paths, PART_TARGET_HEADER};
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
@@ -31,19 +32,10 @@ use crate::AppState;
 /// The upload routes. The caller adds the body limit.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/streams/{id}/renditions/{rendition}/init.mp4",
-            put(put_init),
-        )
-        .route(
-            "/api/streams/{id}/renditions/{rendition}/segments/{file}",
-            put(put_segment),
-        )
-        .route(
-            "/api/streams/{id}/renditions/{rendition}/parts/{file}",
-            put(put_part),
-        )
-        .route("/api/streams/{id}/end", post(end_stream))
+        .route(paths::ROUTE_INIT_UPLOAD, put(put_init))
+        .route(paths::ROUTE_SEGMENT_UPLOAD, put(put_segment))
+        .route(paths::ROUTE_PART_UPLOAD, put(put_part))
+        .route(paths::ROUTE_END, post(end_stream))
 }
 
 /// The stream whose key the request presents: 401 without a bearer token, 404 for an unknown stream,
@@ -122,9 +114,6 @@ impl FromRequestParts<AppState> for UploadTarget {
     }
 }
 
-/// The header that carries a part upload's part target, in seconds.
-pub const PART_TARGET_HEADER: &str = "onair-part-target";
-
 /// Where a part upload goes and its part target, checked before the body is read.
 #[derive(Debug)]
 pub struct PartTarget {
@@ -160,7 +149,7 @@ impl FromRequestParts<AppState> for PartTarget {
             .filter(|t| t.is_finite())
             .ok_or_else(|| {
                 AppError::bad_request(
-                    "missing or invalid OnAir-Part-Target header: the part target in seconds, e.g. 0.334",
+                    format!("missing or invalid {PART_TARGET_HEADER} header: the part target in seconds, e.g. 0.334"),
                 )
             })?;
         Ok(Self {

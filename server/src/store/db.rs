@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -34,47 +33,10 @@ CREATE TABLE IF NOT EXISTS discontinuities (
 /// 1: streams. 2: discontinuities (the first segment of each new period of a rendition).
 const SCHEMA_VERSION: i64 = 2;
 
-/// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended). A
-/// server restart does not end a live stream: its encoder may come back (the idle timeout ends it if not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamStatus {
-    /// Created through the API, no segment yet.
-    Created,
-    /// Has received its first segment and has not ended.
-    Live,
-    /// Ended by its broadcaster or by the idle timeout. Final.
-    Ended,
-}
-
-impl StreamStatus {
-    /// The name used in the API and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Live => "live",
-            Self::Ended => "ended",
-        }
-    }
-}
-
-impl fmt::Display for StreamStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StreamStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "created" => Ok(Self::Created),
-            "live" => Ok(Self::Live),
-            "ended" => Ok(Self::Ended),
-            other => Err(format!("unknown stream status {other:?}")),
-        }
-    }
-}
+/// Where a stream is in its life, as the API says it: the database's `status` column holds its name
+/// ([`StreamStatus::as_str`]). A server restart does not end a live stream: its encoder may come back (the
+/// idle timeout ends it if not).
+pub use onair_protocol::StreamStatus;
 
 /// One row of the `streams` table. Times are unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +72,8 @@ impl StreamRecord {
             id: StreamId::parse(&id).map_err(|e| conversion(0, e.to_string()))?,
             stream_key: row.get(1)?,
             title: row.get(2)?,
-            status: status.parse().map_err(|e| conversion(3, e))?,
+            status: StreamStatus::parse(&status)
+                .ok_or_else(|| conversion(3, format!("unknown stream status {status:?}")))?,
             created_at: row.get(4)?,
             started_at: row.get(5)?,
             ended_at: row.get(6)?,

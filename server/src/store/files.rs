@@ -15,14 +15,11 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use rand::Rng;
 
-use crate::error::AppResult;
-use crate::names::{
-    parse_part_file_name, parse_segment_file_name, part_file_name, segment_file_name,
-    RenditionName, StreamId,
-};
+use onair_protocol::{part_file, segment_file, INIT_FILE};
 
-/// File name of a rendition's init segment.
-pub const INIT_FILE_NAME: &str = "init.mp4";
+use crate::error::AppResult;
+use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
+
 /// Marker in the names of temporary files (never a valid segment or init name).
 const TEMP_MARKER: &str = ".tmp-";
 
@@ -68,13 +65,12 @@ impl MediaFiles {
 
     /// Path of a rendition's init segment.
     pub fn init_path(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
-        self.rendition_dir(id, rendition).join(INIT_FILE_NAME)
+        self.rendition_dir(id, rendition).join(INIT_FILE)
     }
 
     /// Path of a media segment.
     pub fn segment_path(&self, id: &StreamId, rendition: &RenditionName, msn: u64) -> PathBuf {
-        self.rendition_dir(id, rendition)
-            .join(segment_file_name(msn))
+        self.rendition_dir(id, rendition).join(segment_file(msn))
     }
 
     fn parts_dir(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
@@ -105,7 +101,7 @@ impl MediaFiles {
                     false,
                 )?;
             }
-            let path = dir.join(part_file_name(msn, index));
+            let path = dir.join(part_file(msn, index));
             write_atomically(&path, &data, accepted_at, false)
         })
         .await??)
@@ -202,7 +198,7 @@ impl MediaFiles {
             let Some(name) = name.to_str() else { continue };
             if name.contains(TEMP_MARKER) {
                 remove_leftover(&entry);
-            } else if name == INIT_FILE_NAME {
+            } else if name == INIT_FILE {
                 files.init = Some((std::fs::read(entry.path())?, modified_time(&entry)?));
             } else if let Some(msn) = parse_segment_file_name(name) {
                 files
