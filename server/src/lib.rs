@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod digest;
 pub mod error;
 pub mod inspect;
 pub mod live;

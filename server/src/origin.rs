@@ -26,7 +26,7 @@ use onair_media::Limits;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::cache::digest;
+use crate::digest::digest;
 use crate::error::{AppError, AppResult};
 use crate::live::{
     AcceptedSegment, ArrivalGuard, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry,
@@ -115,7 +115,7 @@ pub enum SegmentStored {
     Duplicate,
 }
 
-pub use crate::playlist::RenderedPlaylist;
+pub use crate::live::RenderedPlaylist;
 
 /// Which playlist of a stream or rendition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +141,7 @@ impl PlaylistKind {
 pub struct StoredMedia {
     /// The bytes.
     pub bytes: Bytes,
-    /// Their digest ([`crate::cache::digest`]).
+    /// Their digest ([`crate::digest`]).
     pub digest: u64,
     /// When they were stored.
     pub modified: SystemTime,

@@ -15,19 +15,16 @@
 //! (`prft`) when the media carries one.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
 use onair_media::{
     peak_segment_bit_rate, AudioRendition, MediaParams, MediaPlaylist, MultivariantPlaylist, Part,
     PlaylistSegment, PlaylistType, PreloadHint, PreloadHintType, RenditionReport, ServerControl,
     Variant,
 };
-
-use crate::cache::digest;
-use crate::live::{PartInfo, Rendition, SegmentInfo};
 use onair_protocol::{part_file, segment_file, INIT_FILE, LIVE_PLAYLIST_FILE};
 
+use crate::live::{PartInfo, Rendition, SegmentInfo};
 use crate::names::RenditionName;
 use crate::time::rfc3339_millis;
 
@@ -42,35 +39,6 @@ pub const SKIP_UNTIL_TARGET_DURATIONS: f64 = 6.0;
 /// Parts are listed for the segments that start within the last this many target durations (RFC 8216bis 4.4.4.9:
 /// parts older than three target durations from the end SHOULD be removed).
 pub const PARTS_LISTED_TARGET_DURATIONS: f64 = 3.0;
-
-/// A rendered playlist and what its answer needs. Cheap to clone: the text is shared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedPlaylist {
-    /// The playlist text.
-    pub text: Bytes,
-    /// Digest of the text ([`crate::cache::digest`]), for the `ETag`.
-    pub digest: u64,
-    /// True once the stream has ended (the playlist will not change again).
-    pub ended: bool,
-    /// Its `EXT-X-TARGETDURATION` (for a multivariant playlist, the largest of its renditions').
-    pub target_duration: u64,
-    /// When the stream last changed.
-    pub modified: SystemTime,
-}
-
-impl RenderedPlaylist {
-    /// Wraps a playlist's text.
-    pub fn new(text: String, ended: bool, target_duration: u64, modified: SystemTime) -> Self {
-        let text = Bytes::from(text);
-        Self {
-            digest: digest(&text),
-            text,
-            ended,
-            target_duration,
-            modified,
-        }
-    }
-}
 
 /// The live media playlist of a rendition, or `None` before its first complete segment.
 ///
@@ -419,6 +387,8 @@ fn to_bps(rate: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use std::time::UNIX_EPOCH;
+
+    use bytes::Bytes;
 
     use super::*;
 

@@ -8,13 +8,15 @@
 //! Changes: every change a viewer can see (a part, a segment, the end) bumps the state's `version` and
 //! is announced on a `watch` channel ([`LiveStream::change`]); blocking playlist reloads and
 //! preload-hinted part requests wait on it ([`LiveStream::subscribe`]). Rendered playlists are kept per
-//! version ([`LiveStream::cached`]), so thousands of waiters woken by one part share one rendering.
+//! version ([`LiveStream::cached`], [`rendered`]), so thousands of waiters woken by one part share one
+//! rendering.
 //!
 //! Parts on their way in: while the next part's upload arrives, its bytes are shared with the viewers
 //! waiting for it ([`arrival`]); [`LiveStream::begin_arrival`] registers one, and its start is announced
 //! on a channel of its own ([`LiveStream::subscribe_arrivals`]) so playlist waiters are not woken for it.
 
 pub mod arrival;
+pub mod rendered;
 pub mod rendition;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,9 +26,8 @@ use std::time::SystemTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::playlist::RenderedPlaylist;
-
 pub use arrival::{Arrival, Outcome, PartNotDelivered};
+pub use rendered::{PlaylistKey, RenderedPlaylist, Renderings};
 
 pub use rendition::{
     AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
@@ -51,17 +52,13 @@ pub struct StreamState {
     pub version: u64,
 }
 
-/// Which rendering of a stream's playlists: `(rendition, file, delta update)`; the multivariant
-/// playlists have no rendition.
-pub type PlaylistKey = (Option<RenditionName>, &'static str, bool);
-
 /// One stream's state and its ingest lock.
 #[derive(Debug)]
 pub struct LiveStream {
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
-    rendered: Mutex<HashMap<PlaylistKey, (u64, RenderedPlaylist)>>,
+    rendered: Renderings,
     arrivals: Mutex<HashMap<PartKey, Arc<Arrival>>>,
     arrivals_started: watch::Sender<u64>,
 }
@@ -77,7 +74,7 @@ impl LiveStream {
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
             changes,
-            rendered: Mutex::new(HashMap::new()),
+            rendered: Renderings::default(),
             arrivals: Mutex::new(HashMap::new()),
             arrivals_started: watch::channel(0).0,
         }
@@ -139,25 +136,15 @@ impl LiveStream {
         self.changes.subscribe()
     }
 
-    /// The playlist `key` rendered at `version`, rendering it with `render` the first time.
+    /// The playlist `key` rendered at `version`, rendering it with `render` the first time
+    /// ([`Renderings`]).
     pub fn cached<E>(
         &self,
         key: PlaylistKey,
         version: u64,
         render: impl FnOnce() -> Result<RenderedPlaylist, E>,
     ) -> Result<RenderedPlaylist, E> {
-        // Rendering under the lock: the waiters one part wakes at once then render it once.
-        let mut cache = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((v, playlist)) = cache.get(&key) {
-            if *v == version {
-                return Ok(playlist.clone());
-            }
-        }
-        let playlist = render()?;
-        // Renderings of older versions are of no use any more.
-        cache.retain(|_, (v, _)| *v == version);
-        cache.insert(key, (version, playlist.clone()));
-        Ok(playlist)
+        self.rendered.get_or_render(key, version, render)
     }
 
     /// Serialises changes to this stream; hold it from validation to the state update.

@@ -27,7 +27,7 @@ use onair_media::{parse_init, parse_segment, InitSegment, Limits, MediaSegment};
 use onair_protocol::{MAX_PART_TARGET_SECS, MIN_PART_TARGET_SECS};
 use std::time::Duration;
 
-use crate::cache::digest;
+use crate::digest::digest;
 use crate::error::{AppError, AppResult};
 
 /// A rendition's accepted init segment.
@@ -37,7 +37,7 @@ pub struct InitState {
     pub parsed: InitSegment,
     /// Its bytes, served as `init.mp4`. They never change once the rendition has a segment.
     pub bytes: Bytes,
-    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    /// Digest of the bytes ([`crate::digest`]), for the `ETag`.
     pub digest: u64,
     /// When it was stored (wall clock), for `Last-Modified`.
     pub stored_at: SystemTime,
@@ -56,7 +56,7 @@ pub struct SegmentInfo {
     pub received_at: SystemTime,
     /// `EXT-X-DISCONTINUITY` before it: the first segment of a new period.
     pub discontinuity: bool,
-    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    /// Digest of the bytes ([`crate::digest`]), for the `ETag`.
     pub digest: u64,
     /// Frames per second of the video track, measured from its sample durations (`None` without video).
     pub frame_rate: Option<f64>,
@@ -77,7 +77,7 @@ pub struct PartInfo {
     pub independent: bool,
     /// Its bytes, served as `{msn}.{index}.m4s`.
     pub data: Bytes,
-    /// Digest of the bytes ([`crate::cache::digest`]), for the `ETag`.
+    /// Digest of the bytes ([`crate::digest`]), for the `ETag`.
     pub digest: u64,
     /// When the upload was accepted (wall clock).
     pub received_at: SystemTime,
