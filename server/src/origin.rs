@@ -30,7 +30,7 @@ use crate::digest::digest;
 use crate::error::{AppError, AppResult};
 use crate::live::{
     AcceptedSegment, ArrivalGuard, ClosedSegment, InitCheck, LiveStream, PartCheck, Registry,
-    Rendition, SegmentCheck, SegmentInfo, StreamState,
+    Rendition, SegmentCheck, SegmentInfo, StreamState, UploadRefused,
 };
 use crate::names::{
     constant_time_eq, generate_stream_key, numbered_file_name, RenditionName, StreamId,
@@ -568,9 +568,10 @@ impl Origin {
         let (id, status, check) = {
             let state = stream.read();
             refuse_if_ended(&state)?;
-            let existing = state.renditions.get(rendition).ok_or_else(|| {
-                AppError::conflict("no init segment for this rendition yet: PUT init.mp4 first")
-            })?;
+            let existing = state
+                .renditions
+                .get(rendition)
+                .ok_or(UploadRefused::NoInit)?;
             let check = existing.check_segment(msn, &data, &self.limits, received_at)?;
             (state.record.id.clone(), state.record.status, check)
         };
@@ -578,7 +579,7 @@ impl Origin {
             SegmentCheck::PossibleRetry { msn } => {
                 match self.files.read_segment(&id, rendition, msn).await? {
                     Some(stored) if stored == data => {}
-                    Some(_) => return Err(crate::live::rendition::segment_exists(msn)),
+                    Some(_) => return Err(UploadRefused::SegmentExists { msn }.into()),
                     None => {
                         // Known but gone from disk: the retry brings the same bytes back.
                         tracing::warn!(stream = %id, %rendition, msn, "restoring a missing segment file");
@@ -613,12 +614,13 @@ impl Origin {
         let (id, status, retry_of, check) = {
             let state = stream.read();
             refuse_if_ended(&state)?;
-            let existing = state.renditions.get(rendition).ok_or_else(|| {
-                AppError::conflict(format!(
-                    "no init segment for rendition {rendition} yet: the encoder sends its .mp4 init \
-                     segment first (-hls_segment_type fmp4)"
-                ))
-            })?;
+            let existing =
+                state
+                    .renditions
+                    .get(rendition)
+                    .ok_or_else(|| UploadRefused::NoPushedInit {
+                        rendition: rendition.to_string(),
+                    })?;
             let retry_of = existing.last_ingest(file_name).filter(|&msn| {
                 existing
                     .segment(msn)
@@ -794,9 +796,10 @@ impl Origin {
         let (id, status, check) = {
             let state = stream.read();
             refuse_if_ended(&state)?;
-            let existing = state.renditions.get(rendition).ok_or_else(|| {
-                AppError::conflict("no init segment for this rendition yet: PUT init.mp4 first")
-            })?;
+            let existing = state
+                .renditions
+                .get(rendition)
+                .ok_or(UploadRefused::NoInit)?;
             let check =
                 existing.check_part(msn, index, part_target, &data, &self.limits, received_at)?;
             (state.record.id.clone(), state.record.status, check)

@@ -31,7 +31,7 @@ pub use rendered::{PlaylistKey, RenderedPlaylist, Renderings};
 
 pub use rendition::{
     AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
-    PartInfo, Rendition, SegmentCheck, SegmentInfo,
+    PartInfo, Rendition, SegmentCheck, SegmentInfo, UploadRefused,
 };
 
 use crate::names::{RenditionName, StreamId};
