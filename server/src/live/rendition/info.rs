@@ -112,12 +112,12 @@ pub struct AcceptedPart {
     pub(super) video_durations: Vec<u32>,
 }
 
-/// Outcome of [`Rendition::check_part`].
+/// Outcome of [`Rendition::check_part`](super::Rendition::check_part).
 #[derive(Debug)]
 pub enum PartCheck {
     /// The same part again: nothing to do.
     Duplicate,
-    /// A new part, then [`Rendition::apply_part`].
+    /// A new part, then [`Rendition::apply_part`](super::Rendition::apply_part).
     New(Box<AcceptedPart>),
 }
 
@@ -130,16 +130,16 @@ pub struct AcceptedSegment {
     pub track_ends: Vec<(u32, u64)>,
 }
 
-/// Outcome of [`Rendition::check_init`].
+/// Outcome of [`Rendition::check_init`](super::Rendition::check_init).
 #[derive(Debug)]
 pub enum InitCheck {
     /// Same bytes as the current init: nothing to do.
     Unchanged,
-    /// A new init to store, then [`Rendition::apply_init`].
+    /// A new init to store, then [`Rendition::apply_init`](super::Rendition::apply_init).
     Store(InitSegment),
 }
 
-/// Outcome of [`Rendition::check_segment`].
+/// Outcome of [`Rendition::check_segment`](super::Rendition::check_segment).
 #[derive(Debug)]
 pub enum SegmentCheck {
     /// The msn already exists with this length: a retry if the stored bytes are equal.
@@ -147,6 +147,6 @@ pub enum SegmentCheck {
         /// The existing segment's msn.
         msn: u64,
     },
-    /// A new segment to store, then [`Rendition::apply_segment`].
+    /// A new segment to store, then [`Rendition::apply_segment`](super::Rendition::apply_segment).
     New(AcceptedSegment),
 }
