@@ -49,7 +49,7 @@ use anyhow::Context as _;
 use axum::Router;
 
 pub use error::{AppError, AppResult};
-pub use origin::{Origin, Settings};
+pub use origin::{Origin, Settings, UploadRate};
 
 /// Where to listen and where the files are.
 #[derive(Debug, Clone, PartialEq, Eq)]

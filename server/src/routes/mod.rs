@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(encoder::router())
         .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
-            rate::UploadRate::new(settings.upload_rate.0, settings.upload_rate.1),
+            rate::KeyBuckets::new(settings.upload_rate),
             rate::limit_upload_rate,
         ))
         .layer(

@@ -16,25 +16,21 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 use crate::error::AppError;
+use crate::origin::UploadRate;
 
-/// Uploads per second a key may keep up, and how many it may send at once. It allows 40 renditions
-/// of 0.33 s parts.
-pub const DEFAULT_RATE: (f64, f64) = (120.0, 240.0);
-
-/// Token buckets by stream key.
+/// Token buckets by stream key, each of [`UploadRate::burst`] tokens refilled at
+/// [`UploadRate::per_second`]. Cheap to clone: the buckets are shared.
 #[derive(Debug, Clone)]
-pub struct UploadRate {
-    per_sec: f64,
-    burst: f64,
+pub struct KeyBuckets {
+    rate: UploadRate,
     buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>>,
 }
 
-impl UploadRate {
-    /// `per_sec` uploads a second on average, at most `burst` at once.
-    pub fn new(per_sec: f64, burst: f64) -> Self {
+impl KeyBuckets {
+    /// Full buckets of `rate` for every key.
+    pub fn new(rate: UploadRate) -> Self {
         Self {
-            per_sec,
-            burst,
+            rate,
             buckets: Arc::default(),
         }
     }
@@ -43,19 +39,20 @@ impl UploadRate {
     pub fn take(&self, key: &str, now: Instant) -> Result<(), f64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         // Keys idle long enough to be full again are forgotten, so the map stays small.
+        let UploadRate { per_second, burst } = self.rate;
         if buckets.len() > 10_000 {
-            let full_after = self.burst / self.per_sec;
+            let full_after = burst / per_second;
             buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < full_after);
         }
-        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
-        let refill = now.duration_since(*at).as_secs_f64() * self.per_sec;
-        *tokens = (*tokens + refill).min(self.burst);
+        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((burst, now));
+        let refill = now.duration_since(*at).as_secs_f64() * per_second;
+        *tokens = (*tokens + refill).min(burst);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
             Ok(())
         } else {
-            Err((1.0 - *tokens) / self.per_sec)
+            Err((1.0 - *tokens) / per_second)
         }
     }
 }
@@ -81,7 +78,7 @@ fn stream_key(request: &Request) -> Option<String> {
 
 /// The middleware: 429 with `Retry-After` for a key over its rate.
 pub async fn limit_upload_rate(
-    State(rate): State<UploadRate>,
+    State(rate): State<KeyBuckets>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -90,7 +87,7 @@ pub async fn limit_upload_rate(
             return AppError::TooManyRequests {
                 reason: format!(
                     "more than {} uploads a second for this stream key",
-                    rate.per_sec
+                    rate.rate.per_second
                 ),
                 retry_after_secs: wait.ceil().max(1.0) as u64,
             }
@@ -108,7 +105,10 @@ mod tests {
 
     #[test]
     fn buckets_refill_per_key() {
-        let rate = UploadRate::new(2.0, 3.0);
+        let rate = KeyBuckets::new(UploadRate {
+            per_second: 2.0,
+            burst: 3.0,
+        });
         let t0 = Instant::now();
         for _ in 0..3 {
             assert!(rate.take("a", t0).is_ok());
