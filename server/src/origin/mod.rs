@@ -21,7 +21,6 @@ mod upload;
 mod waiting;
 
 use std::path::Path;
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -32,6 +31,7 @@ pub use playback::{Directives, PartMedia, PlaylistKind, StoredMedia};
 pub use settings::{Settings, UploadRate, DEFAULT_MAX_UPLOAD_BYTES};
 pub use streams::{DEFAULT_TITLE, MAX_TITLE_CHARS};
 pub use upload::{InitSource, SegmentStored, INGEST_REORDER_WAIT};
+use waiting::Waiting;
 pub use waiting::BLOCKING_TARGET_DURATIONS;
 
 use crate::error::{AppError, AppResult};
@@ -53,7 +53,7 @@ pub struct Origin {
     streams: Registry,
     settings: Settings,
     limits: Limits,
-    waiters: AtomicUsize,
+    waiting: Waiting,
     hot: HotSegments,
 }
 
@@ -76,7 +76,7 @@ impl Origin {
             hot: HotSegments::new(settings.hot_segment_bytes),
             settings,
             limits,
-            waiters: AtomicUsize::new(0),
+            waiting: Waiting::default(),
         };
         origin.reload().context("reloading streams")?;
         Ok(origin)

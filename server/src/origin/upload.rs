@@ -221,14 +221,8 @@ impl Origin {
                 None => number > 0 && r.segments().is_empty(),
             }
         };
-        let mut changes = stream.subscribe();
-        let deadline = Instant::now() + INGEST_REORDER_WAIT;
-        while ahead(&stream.read()) {
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return,
-            }
-        }
+        self.hold_push(stream, Instant::now() + INGEST_REORDER_WAIT, ahead)
+            .await;
     }
 
     /// Writes an accepted segment (its period mark first, then its file), marks the stream live on its
