@@ -3,12 +3,12 @@
 //! OnAir's origin: the HTTP server between the browser broadcaster and the players.
 //!
 //! What it owns:
-//! - the streams API (create, list, look up, end) and stream keys ([`routes::api`], [`routes::ingest`]);
+//! - the streams API (create, list, look up, end) and stream keys ([`routes::api`], [`routes::upload`]);
 //! - upload validation: every init segment and media segment is parsed with `onair-media` and checked
 //!   against the stream's rules before anything is stored ([`live::rendition`]);
 //! - storage: stream metadata in SQLite and media files on disk, written atomically ([`store`]);
 //! - ingest from standard encoders that push HLS over HTTP PUT (`ffmpeg -f hls -method PUT`) under
-//!   `/ingest/{stream_key}/...` ([`routes::encoder`]), validated like the broadcaster's uploads;
+//!   `/ingest/{stream_key}/...` ([`routes::push`]), validated like the broadcaster's uploads;
 //! - the in-memory live state and the playlists rendered from it as pure functions ([`live`],
 //!   [`playlist`]), served under `/live/...` with CORS, cache lifetimes, validators, ranges and gzip that
 //!   let any HTTP cache or CDN sit in front ([`routes::playback`], [`cache`]);

@@ -95,7 +95,7 @@ async fn oversized_bodies_are_drained_then_refused() {
     };
     let t = TestApp::with_settings(settings).await;
     let stream = t.create_stream("big").await;
-    let drain = usize::try_from(onair_server::routes::ingest::DRAIN_BYTES).unwrap();
+    let drain = usize::try_from(onair_server::routes::body::DRAIN_BYTES).unwrap();
     for (total, declare, drained) in [
         (limit + 1, true, true),
         (limit + 1, false, true),

@@ -8,17 +8,19 @@
 //!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
 //! 4. the timeout bounds each request, body upload included (408).
 //!
-//! Upload routes ([`ingest`] for the broadcaster, [`encoder`] for standard encoders) add their own: the
+//! Upload routes ([`upload`] for the broadcaster under `/api/streams`, [`push`] for standard encoders under
+//! `/ingest`) add their own: the
 //! upload rate per stream key (429, [`rate`]), the body size limit (413) and a smaller concurrency limit
 //! of their own, so that uploads cannot take every
 //! slot from viewers. Playback ([`playback`]) adds CORS and gzip for playlists. Each refusal is a JSON
 //! `{"error": reason}` with its status.
 
 pub mod api;
-pub mod encoder;
-pub mod ingest;
+pub mod body;
 pub mod playback;
+pub mod push;
 pub mod rate;
+pub mod upload;
 pub mod web;
 
 use std::time::Duration;
@@ -38,8 +40,8 @@ pub fn router(state: AppState) -> Router {
     let settings = state.origin().settings().clone();
     let uploads_limit = settings.max_concurrent_uploads;
     let uploads = Router::new()
-        .merge(ingest::router())
-        .merge(encoder::router())
+        .merge(upload::router())
+        .merge(push::router())
         .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
             rate::KeyBuckets::new(settings.upload_rate),

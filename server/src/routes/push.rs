@@ -35,8 +35,9 @@ use onair_protocol::{paths, PushedSegment, DEFAULT_RENDITION};
 use crate::error::{AppError, AppResult};
 use crate::live::LiveStream;
 use crate::names::RenditionName;
-use crate::origin::{InitSource, SegmentStored};
-use crate::routes::ingest::UploadBody;
+use crate::origin::InitSource;
+use crate::routes::body::UploadBody;
+use crate::routes::upload::created_or_ok;
 use crate::AppState;
 
 /// Longest file name accepted.
@@ -164,10 +165,7 @@ async fn put_file(
             let (msn, stored) = origin
                 .ingest_segment(&stream, &file.rendition, &file.file_name, body)
                 .await?;
-            let status = match stored {
-                SegmentStored::New => StatusCode::CREATED,
-                SegmentStored::Duplicate => StatusCode::OK,
-            };
+            let status = created_or_ok(stored);
             let reply = PushedSegment {
                 msn,
                 rendition: file.rendition.to_string(),
