@@ -32,6 +32,7 @@ pub mod origin;
 pub mod playlist;
 pub mod routes;
 pub mod store;
+pub mod stream_key;
 pub mod time;
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 
 use std::fmt;
 
-use rand::distributions::Alphanumeric;
 use rand::seq::SliceRandom;
-use rand::Rng;
 
 use onair_protocol::SEGMENT_EXTENSION;
 
@@ -15,10 +13,6 @@ use crate::error::AppError;
 
 /// Length of a stream id: 10 lowercase alphanumeric characters.
 pub const STREAM_ID_LEN: usize = 10;
-/// Prefix of every stream key.
-pub const STREAM_KEY_PREFIX: &str = "sk_";
-/// Number of random alphanumeric characters after [`STREAM_KEY_PREFIX`].
-pub const STREAM_KEY_RANDOM_LEN: usize = 32;
 /// Longest rendition name.
 pub const RENDITION_MAX_LEN: usize = 32;
 
@@ -136,24 +130,6 @@ pub fn numbered_file_name(name: &str) -> Option<(&str, u64)> {
     Some((prefix, number.parse().ok()?))
 }
 
-/// A fresh stream key: `sk_` followed by [`STREAM_KEY_RANDOM_LEN`] alphanumeric characters.
-pub fn generate_stream_key() -> String {
-    let random: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(STREAM_KEY_RANDOM_LEN)
-        .map(char::from)
-        .collect();
-    format!("{STREAM_KEY_PREFIX}{random}")
-}
-
-/// Compares two secrets in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -219,23 +195,5 @@ mod tests {
         ] {
             assert_eq!(parse_segment_file_name(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn stream_keys() {
-        let key = generate_stream_key();
-        assert!(key.starts_with(STREAM_KEY_PREFIX));
-        assert_eq!(key.len(), STREAM_KEY_PREFIX.len() + STREAM_KEY_RANDOM_LEN);
-        assert!(key[STREAM_KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(key, generate_stream_key());
-    }
-
-    #[test]
-    fn constant_time() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }

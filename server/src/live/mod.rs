@@ -36,6 +36,7 @@ pub use rendition::{
 
 use crate::names::{RenditionName, StreamId};
 use crate::store::StreamRecord;
+use crate::stream_key::StreamKey;
 
 /// Everything known about one stream.
 #[derive(Debug)]
@@ -52,9 +53,11 @@ pub struct StreamState {
     pub version: u64,
 }
 
-/// One stream's state and its ingest lock.
+/// One stream's state, its key and its ingest lock.
 #[derive(Debug)]
 pub struct LiveStream {
+    /// Compared with the key an upload presents ([`LiveStream::accepts`]); never shown.
+    key: StreamKey,
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
@@ -67,10 +70,11 @@ pub struct LiveStream {
 pub type PartKey = (RenditionName, u64, u32);
 
 impl LiveStream {
-    /// Wraps a stream's state.
-    pub fn new(state: StreamState) -> Self {
+    /// Wraps a stream's state, with its key.
+    pub fn new(state: StreamState, key: StreamKey) -> Self {
         let (changes, _) = watch::channel(state.version);
         Self {
+            key,
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
             changes,
@@ -78,6 +82,11 @@ impl LiveStream {
             arrivals: Mutex::new(HashMap::new()),
             arrivals_started: watch::channel(0).0,
         }
+    }
+
+    /// True when `key` is this stream's key (compared in constant time).
+    pub fn accepts(&self, key: &StreamKey) -> bool {
+        self.key == *key
     }
 
     /// Registers the upload of part `key` as arriving, unless another upload of it already is, and wakes
@@ -214,7 +223,7 @@ impl Drop for ArrivalGuard {
 #[derive(Debug, Default)]
 pub struct Registry {
     streams: RwLock<HashMap<StreamId, Arc<LiveStream>>>,
-    by_key: RwLock<HashMap<String, StreamId>>,
+    by_key: RwLock<HashMap<StreamKey, StreamId>>,
 }
 
 impl Registry {
@@ -228,8 +237,8 @@ impl Registry {
     }
 
     /// The stream whose key this is. The map's keyed hashing (random per process) gives a caller
-    /// nothing to learn from timing.
-    pub fn get_by_key(&self, stream_key: &str) -> Option<Arc<LiveStream>> {
+    /// nothing to learn from timing, and its keys compare in constant time.
+    pub fn get_by_key(&self, stream_key: &StreamKey) -> Option<Arc<LiveStream>> {
         let id = self
             .by_key
             .read()
@@ -241,7 +250,7 @@ impl Registry {
 
     /// Adds (or replaces) a stream.
     pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
-        let key = stream.read().record.stream_key.clone();
+        let key = stream.key.clone();
         self.by_key
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -269,21 +278,23 @@ mod tests {
     use crate::store::StreamStatus;
 
     fn stream() -> Arc<LiveStream> {
-        Arc::new(LiveStream::new(StreamState {
-            record: StreamRecord {
-                id: StreamId::parse("abcdefghij").expect("id"),
-                stream_key: "key".into(),
-                title: "0".into(),
-                status: StreamStatus::Live,
-                created_at: 0,
-                started_at: None,
-                ended_at: None,
+        Arc::new(LiveStream::new(
+            StreamState {
+                record: StreamRecord {
+                    id: StreamId::parse("abcdefghij").expect("id"),
+                    title: "0".into(),
+                    status: StreamStatus::Live,
+                    created_at: 0,
+                    started_at: None,
+                    ended_at: None,
+                },
+                renditions: BTreeMap::new(),
+                last_activity: Instant::now(),
+                changed_at: SystemTime::UNIX_EPOCH,
+                version: 0,
             },
-            renditions: BTreeMap::new(),
-            last_activity: Instant::now(),
-            changed_at: SystemTime::UNIX_EPOCH,
-            version: 0,
-        }))
+            StreamKey::new("key"),
+        ))
     }
 
     /// What a blocking reload does: sees a change, then takes the rendering of the version it reads.

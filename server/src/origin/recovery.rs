@@ -25,7 +25,7 @@ impl Origin {
         let records = self.db.load_all()?;
         let mut segments = 0;
         let mut resumable = 0;
-        for record in records {
+        for (record, key) in records {
             let marks = self.db.discontinuities(&record.id)?;
             let mut renditions = self.reload_renditions(&record.id, &marks);
             segments += renditions
@@ -60,7 +60,8 @@ impl Origin {
                 changed_at,
                 version: 0,
             };
-            self.streams.insert(id, Arc::new(LiveStream::new(state)));
+            self.streams
+                .insert(id, Arc::new(LiveStream::new(state, key)));
         }
         tracing::info!(
             streams = self.streams.all().len(),

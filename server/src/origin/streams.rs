@@ -11,8 +11,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::Origin;
 use crate::error::{AppError, AppResult};
 use crate::live::{ClosedSegment, LiveStream, StreamState};
-use crate::names::{constant_time_eq, generate_stream_key, RenditionName, StreamId};
+use crate::names::{RenditionName, StreamId};
 use crate::store::{StreamRecord, StreamStatus};
+use crate::stream_key::StreamKey;
 use crate::time::{now_unix_secs, unix_secs};
 
 /// Longest title in characters.
@@ -21,21 +22,24 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const DEFAULT_TITLE: &str = "Untitled stream";
 
 impl Origin {
-    /// Creates a stream with a fresh id and key.
-    pub async fn create_stream(&self, title: Option<String>) -> AppResult<StreamRecord> {
+    /// Creates a stream with a fresh id and key; the key is given this once.
+    pub async fn create_stream(
+        &self,
+        title: Option<String>,
+    ) -> AppResult<(StreamRecord, StreamKey)> {
         let title = clean_title(title)?;
         // Ids are 36^10 strong, so a collision is rare; retry a few times anyway.
         for _ in 0..8 {
+            let key = StreamKey::generate();
             let record = StreamRecord {
                 id: StreamId::generate(),
-                stream_key: generate_stream_key(),
                 title: title.clone(),
                 status: StreamStatus::Created,
                 created_at: now_unix_secs(),
                 started_at: None,
                 ended_at: None,
             };
-            if self.db.insert_stream(record.clone()).await? {
+            if self.db.insert_stream(record.clone(), &key).await? {
                 let state = StreamState {
                     record: record.clone(),
                     renditions: BTreeMap::new(),
@@ -43,10 +47,10 @@ impl Origin {
                     changed_at: SystemTime::now(),
                     version: 0,
                 };
-                self.streams
-                    .insert(record.id.clone(), Arc::new(LiveStream::new(state)));
+                let stream = LiveStream::new(state, key.clone());
+                self.streams.insert(record.id.clone(), Arc::new(stream));
                 tracing::info!(stream = %record.id, "created stream");
-                return Ok(record);
+                return Ok((record, key));
             }
         }
         Err(AppError::Internal("could not find a free stream id".into()))
@@ -76,20 +80,16 @@ impl Origin {
     }
 
     /// The stream of a stream key (`/ingest/{stream_key}/...`): 403 for a key no stream has.
-    pub fn authorize_key(&self, stream_key: &str) -> AppResult<Arc<LiveStream>> {
+    pub fn authorize_key(&self, stream_key: &StreamKey) -> AppResult<Arc<LiveStream>> {
         self.streams
             .get_by_key(stream_key)
             .ok_or(AppError::Forbidden)
     }
 
     /// Checks a broadcaster's stream key. Unknown stream: 404; wrong key: 403.
-    pub fn authorize(&self, id: &StreamId, stream_key: &str) -> AppResult<Arc<LiveStream>> {
+    pub fn authorize(&self, id: &StreamId, stream_key: &StreamKey) -> AppResult<Arc<LiveStream>> {
         let stream = self.stream(id)?;
-        let matches = constant_time_eq(
-            stream.read().record.stream_key.as_bytes(),
-            stream_key.as_bytes(),
-        );
-        if matches {
+        if stream.accepts(stream_key) {
             Ok(stream)
         } else {
             Err(AppError::Forbidden)

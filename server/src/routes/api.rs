@@ -45,12 +45,12 @@ async fn create_stream(
         serde_json::from_slice(&body)
             .map_err(|err| AppError::bad_request(format!("invalid JSON body: {err}")))?
     };
-    let record = state.origin().create_stream(request.title).await?;
+    let (record, key) = state.origin().create_stream(request.title).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedStream {
             id: record.id.to_string(),
-            stream_key: record.stream_key.clone(),
+            stream_key: key.expose().to_owned(),
             title: record.title.clone(),
             watch_url: paths::watch_page(record.id.as_str()),
             playback_url: paths::playback(record.id.as_str()),

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod body;
+pub mod credential;
 pub mod playback;
 pub mod push;
 pub mod rate;

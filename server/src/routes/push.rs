@@ -37,6 +37,7 @@ use crate::live::LiveStream;
 use crate::names::RenditionName;
 use crate::origin::InitSource;
 use crate::routes::body::UploadBody;
+use crate::routes::credential::PresentedKey;
 use crate::routes::upload::created_or_ok;
 use crate::AppState;
 
@@ -137,10 +138,11 @@ impl FromRequestParts<AppState> for EncoderPush {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let Path((stream_key, path)) = Path::<(String, String)>::from_request_parts(parts, state)
+        let Path((_, path)) = Path::<(String, String)>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| AppError::bad_request(rejection.body_text()))?;
-        let stream = state.origin().authorize_key(&stream_key)?;
+        let PresentedKey(key) = PresentedKey::required(parts, state).await?;
+        let stream = state.origin().authorize_key(&key)?;
         let file = parse_pushed_path(&path)?;
         Ok(Self { stream, file })
     }

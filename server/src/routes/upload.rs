@@ -7,26 +7,26 @@
 //!   `OnAir-Part-Target: {seconds}` → 201 new, 200 identical retry (Low-Latency HLS parts)
 //! - `POST /api/streams/{id}/end` → 204
 //!
-//! Extractors run in argument order, and the body comes last: the key is checked (401/403), then the
+//! Extractors run in argument order, and the body comes last: the key is checked (401/403,
+//! [`AuthorizedStream`]), then the
 //! names in the path and the part target (400), and only then is the body read, up to the upload limit
 //! (413, [`crate::routes::body`]). The limit is a `DefaultBodyLimit` layer on the upload routes only
 //! ([`crate::routes::router`]).
 
-use std::sync::Arc;
-
-use axum::extract::{FromRequestParts, Path, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{post, put};
 use axum::Router;
 use onair_protocol::{paths, PART_TARGET_HEADER};
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::live::{LiveStream, Outcome};
-use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
+use crate::live::Outcome;
+use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName};
 use crate::origin::{InitSource, SegmentStored};
 use crate::routes::body::{read_upload, UploadBody};
+use crate::routes::credential::AuthorizedStream;
 use crate::AppState;
 
 /// The upload routes. The caller adds the body limit.
@@ -36,44 +36,6 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROUTE_SEGMENT_UPLOAD, put(put_segment))
         .route(paths::ROUTE_PART_UPLOAD, put(put_part))
         .route(paths::ROUTE_END, post(end_stream))
-}
-
-/// The stream whose key the request presents: 401 without a bearer token, 404 for an unknown stream,
-/// 403 for a wrong key. Reads nothing but the header and the path.
-#[derive(Debug)]
-pub struct AuthorizedStream {
-    /// The stream's id.
-    pub id: StreamId,
-    /// The stream.
-    pub stream: Arc<LiveStream>,
-}
-
-impl FromRequestParts<AppState> for AuthorizedStream {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer_token(&parts.headers)
-            .ok_or(AppError::Unauthorized)?
-            .to_owned();
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::not_found("stream"))?;
-        let raw_id = params
-            .iter()
-            .find_map(|(name, value)| (name == "id").then_some(value))
-            .ok_or_else(|| AppError::not_found("stream"))?;
-        let id = StreamId::parse(raw_id)?;
-        let stream = state.origin().authorize(&id, &token)?;
-        Ok(Self { id, stream })
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The `{rendition}` and `{file}` of an upload path.
@@ -263,30 +225,5 @@ pub fn created_or_ok(stored: SegmentStored) -> StatusCode {
     match stored {
         SegmentStored::New => StatusCode::CREATED,
         SegmentStored::Duplicate => StatusCode::OK,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-
-    #[test]
-    fn bearer_tokens() {
-        let cases = [
-            ("Bearer sk_abc", Some("sk_abc")),
-            ("bearer  sk_abc ", Some("sk_abc")),
-            ("Basic sk_abc", None),
-            ("Bearer", None),
-            ("Bearer ", None),
-            ("sk_abc", None),
-        ];
-        for (value, expected) in cases {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
-            assert_eq!(bearer_token(&headers), expected, "{value:?}");
-        }
-        assert_eq!(bearer_token(&HeaderMap::new()), None);
     }
 }

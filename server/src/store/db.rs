@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::AppResult;
 use crate::names::StreamId;
+use crate::stream_key::StreamKey;
 
 /// The schema, applied when `PRAGMA user_version` is below [`SCHEMA_VERSION`].
 const SCHEMA: &str = "
@@ -38,13 +39,12 @@ const SCHEMA_VERSION: i64 = 2;
 /// idle timeout ends it if not).
 pub use onair_protocol::StreamStatus;
 
-/// One row of the `streams` table. Times are unix seconds.
+/// One row of the `streams` table but its key: what may be shown of a stream. Times are unix seconds.
+/// The key (the `stream_key` column) is read and written beside it, as a [`StreamKey`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRecord {
     /// Public id.
     pub id: StreamId,
-    /// Secret the broadcaster presents as `Authorization: Bearer`.
-    pub stream_key: String,
     /// Title shown to viewers.
     pub title: String,
     /// Current status.
@@ -58,7 +58,8 @@ pub struct StreamRecord {
 }
 
 impl StreamRecord {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    /// A row of [`SELECT_STREAM`]: the record and the stream's key.
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<(Self, StreamKey)> {
         let id: String = row.get(0)?;
         let status: String = row.get(3)?;
         let conversion = |index: usize, message: String| {
@@ -68,16 +69,16 @@ impl StreamRecord {
                 message.into(),
             )
         };
-        Ok(Self {
+        let record = Self {
             id: StreamId::parse(&id).map_err(|e| conversion(0, e.to_string()))?,
-            stream_key: row.get(1)?,
             title: row.get(2)?,
             status: StreamStatus::parse(&status)
                 .ok_or_else(|| conversion(3, format!("unknown stream status {status:?}")))?,
             created_at: row.get(4)?,
             started_at: row.get(5)?,
             ended_at: row.get(6)?,
-        })
+        };
+        Ok((record, StreamKey::new(row.get::<_, String>(1)?)))
     }
 }
 
@@ -143,15 +144,16 @@ impl Db {
         Ok(tokio::task::spawn_blocking(move || db.with_conn(f)).await??)
     }
 
-    /// Inserts a new stream. Returns `false` when the id is already taken.
-    pub async fn insert_stream(&self, record: StreamRecord) -> AppResult<bool> {
+    /// Inserts a new stream with its key. Returns `false` when the id is already taken.
+    pub async fn insert_stream(&self, record: StreamRecord, key: &StreamKey) -> AppResult<bool> {
+        let key = key.expose().to_owned();
         self.call(move |conn| {
             let inserted = conn.execute(
                 "INSERT INTO streams (id, stream_key, title, status, created_at, started_at, ended_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
                 params![
                     record.id.as_str(),
-                    record.stream_key,
+                    key,
                     record.title,
                     record.status.as_str(),
                     record.created_at,
@@ -202,10 +204,11 @@ impl Db {
             .optional()
         })
         .await
+        .map(|found| found.map(|(record, _)| record))
     }
 
-    /// Every stream, oldest first, skipping (and logging) rows that do not parse. Blocking.
-    pub fn load_all(&self) -> rusqlite::Result<Vec<StreamRecord>> {
+    /// Every stream with its key, oldest first, skipping (and logging) rows that do not parse. Blocking.
+    pub fn load_all(&self) -> rusqlite::Result<Vec<(StreamRecord, StreamKey)>> {
         self.with_conn(|conn| {
             let mut statement =
                 conn.prepare(&format!("{SELECT_STREAM} ORDER BY created_at, id"))?;
@@ -273,7 +276,6 @@ mod tests {
     fn record(id: &str) -> StreamRecord {
         StreamRecord {
             id: StreamId::parse(id).unwrap(),
-            stream_key: "sk_test".into(),
             title: "Title".into(),
             status: StreamStatus::Created,
             created_at: 100,
@@ -286,9 +288,10 @@ mod tests {
     async fn lifecycle() {
         let db = Db::open_in_memory().unwrap();
         let rec = record("abcdefghij");
-        assert!(db.insert_stream(rec.clone()).await.unwrap());
+        let key = StreamKey::new("sk_test");
+        assert!(db.insert_stream(rec.clone(), &key).await.unwrap());
         assert!(
-            !db.insert_stream(rec.clone()).await.unwrap(),
+            !db.insert_stream(rec.clone(), &key).await.unwrap(),
             "duplicate id"
         );
         assert_eq!(db.get_stream(&rec.id).await.unwrap(), Some(rec.clone()));
@@ -322,8 +325,9 @@ mod tests {
         let b = StreamId::parse("bbbbbbbbbb").unwrap();
         {
             let db = Db::open(&path).unwrap();
-            db.insert_stream(record("aaaaaaaaaa")).await.unwrap();
-            db.insert_stream(record("bbbbbbbbbb")).await.unwrap();
+            let key = StreamKey::new("sk_test");
+            db.insert_stream(record("aaaaaaaaaa"), &key).await.unwrap();
+            db.insert_stream(record("bbbbbbbbbb"), &key).await.unwrap();
             db.mark_live(&b, 5).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
@@ -332,7 +336,8 @@ mod tests {
         }
         let db = Db::open(&path).unwrap();
         let all = db.load_all().unwrap();
-        let statuses: Vec<_> = all.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        let statuses: Vec<_> = all.iter().map(|(r, _)| (r.id.as_str(), r.status)).collect();
+        assert!(all.iter().all(|(_, key)| key.expose() == "sk_test"));
         assert_eq!(
             statuses,
             [
