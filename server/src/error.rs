@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::live::UploadRefused;
+use crate::refused::UploadRefused;
 pub use onair_protocol::ErrorBody;
 
 /// Everything that can go wrong while serving a request.

@@ -30,6 +30,7 @@ pub mod live;
 pub mod names;
 pub mod origin;
 pub mod playlist;
+pub mod refused;
 pub mod routes;
 pub mod store;
 pub mod stream_key;

@@ -34,6 +34,7 @@ use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
+use crate::origin::SegmentStored;
 use crate::AppState;
 
 /// The application: every route module merged, the web app as the fallback, shared layers on top.
@@ -76,6 +77,15 @@ pub fn router(state: AppState) -> Router {
                 .timeout(timeout),
         )
         .with_state(state)
+}
+
+/// The status of an upload that was stored ([`upload`], [`push`]): 201 for a new segment or part, 200 for
+/// the same one again.
+pub fn created_or_ok(stored: SegmentStored) -> axum::http::StatusCode {
+    match stored {
+        SegmentStored::New => axum::http::StatusCode::CREATED,
+        SegmentStored::Duplicate => axum::http::StatusCode::OK,
+    }
 }
 
 /// The answer for a request a layer refused: 503 when `limit` `what` are already in flight, 408 when

@@ -37,8 +37,8 @@ use crate::live::LiveStream;
 use crate::names::RenditionName;
 use crate::origin::InitSource;
 use crate::routes::body::UploadBody;
+use crate::routes::created_or_ok;
 use crate::routes::credential::PresentedKey;
-use crate::routes::upload::created_or_ok;
 use crate::AppState;
 
 /// Longest file name accepted.

@@ -24,8 +24,9 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::live::Outcome;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName};
-use crate::origin::{InitSource, SegmentStored};
+use crate::origin::InitSource;
 use crate::routes::body::{read_upload, UploadBody};
+use crate::routes::created_or_ok;
 use crate::routes::credential::AuthorizedStream;
 use crate::AppState;
 
@@ -218,12 +219,4 @@ async fn end_stream(
 ) -> AppResult<StatusCode> {
     state.origin().end_stream(&owner.stream).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// 201 for a new segment or part, 200 for the same one again.
-pub fn created_or_ok(stored: SegmentStored) -> StatusCode {
-    match stored {
-        SegmentStored::New => StatusCode::CREATED,
-        SegmentStored::Duplicate => StatusCode::OK,
-    }
 }

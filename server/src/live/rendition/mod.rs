@@ -26,7 +26,6 @@
 mod check;
 mod info;
 mod measure;
-mod refused;
 #[cfg(test)]
 mod tests;
 
@@ -36,11 +35,11 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use onair_media::InitSegment;
 
+pub use crate::refused::UploadRefused;
 pub use info::{
     AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
     PartInfo, SegmentCheck, SegmentInfo,
 };
-pub use refused::UploadRefused;
 
 use crate::digest::digest;
 use measure::frame_rate;

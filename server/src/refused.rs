@@ -1,6 +1,7 @@
-//! Why an upload is refused: a rule of [`super`] broken, as a domain error that knows nothing of HTTP.
-//! The edge answers it ([`crate::error::AppError::status_code`]: malformed or unusable media 400, an
-//! upload out of order or in conflict with what is stored 409) with its message as the reason.
+//! Why an upload is refused: a rule of a rendition ([`crate::live::rendition`]) broken, as a domain error
+//! that knows nothing of HTTP. The edge answers it ([`crate::error::AppError::status_code`]: malformed or
+//! unusable media 400, an upload out of order or in conflict with what is stored 409) with its message as
+//! the reason. It depends on nothing else of the server, so both the rules and the edge can name it.
 
 use onair_media::DemuxError;
 use onair_protocol::{MAX_PART_TARGET_SECS, MIN_PART_TARGET_SECS};
