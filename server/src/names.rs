@@ -125,8 +125,8 @@ pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
 /// `stream_0/data12.m4s`): `(prefix, number)`, or `None` without digits before the extension.
 pub fn numbered_file_name(name: &str) -> Option<(&str, u64)> {
     let (stem, _) = name.rsplit_once('.')?;
-    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let (prefix, number) = stem.split_at(stem.len() - digits);
+    let prefix = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = stem.get(prefix.len()..)?;
     Some((prefix, number.parse().ok()?))
 }
 

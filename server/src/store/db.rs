@@ -168,28 +168,29 @@ impl Db {
 
     /// Marks a stream live from `started_at` on.
     pub async fn mark_live(&self, id: &StreamId, started_at: i64) -> AppResult<()> {
-        let id = id.clone();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE streams SET status = 'live', started_at = ?2 WHERE id = ?1 AND status = 'created'",
-                params![id.as_str(), started_at],
-            )
-            .map(drop)
-        })
+        self.update_stream(
+            "UPDATE streams SET status = 'live', started_at = ?2 WHERE id = ?1 AND status = 'created'",
+            id,
+            started_at,
+        )
         .await
     }
 
     /// Marks a stream ended at `ended_at` (no-op when it already is).
     pub async fn mark_ended(&self, id: &StreamId, ended_at: i64) -> AppResult<()> {
-        let id = id.clone();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE streams SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'",
-                params![id.as_str(), ended_at],
-            )
-            .map(drop)
-        })
+        self.update_stream(
+            "UPDATE streams SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'",
+            id,
+            ended_at,
+        )
         .await
+    }
+
+    /// Runs the `UPDATE` statement `sql` on one stream: `?1` is its id, `?2` a time.
+    async fn update_stream(&self, sql: &'static str, id: &StreamId, at: i64) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| conn.execute(sql, params![id.as_str(), at]).map(drop))
+            .await
     }
 
     /// Looks one stream up.

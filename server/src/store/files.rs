@@ -125,11 +125,7 @@ impl MediaFiles {
         data: Bytes,
         accepted_at: SystemTime,
     ) -> AppResult<()> {
-        let path = self.init_path(id, rendition);
-        Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
-                .await??,
-        )
+        write_durably(self.init_path(id, rendition), data, accepted_at).await
     }
 
     /// Atomically writes a media segment, accepted at `accepted_at`.
@@ -141,11 +137,7 @@ impl MediaFiles {
         data: Bytes,
         accepted_at: SystemTime,
     ) -> AppResult<()> {
-        let path = self.segment_path(id, rendition, msn);
-        Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
-                .await??,
-        )
+        write_durably(self.segment_path(id, rendition, msn), data, accepted_at).await
     }
 
     /// Reads a media segment; `None` when the file does not exist.
@@ -278,6 +270,14 @@ fn remove_parts_before(dir: &Path, msn: u64) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`write_atomically`] on the blocking pool, flushed to the device: an init segment or a segment.
+async fn write_durably(path: PathBuf, data: Bytes, accepted_at: SystemTime) -> AppResult<()> {
+    Ok(
+        tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
+            .await??,
+    )
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory and a rename; `durable`:
