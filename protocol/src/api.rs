@@ -94,6 +94,17 @@ pub struct StreamList {
     pub streams: Vec<StreamView>,
 }
 
+/// Answer to a segment pushed by a standard encoder (`PUT /ingest/{stream_key}/...{file}.m4s`, 201 new,
+/// 200 the same file again): where it went. The fields are in the order the server has always written
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedSegment {
+    /// The media sequence number it got: the rendition's next one, in arrival order.
+    pub msn: u64,
+    /// The rendition it went to (its folder, or [`crate::DEFAULT_RENDITION`] at the top level).
+    pub rendition: String,
+}
+
 /// The body of every error answer (`4xx`/`5xx`): `{"error": "reason"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -126,6 +137,20 @@ mod tests {
         assert_eq!(empty.title, None);
         assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
         assert!(serde_json::from_str::<CreateStreamRequest>(r#"{"titel":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn pushed_segment_shape() {
+        let pushed = PushedSegment {
+            msn: 3,
+            rendition: "stream_0".into(),
+        };
+        let json = serde_json::to_string(&pushed).unwrap();
+        assert_eq!(json, r#"{"msn":3,"rendition":"stream_0"}"#);
+        assert_eq!(
+            serde_json::from_str::<PushedSegment>(&json).unwrap(),
+            pushed
+        );
     }
 
     #[test]

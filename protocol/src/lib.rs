@@ -20,7 +20,8 @@ pub mod api;
 pub mod paths;
 
 pub use api::{
-    CreateStreamRequest, CreatedStream, ErrorBody, StreamList, StreamStatus, StreamView,
+    CreateStreamRequest, CreatedStream, ErrorBody, PushedSegment, StreamList, StreamStatus,
+    StreamView,
 };
 
 /// The request header carrying a rendition's part target (`EXT-X-PART-INF:PART-TARGET`), in seconds, on

@@ -1,14 +1,17 @@
 //! The server's one error type and how it becomes an HTTP response.
 //!
 //! Every failure a handler can meet is an [`AppError`]. [`AppError::status_code`] is the only place that
-//! maps errors to statuses, and every error answers with the JSON body `{"error": "human readable reason"}`.
+//! maps errors to statuses, and every error answers with the JSON body `{"error": "human readable reason"}`
+//! ([`ErrorBody`], the wire contract's).
 //! Server-side failures (database, disk, a panicked blocking task) are logged with their detail and
 //! answered with a generic message, so internals never reach clients.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use onair_media::DemuxError;
+
+use crate::refused::UploadRefused;
+pub use onair_protocol::ErrorBody;
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -32,51 +35,9 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
-    /// The uploaded init segment could not be parsed.
-    #[error("invalid init segment: {source}")]
-    InvalidInit {
-        /// The demuxer's account of what and where.
-        #[source]
-        source: DemuxError,
-    },
-    /// The uploaded media segment could not be parsed.
-    #[error("invalid segment {msn}: {source}")]
-    InvalidSegment {
-        /// Media sequence number of the upload.
-        msn: u64,
-        /// The demuxer's account of what and where.
-        #[source]
-        source: DemuxError,
-    },
-    /// The media segment parses but breaks a rule of the stream (keyframe, track ids, timing).
-    #[error("segment {msn} rejected: {reason}")]
-    RejectedSegment {
-        /// Media sequence number of the upload.
-        msn: u64,
-        /// Which rule it breaks.
-        reason: String,
-    },
-    /// An uploaded Low-Latency HLS part could not be parsed.
-    #[error("invalid part {msn}.{index}: {source}")]
-    InvalidPart {
-        /// Media sequence number of its segment.
-        msn: u64,
-        /// Its index in the segment.
-        index: u32,
-        /// The demuxer's account of what and where.
-        #[source]
-        source: DemuxError,
-    },
-    /// The part parses but breaks a rule of the stream (keyframe, track ids, timing).
-    #[error("part {msn}.{index} rejected: {reason}")]
-    RejectedPart {
-        /// Media sequence number of its segment.
-        msn: u64,
-        /// Its index in the segment.
-        index: u32,
-        /// Which rule it breaks.
-        reason: String,
-    },
+    /// An upload breaks a rule of its rendition (malformed, out of order, a codec change, ...).
+    #[error(transparent)]
+    Upload(#[from] UploadRefused),
     /// What a blocking request waits for did not come in time (RFC 8216bis 6.2.5.2: 503).
     #[error("{reason}")]
     NotYet {
@@ -164,12 +125,8 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::BadRequest { .. }
-            | Self::InvalidInit { .. }
-            | Self::InvalidSegment { .. }
-            | Self::RejectedSegment { .. }
-            | Self::InvalidPart { .. }
-            | Self::RejectedPart { .. } => StatusCode::BAD_REQUEST,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Upload(refused) => upload_status(refused),
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -181,6 +138,31 @@ impl AppError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+/// The status of a refused upload: 400 for media that is malformed or breaks a rule of the stream, 409
+/// for an upload that does not fit what the rendition holds (order, an existing msn, its codecs).
+fn upload_status(refused: &UploadRefused) -> StatusCode {
+    match refused {
+        UploadRefused::MalformedInit { .. }
+        | UploadRefused::InitWithoutTracks
+        | UploadRefused::ZeroTimescale { .. }
+        | UploadRefused::MalformedSegment { .. }
+        | UploadRefused::RejectedSegment { .. }
+        | UploadRefused::PartTargetOutOfRange { .. }
+        | UploadRefused::MalformedPart { .. }
+        | UploadRefused::RejectedPart { .. } => StatusCode::BAD_REQUEST,
+        UploadRefused::InitChanged
+        | UploadRefused::CodecChange { .. }
+        | UploadRefused::NoInit
+        | UploadRefused::NoPushedInit { .. }
+        | UploadRefused::SegmentInParts { .. }
+        | UploadRefused::SegmentExists { .. }
+        | UploadRefused::SegmentOutOfOrder { .. }
+        | UploadRefused::PartTargetChanged { .. }
+        | UploadRefused::PartExists { .. }
+        | UploadRefused::PartOutOfOrder { .. } => StatusCode::CONFLICT,
     }
 }
 
@@ -208,7 +190,7 @@ impl IntoResponse for AppError {
             tracing::debug!(error = %self, %status, "request refused");
             self.to_string()
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
         // An error is about this moment (a stream not started yet, a full disk): never let a CDN keep it.
         response
             .headers_mut()

@@ -3,33 +3,43 @@
 //! OnAir's origin: the HTTP server between the browser broadcaster and the players.
 //!
 //! What it owns:
-//! - the streams API (create, list, look up, end) and stream keys ([`routes::api`], [`routes::ingest`]);
-//! - upload validation: every init segment and media segment is parsed with `onair-media` and checked
-//!   against the stream's rules before anything is stored ([`live::rendition`]);
-//! - storage: stream metadata in SQLite and media files on disk, written atomically ([`store`]);
-//! - ingest from standard encoders that push HLS over HTTP PUT (`ffmpeg -f hls -method PUT`) under
-//!   `/ingest/{stream_key}/...` ([`routes::encoder`]), validated like the broadcaster's uploads;
-//! - the in-memory live state and the playlists rendered from it as pure functions ([`live`],
-//!   [`playlist`]), served under `/live/...` with CORS, cache lifetimes, validators, ranges and gzip that
-//!   let any HTTP cache or CDN sit in front ([`routes::playback`], [`cache`]);
-//! - limits as tower layers: body size, concurrency, time ([`routes`]);
+//! - the streams API (create, list, look up, end) ([`routes::api`]) and stream keys ([`stream_key`],
+//!   checked by [`routes::credential`]);
+//! - uploads from the broadcaster under `/api/streams/{id}/renditions/...` ([`routes::upload`]) and from
+//!   standard encoders that push HLS over HTTP PUT (`ffmpeg -f hls -method PUT`) under
+//!   `/ingest/{stream_key}/...` ([`routes::push`]), both validated the same way: every init segment,
+//!   segment and part is parsed with `onair-media` and checked against its rendition's rules before
+//!   anything is stored ([`live::rendition`], refusing with [`refused::UploadRefused`]);
+//! - storage: stream metadata in SQLite and media files on disk, written atomically, and the segments
+//!   viewers ask for in memory ([`store`]);
+//! - the in-memory live state ([`live`]) and the playlists rendered from it as pure functions
+//!   ([`playlist`]), served under `/live/...` with CORS, cache lifetimes, validators ([`digest`]), ranges
+//!   and gzip that let any HTTP cache or CDN sit in front ([`routes::playback`], [`cache`]);
+//! - limits as tower layers: body size, concurrency, time, the upload rate per key ([`routes`]);
 //! - serving the built web app with an SPA fallback ([`routes::web`]).
 //!
-//! What it leaves to others: all byte-level MP4 and playlist text handling (`onair-media`), capture and
-//! encoding (the broadcaster), playback (the player), the pages (the web app).
+//! What it leaves to others: all byte-level MP4 and playlist text handling (`onair-media`), the wire
+//! contract's types, paths and names (`onair-protocol`), capture and encoding (the broadcaster), playback
+//! (the player), the pages (the web app).
 //!
-//! Layout: [`serve`] opens an [`AppState`] and serves [`app`]; handlers call the [`origin::Origin`], which
-//! joins [`store`] and [`live`]. Errors are [`AppError`], answered as JSON.
+//! Layout: [`serve`] opens an [`AppState`] and serves [`app`], the router of [`routes`] (one module per
+//! surface: `api`, `upload`, `push`, `playback`, `web`, with `credential`, `body` and `rate` for the
+//! uploads). Handlers call the [`origin::Origin`] (one file per job: settings, start-up recovery,
+//! streams, uploads, playback, waiting), which joins [`store`] and [`live`]. Errors are [`AppError`],
+//! the one place domain errors meet HTTP statuses, answered as JSON.
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod digest;
 pub mod error;
 pub mod live;
 pub mod names;
 pub mod origin;
 pub mod playlist;
+pub mod refused;
 pub mod routes;
 pub mod store;
+pub mod stream_key;
 pub mod time;
 
 #[cfg(test)]
@@ -47,7 +57,7 @@ use anyhow::Context as _;
 use axum::Router;
 
 pub use error::{AppError, AppResult};
-pub use origin::{Origin, Settings};
+pub use origin::{Origin, Settings, UploadRate};
 
 /// Where to listen and where the files are.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,18 +5,14 @@
 
 use std::fmt;
 
-use rand::distributions::Alphanumeric;
 use rand::seq::SliceRandom;
-use rand::Rng;
+
+use onair_protocol::SEGMENT_EXTENSION;
 
 use crate::error::AppError;
 
 /// Length of a stream id: 10 lowercase alphanumeric characters.
 pub const STREAM_ID_LEN: usize = 10;
-/// Prefix of every stream key.
-pub const STREAM_KEY_PREFIX: &str = "sk_";
-/// Number of random alphanumeric characters after [`STREAM_KEY_PREFIX`].
-pub const STREAM_KEY_RANDOM_LEN: usize = 32;
 /// Longest rendition name.
 pub const RENDITION_MAX_LEN: usize = 32;
 
@@ -100,7 +96,12 @@ impl fmt::Display for RenditionName {
 /// Only the canonical spelling is accepted (decimal, no sign, no leading zero), so every segment has
 /// exactly one name. Returns `None` for anything else.
 pub fn parse_segment_file_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".m4s")?;
+    let digits = name.strip_suffix(SEGMENT_EXTENSION)?.strip_suffix('.')?;
+    parse_canonical(digits)
+}
+
+/// A decimal number in its one canonical spelling (no sign, no leading zero).
+fn parse_canonical(digits: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -113,10 +114,10 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
 /// Reads `(msn, index)` out of a part file name `{msn}.{index}.m4s`, canonical spelling only (as
 /// [`parse_segment_file_name`]).
 pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
-    let stem = name.strip_suffix(".m4s")?;
+    let stem = name.strip_suffix(SEGMENT_EXTENSION)?.strip_suffix('.')?;
     let (msn, index) = stem.split_once('.')?;
-    let msn = parse_segment_file_name(&format!("{msn}.m4s"))?;
-    let index = parse_segment_file_name(&format!("{index}.m4s"))?;
+    let msn = parse_canonical(msn)?;
+    let index = parse_canonical(index)?;
     Some((msn, u32::try_from(index).ok()?))
 }
 
@@ -124,37 +125,9 @@ pub fn parse_part_file_name(name: &str) -> Option<(u64, u32)> {
 /// `stream_0/data12.m4s`): `(prefix, number)`, or `None` without digits before the extension.
 pub fn numbered_file_name(name: &str) -> Option<(&str, u64)> {
     let (stem, _) = name.rsplit_once('.')?;
-    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let (prefix, number) = stem.split_at(stem.len() - digits);
+    let prefix = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = stem.get(prefix.len()..)?;
     Some((prefix, number.parse().ok()?))
-}
-
-/// The file name of part `index` of segment `msn`.
-pub fn part_file_name(msn: u64, index: u32) -> String {
-    format!("{msn}.{index}.m4s")
-}
-
-/// The file name of segment `msn`.
-pub fn segment_file_name(msn: u64) -> String {
-    format!("{msn}.m4s")
-}
-
-/// A fresh stream key: `sk_` followed by [`STREAM_KEY_RANDOM_LEN`] alphanumeric characters.
-pub fn generate_stream_key() -> String {
-    let random: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(STREAM_KEY_RANDOM_LEN)
-        .map(char::from)
-        .collect();
-    format!("{STREAM_KEY_PREFIX}{random}")
-}
-
-/// Compares two secrets in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -205,7 +178,10 @@ mod tests {
     fn segment_names() {
         assert_eq!(parse_segment_file_name("0.m4s"), Some(0));
         assert_eq!(parse_segment_file_name("42.m4s"), Some(42));
-        assert_eq!(segment_file_name(42), "42.m4s");
+        assert_eq!(
+            parse_segment_file_name(&onair_protocol::segment_file(42)),
+            Some(42)
+        );
         for bad in [
             "",
             ".m4s",
@@ -219,23 +195,5 @@ mod tests {
         ] {
             assert_eq!(parse_segment_file_name(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn stream_keys() {
-        let key = generate_stream_key();
-        assert!(key.starts_with(STREAM_KEY_PREFIX));
-        assert_eq!(key.len(), STREAM_KEY_PREFIX.len() + STREAM_KEY_RANDOM_LEN);
-        assert!(key[STREAM_KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(key, generate_stream_key());
-    }
-
-    #[test]
-    fn constant_time() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }

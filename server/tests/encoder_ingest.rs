@@ -511,8 +511,15 @@ async fn the_first_multivariant_playlist_waits_for_every_rendition() {
                 "{text}"
             );
         } else {
-            tokio::time::sleep(grace + Duration::from_millis(100)).await;
-            let text = t.get(&url).await.text();
+            // Once the grace has passed, the playlist answers without the rendition that has nothing.
+            let deadline = std::time::Instant::now() + grace + Duration::from_secs(10);
+            let mut reply = t.get(&url).await;
+            while reply.status == StatusCode::NOT_FOUND && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                reply = t.get(&url).await;
+            }
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+            let text = reply.text();
             assert!(text.contains("\nstream_0/index.m3u8"), "{text}");
             assert!(
                 !text.contains("stream_1"),
@@ -520,6 +527,12 @@ async fn the_first_multivariant_playlist_waits_for_every_rendition() {
             );
         }
     }
+}
+
+/// Waits until `n` pushed segments are held in the origin for what must come before them.
+async fn until_held(t: &TestApp, n: usize) {
+    t.until_parked(&format!("{n} pushes"), |origin| origin.held_pushes() == n)
+        .await;
 }
 
 /// A push answered in a task of its own: `(status, JSON body)`.
@@ -565,7 +578,7 @@ async fn overlapping_pushes_keep_the_order_of_their_file_names() {
     }
     // index3 arrives first and waits; index2 then takes msn 2 and index3 msn 3.
     let early = spawn_push(&t, &key, "index3.m4s", av_segment(3));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_held(&t, 1).await;
     assert!(!early.is_finished(), "index3 waits for index2");
     let second = push(&t, &key, "index2.m4s", av_segment(2)).await;
     assert_eq!(
@@ -590,7 +603,7 @@ async fn overlapping_pushes_keep_the_order_of_their_file_names() {
     // At the start a first segment can overtake its init segment: it waits for it.
     let stream = t.create_stream("init overtaken").await;
     let first = spawn_push(&t, &stream.key, "index0.m4s", av_segment(0));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_held(&t, 1).await;
     assert!(!first.is_finished(), "index0 waits for the init segment");
     let init = push(&t, &stream.key, "init.mp4", av_init_bytes()).await;
     assert_eq!(init.status, StatusCode::NO_CONTENT);

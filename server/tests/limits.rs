@@ -10,7 +10,7 @@ use axum::http::{header, Request, StatusCode};
 use common::media::av_init_bytes;
 use common::TestApp;
 use futures_util::StreamExt as _;
-use onair_server::Settings;
+use onair_server::{Settings, UploadRate};
 
 #[tokio::test]
 async fn uploads_over_the_concurrency_limit_are_shed_and_viewers_are_not() {
@@ -95,7 +95,7 @@ async fn oversized_bodies_are_drained_then_refused() {
     };
     let t = TestApp::with_settings(settings).await;
     let stream = t.create_stream("big").await;
-    let drain = usize::try_from(onair_server::routes::ingest::DRAIN_BYTES).unwrap();
+    let drain = usize::try_from(onair_server::routes::body::DRAIN_BYTES).unwrap();
     for (total, declare, drained) in [
         (limit + 1, true, true),
         (limit + 1, false, true),
@@ -143,7 +143,10 @@ async fn oversized_bodies_are_drained_then_refused() {
 #[tokio::test]
 async fn a_key_over_its_upload_rate_gets_429_and_other_keys_do_not() {
     let settings = Settings {
-        upload_rate: (0.5, 3.0),
+        upload_rate: UploadRate {
+            per_second: 0.5,
+            burst: 3.0,
+        },
         ..Settings::default()
     };
     let t = TestApp::with_settings(settings).await;

@@ -82,14 +82,13 @@ async fn ll_stream(t: &TestApp, parts: u64) -> Stream {
     stream
 }
 
-/// A GET through the app, answered in a task of its own: `(status, body, how long it took)`.
+/// A GET through the app, answered in a task of its own: `(status, body, when it was answered)`.
 fn spawn_get(
     t: &TestApp,
     uri: String,
-) -> tokio::task::JoinHandle<(StatusCode, axum::body::Bytes, Duration)> {
+) -> tokio::task::JoinHandle<(StatusCode, axum::body::Bytes, Instant)> {
     let router = t.router.clone();
     tokio::spawn(async move {
-        let started = Instant::now();
         let response = tower::ServiceExt::oneshot(
             router,
             Request::get(uri).body(Body::empty()).expect("request"),
@@ -100,8 +99,16 @@ fn spawn_get(
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .expect("body");
-        (status, body, started.elapsed())
+        (status, body, Instant::now())
     })
+}
+
+/// Waits until `n` viewers' requests are parked in the origin, waiting for a part or segment.
+async fn until_waiting(t: &TestApp, n: usize) {
+    t.until_parked(&format!("{n} requests"), |origin| {
+        origin.waiting_requests() == n
+    })
+    .await;
 }
 
 fn playlist(reply: &Reply) -> MediaPlaylist {
@@ -260,15 +267,20 @@ async fn blocking_reload_answers_when_the_part_arrives() {
 
     // The next part: held until it is uploaded.
     let waiting = spawn_get(&t, format!("{base}?_HLS_msn=1&_HLS_part=2"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_waiting(&t, 1).await;
     assert!(!waiting.is_finished(), "answered before the part existed");
+    let uploaded_at = Instant::now();
     assert_eq!(
         put_part(&t, &stream, "r0", 1, 2).await.status,
         StatusCode::CREATED
     );
-    let (status, body, waited) = waiting.await.expect("join");
+    let (status, body, answered_at) = waiting.await.expect("join");
     assert_eq!(status, StatusCode::OK);
-    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    assert!(
+        answered_at >= uploaded_at,
+        "answered {:?} before the part was uploaded",
+        uploaded_at - answered_at
+    );
     let text = String::from_utf8_lossy(&body);
     assert!(
         text.contains("#EXT-X-PART:DURATION=0.4,URI=\"1.2.m4s\""),
@@ -332,7 +344,7 @@ async fn the_preload_hinted_part_is_held_until_it_arrives() {
     let stream = ll_stream(&t, 6).await; // segment 0, part 1.0
     let uri = format!("/live/{}/r0/1.1.m4s", stream.id);
     let waiting = spawn_get(&t, uri.clone());
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_waiting(&t, 1).await;
     assert!(!waiting.is_finished());
     assert_eq!(
         put_part(&t, &stream, "r0", 1, 1).await.status,
@@ -351,7 +363,7 @@ async fn the_preload_hinted_part_is_held_until_it_arrives() {
         put_part(&t, &stream, "r0", 1, i).await;
     }
     let beyond = spawn_get(&t, format!("/live/{}/r0/1.5.m4s", stream.id));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_waiting(&t, 1).await;
     assert_eq!(
         put_part(&t, &stream, "r0", 2, 0).await.status,
         StatusCode::CREATED
@@ -397,14 +409,15 @@ fn tokio_stream_from<T: Send + 'static>(
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
 }
 
-/// A GET that is sent now and waits in the server (its task answers the response, body unread).
+/// A GET that is sent now and waits in the server (its task answers the response, body unread): returned
+/// once it is parked there.
 async fn ask_early(
     t: &TestApp,
     uri: &str,
 ) -> tokio::task::JoinHandle<Result<axum::response::Response, std::convert::Infallible>> {
     let request = Request::get(uri).body(Body::empty()).expect("request");
     let get = tokio::spawn(tower::ServiceExt::oneshot(t.router.clone(), request));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_waiting(t, 1).await;
     get
 }
 
@@ -759,7 +772,7 @@ async fn on_the_wire_the_hinted_part_is_chunked_and_starts_before_its_upload_end
         stream.id
     );
     viewer.write_all(get.as_bytes()).await.expect("write");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_waiting(&t, 1).await;
 
     let mut uploader = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let head = format!(

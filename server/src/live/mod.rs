@@ -8,13 +8,15 @@
 //! Changes: every change a viewer can see (a part, a segment, the end) bumps the state's `version` and
 //! is announced on a `watch` channel ([`LiveStream::change`]); blocking playlist reloads and
 //! preload-hinted part requests wait on it ([`LiveStream::subscribe`]). Rendered playlists are kept per
-//! version ([`LiveStream::cached`]), so thousands of waiters woken by one part share one rendering.
+//! version ([`LiveStream::cached`], [`rendered`]), so thousands of waiters woken by one part share one
+//! rendering.
 //!
 //! Parts on their way in: while the next part's upload arrives, its bytes are shared with the viewers
 //! waiting for it ([`arrival`]); [`LiveStream::begin_arrival`] registers one, and its start is announced
 //! on a channel of its own ([`LiveStream::subscribe_arrivals`]) so playlist waiters are not woken for it.
 
 pub mod arrival;
+pub mod rendered;
 pub mod rendition;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,17 +26,17 @@ use std::time::SystemTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::playlist::RenderedPlaylist;
-
 pub use arrival::{Arrival, Outcome, PartNotDelivered};
+pub use rendered::{PlaylistKey, RenderedPlaylist, Renderings};
 
 pub use rendition::{
     AcceptedPart, AcceptedSegment, ClosedSegment, InitCheck, InitState, OpenSegment, PartCheck,
-    PartInfo, Rendition, SegmentCheck, SegmentInfo,
+    PartInfo, Rendition, SegmentCheck, SegmentInfo, UploadRefused,
 };
 
 use crate::names::{RenditionName, StreamId};
 use crate::store::StreamRecord;
+use crate::stream_key::StreamKey;
 
 /// Everything known about one stream.
 #[derive(Debug)]
@@ -51,17 +53,15 @@ pub struct StreamState {
     pub version: u64,
 }
 
-/// Which rendering of a stream's playlists: `(rendition, file, delta update)`; the multivariant
-/// playlists have no rendition.
-pub type PlaylistKey = (Option<RenditionName>, &'static str, bool);
-
-/// One stream's state and its ingest lock.
+/// One stream's state, its key and its ingest lock.
 #[derive(Debug)]
 pub struct LiveStream {
+    /// Compared with the key an upload presents ([`LiveStream::accepts`]); never shown.
+    key: StreamKey,
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
-    rendered: Mutex<HashMap<PlaylistKey, (u64, RenderedPlaylist)>>,
+    rendered: Renderings,
     arrivals: Mutex<HashMap<PartKey, Arc<Arrival>>>,
     arrivals_started: watch::Sender<u64>,
 }
@@ -70,17 +70,23 @@ pub struct LiveStream {
 pub type PartKey = (RenditionName, u64, u32);
 
 impl LiveStream {
-    /// Wraps a stream's state.
-    pub fn new(state: StreamState) -> Self {
+    /// Wraps a stream's state, with its key.
+    pub fn new(state: StreamState, key: StreamKey) -> Self {
         let (changes, _) = watch::channel(state.version);
         Self {
+            key,
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
             changes,
-            rendered: Mutex::new(HashMap::new()),
+            rendered: Renderings::default(),
             arrivals: Mutex::new(HashMap::new()),
             arrivals_started: watch::channel(0).0,
         }
+    }
+
+    /// True when `key` is this stream's key (compared in constant time).
+    pub fn accepts(&self, key: &StreamKey) -> bool {
+        self.key == *key
     }
 
     /// Registers the upload of part `key` as arriving, unless another upload of it already is, and wakes
@@ -139,25 +145,15 @@ impl LiveStream {
         self.changes.subscribe()
     }
 
-    /// The playlist `key` rendered at `version`, rendering it with `render` the first time.
+    /// The playlist `key` rendered at `version`, rendering it with `render` the first time
+    /// ([`Renderings`]).
     pub fn cached<E>(
         &self,
         key: PlaylistKey,
         version: u64,
         render: impl FnOnce() -> Result<RenderedPlaylist, E>,
     ) -> Result<RenderedPlaylist, E> {
-        // Rendering under the lock: the waiters one part wakes at once then render it once.
-        let mut cache = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((v, playlist)) = cache.get(&key) {
-            if *v == version {
-                return Ok(playlist.clone());
-            }
-        }
-        let playlist = render()?;
-        // Renderings of older versions are of no use any more.
-        cache.retain(|_, (v, _)| *v == version);
-        cache.insert(key, (version, playlist.clone()));
-        Ok(playlist)
+        self.rendered.get_or_render(key, version, render)
     }
 
     /// Serialises changes to this stream; hold it from validation to the state update.
@@ -227,7 +223,7 @@ impl Drop for ArrivalGuard {
 #[derive(Debug, Default)]
 pub struct Registry {
     streams: RwLock<HashMap<StreamId, Arc<LiveStream>>>,
-    by_key: RwLock<HashMap<String, StreamId>>,
+    by_key: RwLock<HashMap<StreamKey, StreamId>>,
 }
 
 impl Registry {
@@ -241,8 +237,8 @@ impl Registry {
     }
 
     /// The stream whose key this is. The map's keyed hashing (random per process) gives a caller
-    /// nothing to learn from timing.
-    pub fn get_by_key(&self, stream_key: &str) -> Option<Arc<LiveStream>> {
+    /// nothing to learn from timing, and its keys compare in constant time.
+    pub fn get_by_key(&self, stream_key: &StreamKey) -> Option<Arc<LiveStream>> {
         let id = self
             .by_key
             .read()
@@ -254,7 +250,7 @@ impl Registry {
 
     /// Adds (or replaces) a stream.
     pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
-        let key = stream.read().record.stream_key.clone();
+        let key = stream.key.clone();
         self.by_key
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -282,21 +278,23 @@ mod tests {
     use crate::store::StreamStatus;
 
     fn stream() -> Arc<LiveStream> {
-        Arc::new(LiveStream::new(StreamState {
-            record: StreamRecord {
-                id: StreamId::parse("abcdefghij").expect("id"),
-                stream_key: "key".into(),
-                title: "0".into(),
-                status: StreamStatus::Live,
-                created_at: 0,
-                started_at: None,
-                ended_at: None,
+        Arc::new(LiveStream::new(
+            StreamState {
+                record: StreamRecord {
+                    id: StreamId::parse("abcdefghij").expect("id"),
+                    title: "0".into(),
+                    status: StreamStatus::Live,
+                    created_at: 0,
+                    started_at: None,
+                    ended_at: None,
+                },
+                renditions: BTreeMap::new(),
+                last_activity: Instant::now(),
+                changed_at: SystemTime::UNIX_EPOCH,
+                version: 0,
             },
-            renditions: BTreeMap::new(),
-            last_activity: Instant::now(),
-            changed_at: SystemTime::UNIX_EPOCH,
-            version: 0,
-        }))
+            StreamKey::new("key"),
+        ))
     }
 
     /// What a blocking reload does: sees a change, then takes the rendering of the version it reads.

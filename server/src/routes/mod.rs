@@ -8,17 +8,20 @@
 //!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
 //! 4. the timeout bounds each request, body upload included (408).
 //!
-//! Upload routes ([`ingest`] for the broadcaster, [`encoder`] for standard encoders) add their own: the
+//! Upload routes ([`upload`] for the broadcaster under `/api/streams`, [`push`] for standard encoders under
+//! `/ingest`) add their own: the
 //! upload rate per stream key (429, [`rate`]), the body size limit (413) and a smaller concurrency limit
 //! of their own, so that uploads cannot take every
 //! slot from viewers. Playback ([`playback`]) adds CORS and gzip for playlists. Each refusal is a JSON
 //! `{"error": reason}` with its status.
 
 pub mod api;
-pub mod encoder;
-pub mod ingest;
+pub mod body;
+pub mod credential;
 pub mod playback;
+pub mod push;
 pub mod rate;
+pub mod upload;
 pub mod web;
 
 use std::time::Duration;
@@ -31,6 +34,7 @@ use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
+use crate::origin::SegmentStored;
 use crate::AppState;
 
 /// The application: every route module merged, the web app as the fallback, shared layers on top.
@@ -38,11 +42,11 @@ pub fn router(state: AppState) -> Router {
     let settings = state.origin().settings().clone();
     let uploads_limit = settings.max_concurrent_uploads;
     let uploads = Router::new()
-        .merge(ingest::router())
-        .merge(encoder::router())
+        .merge(upload::router())
+        .merge(push::router())
         .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
-            rate::UploadRate::new(settings.upload_rate.0, settings.upload_rate.1),
+            rate::KeyBuckets::new(settings.upload_rate),
             rate::limit_upload_rate,
         ))
         .layer(
@@ -73,6 +77,15 @@ pub fn router(state: AppState) -> Router {
                 .timeout(timeout),
         )
         .with_state(state)
+}
+
+/// The status of an upload that was stored ([`upload`], [`push`]): 201 for a new segment or part, 200 for
+/// the same one again.
+pub fn created_or_ok(stored: SegmentStored) -> axum::http::StatusCode {
+    match stored {
+        SegmentStored::New => axum::http::StatusCode::CREATED,
+        SegmentStored::Duplicate => axum::http::StatusCode::OK,
+    }
 }
 
 /// The answer for a request a layer refused: 503 when `limit` `what` are already in flight, 408 when

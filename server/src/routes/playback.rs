@@ -26,7 +26,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use onair_protocol::{paths, ErrorBody, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_PLAYLIST_FILE};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -35,7 +36,6 @@ use crate::error::{AppError, AppResult};
 use crate::live::Arrival;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
 use crate::origin::{Directives, PartMedia, PlaylistKind, RenderedPlaylist, StoredMedia};
-use crate::store::files::INIT_FILE_NAME;
 use crate::AppState;
 
 /// `Content-Type` of playlists.
@@ -44,13 +44,8 @@ pub const PLAYLIST_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
 pub const INIT_CONTENT_TYPE: &str = "video/mp4";
 /// `Content-Type` of media segments.
 pub const SEGMENT_CONTENT_TYPE: &str = "video/iso.segment";
-/// File name of the live playlists.
-pub const PLAYLIST_FILE_NAME: &str = crate::playlist::LIVE_PLAYLIST_FILE_NAME;
-/// File name of the recordings.
-pub const RECORDING_FILE_NAME: &str = crate::playlist::RECORDING_PLAYLIST_FILE_NAME;
-
 /// Where [`router`] is nested.
-pub const PREFIX: &str = "/live";
+pub const PREFIX: &str = paths::LIVE;
 
 /// Response headers a page on another origin may read: `Age` lets a player (hls.js, Appendix C of
 /// RFC 8216bis) tell how stale a cached playlist is; the validators and ranges let it reason about
@@ -80,8 +75,8 @@ pub fn router() -> Router<AppState> {
     // Only gzip is compiled in (the `compression-gzip` feature).
     let gzip_playlists = CompressionLayer::new().compress_when(is_playlist);
     Router::new()
-        .route("/{id}/{file}", get(stream_file))
-        .route("/{id}/{rendition}/{file}", get(rendition_file))
+        .route(paths::ROUTE_LIVE_STREAM_FILE, get(stream_file))
+        .route(paths::ROUTE_LIVE_RENDITION_FILE, get(rendition_file))
         .fallback(unknown)
         .layer(gzip_playlists)
         .layer(axum::middleware::map_response(cacheable_not_found))
@@ -132,7 +127,7 @@ async fn rendition_file(
     let rendition = RenditionName::parse(&rendition)
         .map_err(|_| AppError::not_found(format!("rendition {rendition:?}")))?;
     let origin = state.origin();
-    if file == INIT_FILE_NAME {
+    if file == INIT_FILE {
         let init = origin.init_segment(&id, &rendition)?;
         return Ok(media_response(INIT_CONTENT_TYPE, init, &request));
     }
@@ -202,8 +197,8 @@ pub fn directives(query: &str) -> AppResult<Directives> {
 
 fn playlist_kind(file: &str) -> AppResult<PlaylistKind> {
     match file {
-        PLAYLIST_FILE_NAME => Ok(PlaylistKind::Live),
-        RECORDING_FILE_NAME => Ok(PlaylistKind::Recording),
+        LIVE_PLAYLIST_FILE => Ok(PlaylistKind::Live),
+        RECORDING_PLAYLIST_FILE => Ok(PlaylistKind::Recording),
         _ => Err(AppError::not_found(format!("file {file:?}"))),
     }
 }
@@ -271,14 +266,10 @@ fn media_response(content_type: &'static str, media: StoredMedia, request: &Head
         RangeAnswer::Unsatisfiable => {
             insert_content_range(&mut headers, &format!("bytes */{len}"));
             headers.insert(header::CACHE_CONTROL, cache_control(Resource::Error));
-            let body = serde_json::json!({
-                "error": format!("range not satisfiable: the resource has {len} bytes")
-            });
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            (StatusCode::RANGE_NOT_SATISFIABLE, headers, body.to_string()).into_response()
+            let body = ErrorBody {
+                error: format!("range not satisfiable: the resource has {len} bytes"),
+            };
+            (StatusCode::RANGE_NOT_SATISFIABLE, headers, Json(body)).into_response()
         }
     }
 }

@@ -4,13 +4,13 @@
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::AppResult;
 use crate::names::StreamId;
+use crate::stream_key::StreamKey;
 
 /// The schema, applied when `PRAGMA user_version` is below [`SCHEMA_VERSION`].
 const SCHEMA: &str = "
@@ -34,55 +34,17 @@ CREATE TABLE IF NOT EXISTS discontinuities (
 /// 1: streams. 2: discontinuities (the first segment of each new period of a rendition).
 const SCHEMA_VERSION: i64 = 2;
 
-/// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended). A
-/// server restart does not end a live stream: its encoder may come back (the idle timeout ends it if not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamStatus {
-    /// Created through the API, no segment yet.
-    Created,
-    /// Has received its first segment and has not ended.
-    Live,
-    /// Ended by its broadcaster or by the idle timeout. Final.
-    Ended,
-}
+/// Where a stream is in its life, as the API says it: the database's `status` column holds its name
+/// ([`StreamStatus::as_str`]). A server restart does not end a live stream: its encoder may come back (the
+/// idle timeout ends it if not).
+pub use onair_protocol::StreamStatus;
 
-impl StreamStatus {
-    /// The name used in the API and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Live => "live",
-            Self::Ended => "ended",
-        }
-    }
-}
-
-impl fmt::Display for StreamStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StreamStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "created" => Ok(Self::Created),
-            "live" => Ok(Self::Live),
-            "ended" => Ok(Self::Ended),
-            other => Err(format!("unknown stream status {other:?}")),
-        }
-    }
-}
-
-/// One row of the `streams` table. Times are unix seconds.
+/// One row of the `streams` table but its key: what may be shown of a stream. Times are unix seconds.
+/// The key (the `stream_key` column) is read and written beside it, as a [`StreamKey`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRecord {
     /// Public id.
     pub id: StreamId,
-    /// Secret the broadcaster presents as `Authorization: Bearer`.
-    pub stream_key: String,
     /// Title shown to viewers.
     pub title: String,
     /// Current status.
@@ -96,7 +58,8 @@ pub struct StreamRecord {
 }
 
 impl StreamRecord {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+    /// A row of [`SELECT_STREAM`]: the record and the stream's key.
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<(Self, StreamKey)> {
         let id: String = row.get(0)?;
         let status: String = row.get(3)?;
         let conversion = |index: usize, message: String| {
@@ -106,15 +69,16 @@ impl StreamRecord {
                 message.into(),
             )
         };
-        Ok(Self {
+        let record = Self {
             id: StreamId::parse(&id).map_err(|e| conversion(0, e.to_string()))?,
-            stream_key: row.get(1)?,
             title: row.get(2)?,
-            status: status.parse().map_err(|e| conversion(3, e))?,
+            status: StreamStatus::parse(&status)
+                .ok_or_else(|| conversion(3, format!("unknown stream status {status:?}")))?,
             created_at: row.get(4)?,
             started_at: row.get(5)?,
             ended_at: row.get(6)?,
-        })
+        };
+        Ok((record, StreamKey::new(row.get::<_, String>(1)?)))
     }
 }
 
@@ -180,15 +144,16 @@ impl Db {
         Ok(tokio::task::spawn_blocking(move || db.with_conn(f)).await??)
     }
 
-    /// Inserts a new stream. Returns `false` when the id is already taken.
-    pub async fn insert_stream(&self, record: StreamRecord) -> AppResult<bool> {
+    /// Inserts a new stream with its key. Returns `false` when the id is already taken.
+    pub async fn insert_stream(&self, record: StreamRecord, key: &StreamKey) -> AppResult<bool> {
+        let key = key.expose().to_owned();
         self.call(move |conn| {
             let inserted = conn.execute(
                 "INSERT INTO streams (id, stream_key, title, status, created_at, started_at, ended_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
                 params![
                     record.id.as_str(),
-                    record.stream_key,
+                    key,
                     record.title,
                     record.status.as_str(),
                     record.created_at,
@@ -203,28 +168,29 @@ impl Db {
 
     /// Marks a stream live from `started_at` on.
     pub async fn mark_live(&self, id: &StreamId, started_at: i64) -> AppResult<()> {
-        let id = id.clone();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE streams SET status = 'live', started_at = ?2 WHERE id = ?1 AND status = 'created'",
-                params![id.as_str(), started_at],
-            )
-            .map(drop)
-        })
+        self.update_stream(
+            "UPDATE streams SET status = 'live', started_at = ?2 WHERE id = ?1 AND status = 'created'",
+            id,
+            started_at,
+        )
         .await
     }
 
     /// Marks a stream ended at `ended_at` (no-op when it already is).
     pub async fn mark_ended(&self, id: &StreamId, ended_at: i64) -> AppResult<()> {
-        let id = id.clone();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE streams SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'",
-                params![id.as_str(), ended_at],
-            )
-            .map(drop)
-        })
+        self.update_stream(
+            "UPDATE streams SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND status != 'ended'",
+            id,
+            ended_at,
+        )
         .await
+    }
+
+    /// Runs the `UPDATE` statement `sql` on one stream: `?1` is its id, `?2` a time.
+    async fn update_stream(&self, sql: &'static str, id: &StreamId, at: i64) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| conn.execute(sql, params![id.as_str(), at]).map(drop))
+            .await
     }
 
     /// Looks one stream up.
@@ -239,10 +205,11 @@ impl Db {
             .optional()
         })
         .await
+        .map(|found| found.map(|(record, _)| record))
     }
 
-    /// Every stream, oldest first, skipping (and logging) rows that do not parse. Blocking.
-    pub fn load_all(&self) -> rusqlite::Result<Vec<StreamRecord>> {
+    /// Every stream with its key, oldest first, skipping (and logging) rows that do not parse. Blocking.
+    pub fn load_all(&self) -> rusqlite::Result<Vec<(StreamRecord, StreamKey)>> {
         self.with_conn(|conn| {
             let mut statement =
                 conn.prepare(&format!("{SELECT_STREAM} ORDER BY created_at, id"))?;
@@ -310,7 +277,6 @@ mod tests {
     fn record(id: &str) -> StreamRecord {
         StreamRecord {
             id: StreamId::parse(id).unwrap(),
-            stream_key: "sk_test".into(),
             title: "Title".into(),
             status: StreamStatus::Created,
             created_at: 100,
@@ -323,9 +289,10 @@ mod tests {
     async fn lifecycle() {
         let db = Db::open_in_memory().unwrap();
         let rec = record("abcdefghij");
-        assert!(db.insert_stream(rec.clone()).await.unwrap());
+        let key = StreamKey::new("sk_test");
+        assert!(db.insert_stream(rec.clone(), &key).await.unwrap());
         assert!(
-            !db.insert_stream(rec.clone()).await.unwrap(),
+            !db.insert_stream(rec.clone(), &key).await.unwrap(),
             "duplicate id"
         );
         assert_eq!(db.get_stream(&rec.id).await.unwrap(), Some(rec.clone()));
@@ -359,8 +326,9 @@ mod tests {
         let b = StreamId::parse("bbbbbbbbbb").unwrap();
         {
             let db = Db::open(&path).unwrap();
-            db.insert_stream(record("aaaaaaaaaa")).await.unwrap();
-            db.insert_stream(record("bbbbbbbbbb")).await.unwrap();
+            let key = StreamKey::new("sk_test");
+            db.insert_stream(record("aaaaaaaaaa"), &key).await.unwrap();
+            db.insert_stream(record("bbbbbbbbbb"), &key).await.unwrap();
             db.mark_live(&b, 5).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
@@ -369,7 +337,8 @@ mod tests {
         }
         let db = Db::open(&path).unwrap();
         let all = db.load_all().unwrap();
-        let statuses: Vec<_> = all.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        let statuses: Vec<_> = all.iter().map(|(r, _)| (r.id.as_str(), r.status)).collect();
+        assert!(all.iter().all(|(_, key)| key.expose() == "sk_test"));
         assert_eq!(
             statuses,
             [

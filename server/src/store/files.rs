@@ -15,14 +15,11 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use rand::Rng;
 
-use crate::error::AppResult;
-use crate::names::{
-    parse_part_file_name, parse_segment_file_name, part_file_name, segment_file_name,
-    RenditionName, StreamId,
-};
+use onair_protocol::{part_file, segment_file, INIT_FILE};
 
-/// File name of a rendition's init segment.
-pub const INIT_FILE_NAME: &str = "init.mp4";
+use crate::error::AppResult;
+use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
+
 /// Marker in the names of temporary files (never a valid segment or init name).
 const TEMP_MARKER: &str = ".tmp-";
 
@@ -68,13 +65,12 @@ impl MediaFiles {
 
     /// Path of a rendition's init segment.
     pub fn init_path(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
-        self.rendition_dir(id, rendition).join(INIT_FILE_NAME)
+        self.rendition_dir(id, rendition).join(INIT_FILE)
     }
 
     /// Path of a media segment.
     pub fn segment_path(&self, id: &StreamId, rendition: &RenditionName, msn: u64) -> PathBuf {
-        self.rendition_dir(id, rendition)
-            .join(segment_file_name(msn))
+        self.rendition_dir(id, rendition).join(segment_file(msn))
     }
 
     fn parts_dir(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
@@ -105,7 +101,7 @@ impl MediaFiles {
                     false,
                 )?;
             }
-            let path = dir.join(part_file_name(msn, index));
+            let path = dir.join(part_file(msn, index));
             write_atomically(&path, &data, accepted_at, false)
         })
         .await??)
@@ -129,11 +125,7 @@ impl MediaFiles {
         data: Bytes,
         accepted_at: SystemTime,
     ) -> AppResult<()> {
-        let path = self.init_path(id, rendition);
-        Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
-                .await??,
-        )
+        write_durably(self.init_path(id, rendition), data, accepted_at).await
     }
 
     /// Atomically writes a media segment, accepted at `accepted_at`.
@@ -145,11 +137,7 @@ impl MediaFiles {
         data: Bytes,
         accepted_at: SystemTime,
     ) -> AppResult<()> {
-        let path = self.segment_path(id, rendition, msn);
-        Ok(
-            tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
-                .await??,
-        )
+        write_durably(self.segment_path(id, rendition, msn), data, accepted_at).await
     }
 
     /// Reads a media segment; `None` when the file does not exist.
@@ -202,7 +190,7 @@ impl MediaFiles {
             let Some(name) = name.to_str() else { continue };
             if name.contains(TEMP_MARKER) {
                 remove_leftover(&entry);
-            } else if name == INIT_FILE_NAME {
+            } else if name == INIT_FILE {
                 files.init = Some((std::fs::read(entry.path())?, modified_time(&entry)?));
             } else if let Some(msn) = parse_segment_file_name(name) {
                 files
@@ -282,6 +270,14 @@ fn remove_parts_before(dir: &Path, msn: u64) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`write_atomically`] on the blocking pool, flushed to the device: an init segment or a segment.
+async fn write_durably(path: PathBuf, data: Bytes, accepted_at: SystemTime) -> AppResult<()> {
+    Ok(
+        tokio::task::spawn_blocking(move || write_atomically(&path, &data, accepted_at, true))
+            .await??,
+    )
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory and a rename; `durable`:

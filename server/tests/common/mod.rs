@@ -199,6 +199,20 @@ impl TestApp {
         stream
     }
 
+    /// Waits until the origin says `parked` (e.g. `|o| o.waiting_requests() == 1`): a request sent in a
+    /// task of its own is then known to be parked in the server, not merely not answered yet. Panics after
+    /// 10 s.
+    pub async fn until_parked(&self, what: &str, parked: impl Fn(&onair_server::Origin) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !parked(self.state.origin()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} is not parked after 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
     /// The media files stored for a rendition (sorted names; not the `parts/` folder).
     pub fn stored_files(&self, stream: &Stream, rendition: &str) -> Vec<String> {
         let dir = self

@@ -30,23 +30,24 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum::{Json, Router};
+use onair_protocol::{paths, PushedSegment, DEFAULT_RENDITION};
 
 use crate::error::{AppError, AppResult};
 use crate::live::LiveStream;
 use crate::names::RenditionName;
-use crate::origin::{InitSource, SegmentStored};
-use crate::routes::ingest::UploadBody;
+use crate::origin::InitSource;
+use crate::routes::body::UploadBody;
+use crate::routes::created_or_ok;
+use crate::routes::credential::PresentedKey;
 use crate::AppState;
 
-/// The rendition of files pushed at the top level (a single-rendition encoder).
-pub const DEFAULT_RENDITION: &str = "r0";
 /// Longest file name accepted.
 pub const MAX_FILE_NAME_LEN: usize = 128;
 
 /// The encoder ingest routes. The caller adds the body limit.
 pub fn router() -> Router<AppState> {
     Router::new().route(
-        "/ingest/{stream_key}/{*path}",
+        paths::ROUTE_INGEST,
         put(put_file)
             .delete(delete_file)
             .fallback(method_not_allowed),
@@ -137,10 +138,11 @@ impl FromRequestParts<AppState> for EncoderPush {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let Path((stream_key, path)) = Path::<(String, String)>::from_request_parts(parts, state)
+        let Path((_, path)) = Path::<(String, String)>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| AppError::bad_request(rejection.body_text()))?;
-        let stream = state.origin().authorize_key(&stream_key)?;
+        let PresentedKey(key) = PresentedKey::required(parts, state).await?;
+        let stream = state.origin().authorize_key(&key)?;
         let file = parse_pushed_path(&path)?;
         Ok(Self { stream, file })
     }
@@ -165,11 +167,11 @@ async fn put_file(
             let (msn, stored) = origin
                 .ingest_segment(&stream, &file.rendition, &file.file_name, body)
                 .await?;
-            let status = match stored {
-                SegmentStored::New => StatusCode::CREATED,
-                SegmentStored::Duplicate => StatusCode::OK,
+            let status = created_or_ok(stored);
+            let reply = PushedSegment {
+                msn,
+                rendition: file.rendition.to_string(),
             };
-            let reply = serde_json::json!({ "rendition": file.rendition.as_str(), "msn": msn });
             Ok((status, Json(reply)).into_response())
         }
     }

@@ -1,0 +1,86 @@
+//! The origin's tunables ([`Settings`]) with their defaults, the upload rate per stream key among them
+//! ([`UploadRate`]).
+
+use std::time::Duration;
+
+/// Largest upload (init or segment) in bytes. It defaults to 16 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+
+/// How fast one stream key may upload: a token bucket of `burst` uploads, refilled at `per_second`
+/// ([`crate::routes::rate`] enforces it; more get 429).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UploadRate {
+    /// Uploads a second a key may keep up.
+    pub per_second: f64,
+    /// Uploads a key may send at once.
+    pub burst: f64,
+}
+
+impl UploadRate {
+    /// 120 uploads a second, 240 at once: it allows 40 renditions of 0.33 s parts.
+    pub const DEFAULT: Self = Self {
+        per_second: 120.0,
+        burst: 240.0,
+    };
+}
+
+impl Default for UploadRate {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Tunables of the origin, with their defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A live stream with no accepted upload for this long is ended. It defaults to 60 s.
+    pub idle_timeout: Duration,
+    /// How often the idle check runs. It defaults to 5 s.
+    pub reap_interval: Duration,
+    /// Segments in a live media playlist. It defaults to 10.
+    pub live_window: usize,
+    /// Largest request body on upload routes, in bytes. It defaults to 16 MiB.
+    pub max_upload_bytes: usize,
+    /// Time limit for handling one request, body included. It defaults to 30 s.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more are refused with 503 at once. It defaults to 16384 (a
+    /// Low-Latency viewer keeps one blocking request open most of the time).
+    pub max_concurrent_requests: usize,
+    /// Uploads (both ingest ways) handled at once; more are refused with 503. It defaults to 64.
+    pub max_concurrent_uploads: usize,
+    /// Requests waiting at once for a part or segment (blocking playlist reloads, preload-hinted
+    /// parts); more are refused with 503. It defaults to 16384.
+    pub max_waiters: usize,
+    /// Open connections; more are closed as soon as they are accepted. It defaults to 16384.
+    pub max_connections: usize,
+    /// Uploads a second one stream key may keep up, and its burst; more get 429. It defaults to
+    /// [`UploadRate::DEFAULT`].
+    pub upload_rate: UploadRate,
+    /// After a live stream's first segment, how long its multivariant playlist waits (404) for the
+    /// other renditions that have an init segment but no segment yet, so that a player or cache never
+    /// keeps a first multivariant playlist without them (a ladder's separate audio, say). It defaults
+    /// to 4 s; a rendition that still has nothing then is left out until it does.
+    pub start_grace: Duration,
+    /// Bytes of segments kept in memory for viewers, all streams together ([`crate::store::hot`]). It
+    /// defaults to 256 MiB.
+    pub hot_segment_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(60),
+            reap_interval: Duration::from_secs(5),
+            live_window: crate::playlist::DEFAULT_LIVE_WINDOW,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 16_384,
+            max_concurrent_uploads: 64,
+            max_waiters: 16_384,
+            max_connections: 16_384,
+            upload_rate: UploadRate::DEFAULT,
+            start_grace: Duration::from_secs(4),
+            hot_segment_bytes: crate::store::hot::DEFAULT_HOT_BYTES,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Who an upload comes from: the stream key it presents ([`PresentedKey`]), read one way for the upload
+//! rate limiter ([`super::rate`]) and the handlers, and the stream that key opens ([`AuthorizedStream`]).
+//!
+//! The key is the `/ingest/{stream_key}/...` path segment on encoder ingest (the path is the credential
+//! there), else the token of `Authorization: Bearer {stream_key}` (the broadcaster's API).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+
+use crate::error::AppError;
+use crate::live::LiveStream;
+use crate::names::StreamId;
+use crate::stream_key::StreamKey;
+use crate::AppState;
+
+/// The path parameter that carries the key on encoder ingest ([`onair_protocol::paths::ROUTE_INGEST`]).
+const KEY_PARAM: &str = "stream_key";
+
+/// The stream key a request presents: 401 without one.
+#[derive(Debug, Clone)]
+pub struct PresentedKey(pub StreamKey);
+
+impl PresentedKey {
+    /// The key in the path (encoder ingest), else the bearer token, if any.
+    async fn read<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<Self> {
+        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
+            if let Some(key) = params
+                .iter()
+                .find_map(|(name, value)| (name == KEY_PARAM).then_some(value))
+            {
+                return Some(Self(StreamKey::new(key)));
+            }
+        }
+        bearer_token(&parts.headers).map(|token| Self(StreamKey::new(token)))
+    }
+
+    /// The key the request presents; 401 without one.
+    pub async fn required<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Self::read(parts, state).await.ok_or(AppError::Unauthorized)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PresentedKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Self::required(parts, state).await
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for PresentedKey {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Infallible> {
+        Ok(Self::read(parts, state).await)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The stream of `/api/streams/{id}/...` whose key the request presents: 401 without a key, 404 for an
+/// unknown stream, 403 for a wrong key. Reads nothing but the header and the path.
+#[derive(Debug)]
+pub struct AuthorizedStream {
+    /// The stream's id.
+    pub id: StreamId,
+    /// The stream.
+    pub stream: Arc<LiveStream>,
+}
+
+impl FromRequestParts<AppState> for AuthorizedStream {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let PresentedKey(key) = PresentedKey::required(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::not_found("stream"))?;
+        let raw_id = params
+            .iter()
+            .find_map(|(name, value)| (name == "id").then_some(value))
+            .ok_or_else(|| AppError::not_found("stream"))?;
+        let id = StreamId::parse(raw_id)?;
+        let stream = state.origin().authorize(&id, &key)?;
+        Ok(Self { id, stream })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let cases = [
+            ("Bearer sk_abc", Some("sk_abc")),
+            ("bearer  sk_abc ", Some("sk_abc")),
+            ("Basic sk_abc", None),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("sk_abc", None),
+        ];
+        for (value, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(bearer_token(&headers), expected, "{value:?}");
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+}
