@@ -33,11 +33,6 @@ pub mod routes;
 pub mod store;
 pub mod time;
 
-#[cfg(test)]
-#[path = "../tests/common/media.rs"]
-#[allow(dead_code)]
-mod test_media;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

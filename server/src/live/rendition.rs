@@ -764,7 +764,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::test_media::*;
+    use onair_media::testing::*;
 
     fn limits() -> Limits {
         Limits::default()
