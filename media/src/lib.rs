@@ -16,6 +16,9 @@
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
 //!   (variants and `EXT-X-MEDIA` audio renditions) rendered here.
 //!
+//! - [`testing`] (feature `testing`, for tests only): fixture builders, real fMP4 bytes of a small
+//!   H.264 + Opus stream made with the muxer.
+//!
 //! What it leaves to others: capturing and encoding (broadcaster), storage and HTTP (server), fetching and
 //! Media Source Extensions (player).
 #![warn(missing_docs)]
@@ -25,6 +28,8 @@ pub mod error;
 pub mod mux;
 pub mod playlist;
 pub mod segmenter;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod track;
 pub mod ts;
 

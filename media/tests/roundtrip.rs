@@ -1,43 +1,13 @@
 //! Mux → demux round trips, the segmenter's cuts, and the validator's refusals.
 
+use onair_media::testing::av_init;
 use onair_media::*;
 use onair_media::{Chunk, PartChunk};
 use proptest::prelude::*;
 
-fn init() -> InitSegment {
-    InitSegment {
-        tracks: vec![
-            TrackInfo {
-                id: 1,
-                timescale: 90_000,
-                codec: Codec::Avc {
-                    avcc: vec![
-                        1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0x00, 0x00, 0x01, 0x00, 0x00,
-                    ],
-                },
-                params: MediaParams::Video {
-                    width: 1280,
-                    height: 720,
-                },
-            },
-            TrackInfo {
-                id: 2,
-                timescale: 48_000,
-                codec: Codec::Opus {
-                    dops: opus_dops(2, 312, 48_000),
-                },
-                params: MediaParams::Audio {
-                    channels: 2,
-                    sample_rate: 48_000,
-                },
-            },
-        ],
-    }
-}
-
 #[test]
 fn init_round_trips() {
-    let init = init();
+    let init = av_init();
     let bytes = write_init(&init).unwrap();
     assert_eq!(parse_init(&bytes).unwrap(), init);
     let aac = InitSegment {
@@ -96,7 +66,7 @@ fn fragment() -> Vec<u8> {
 
 #[test]
 fn fragment_round_trips() {
-    let init = init();
+    let init = av_init();
     let bytes = fragment();
     let seg = parse_segment(&init, &bytes, &Limits::default()).unwrap();
     assert_eq!(seg.sequence_numbers, vec![7]);
@@ -116,7 +86,7 @@ fn fragment_round_trips() {
 
 #[test]
 fn every_truncation_is_an_error_never_a_panic() {
-    let init = init();
+    let init = av_init();
     let bytes = fragment();
     for len in 0..bytes.len() {
         assert!(
@@ -132,7 +102,7 @@ fn every_truncation_is_an_error_never_a_panic() {
 
 #[test]
 fn refusals_name_the_problem() {
-    let init = init();
+    let init = av_init();
     let err = parse_segment(&init, b"hello, this is not mp4 at all", &Limits::default())
         .unwrap_err()
         .to_string();
@@ -229,7 +199,7 @@ fn frames(video_fps: u64, secs: u64, gop: u64) -> Vec<Frame> {
 
 #[test]
 fn segmenter_cuts_on_keyframes_and_keeps_tracks_continuous() {
-    let init = init();
+    let init = av_init();
     let mut seg = Segmenter::new(&init, SegmenterConfig::default());
     let mut segments = Vec::new();
     for f in frames(30, 10, 60) {
@@ -262,7 +232,7 @@ fn segmenter_cuts_on_keyframes_and_keeps_tracks_continuous() {
 
 #[test]
 fn segmenter_drops_frames_before_the_first_keyframe() {
-    let init = init();
+    let init = av_init();
     let mut seg = Segmenter::new(&init, SegmenterConfig::default());
     let mut all = frames(30, 4, 60);
     // The stream's first video frame is not a keyframe: it and audio before the keyframe are dropped.
@@ -298,7 +268,7 @@ proptest! {
         samples in prop::collection::vec((1u32..100_000, -5000i32..5000, any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)), 1..40),
         seq in any::<u32>(),
     ) {
-        let init = init();
+        let init = av_init();
         let input: Vec<Sample> = samples.into_iter().map(|(duration, cts_offset, keyframe, data)| Sample { duration, cts_offset, keyframe, data }).collect();
         let bytes = write_fragment(seq, &[TrackFragment { track_id: 1, base_decode_time: base, samples: input.clone() }]).unwrap();
         let parsed = parse_segment(&init, &bytes, &Limits::default()).unwrap();
@@ -319,7 +289,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = parse_init(&data);
-        let _ = parse_segment(&init(), &data, &Limits::default());
+        let _ = parse_segment(&av_init(), &data, &Limits::default());
     }
 
     #[test]
@@ -327,13 +297,13 @@ proptest! {
         let mut bytes = fragment();
         let len = bytes.len();
         bytes[pos % len] = byte;
-        let _ = parse_segment(&init(), &bytes, &Limits::default());
+        let _ = parse_segment(&av_init(), &bytes, &Limits::default());
     }
 }
 
 #[test]
 fn segmenter_cuts_low_latency_parts() {
-    let init = init();
+    let init = av_init();
     let config = SegmenterConfig {
         target_duration_secs: 2.0,
         part_target_secs: Some(0.5),
@@ -391,7 +361,7 @@ fn segmenter_cuts_low_latency_parts() {
 
 #[test]
 fn parts_carry_the_producer_wall_clock() {
-    let init = init();
+    let init = av_init();
     let mut seg = Segmenter::new(
         &init,
         SegmenterConfig {
@@ -449,7 +419,7 @@ fn styp_and_prft_round_trip() {
     )
     .unwrap();
     assert_eq!(&bytes[4..8], b"styp");
-    let parsed = parse_segment(&init(), &bytes, &Limits::default()).unwrap();
+    let parsed = parse_segment(&av_init(), &bytes, &Limits::default()).unwrap();
     assert_eq!(parsed.producer_times, vec![options.producer_time.unwrap()]);
     assert_eq!(
         &bytes[parsed.track(1).unwrap().samples[0].offset..][..10],
@@ -466,7 +436,7 @@ proptest! {
         jitter in proptest::collection::vec(-8_000i64..8_000, 200),
         fps in prop_oneof![Just(20u64), Just(25), Just(30)],
     ) {
-        let init = init();
+        let init = av_init();
         let part_target = 0.334;
         let mut seg = Segmenter::new(&init, SegmenterConfig {
             target_duration_secs: 2.0,
@@ -509,7 +479,7 @@ proptest! {
 
 #[test]
 fn a_stalled_frame_is_cut_short_rather_than_break_the_part_target() {
-    let init = init();
+    let init = av_init();
     let mut seg = Segmenter::new(
         &init,
         SegmenterConfig {

@@ -42,11 +42,6 @@ pub mod store;
 pub mod stream_key;
 pub mod time;
 
-#[cfg(test)]
-#[path = "../tests/common/media.rs"]
-#[allow(dead_code)]
-mod test_media;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -2,76 +2,9 @@
 //! playlists stay exactly as they were.
 
 use anyhow::Result;
-use onair_media::{
-    opus_dops, write_fragment, write_init, Codec, InitSegment, MediaParams, Sample, TrackFragment,
-    TrackInfo,
-};
+use onair_media::testing::{av_init_bytes, av_segment_with};
 use onair_tests::{create_stream, TestServer};
 use reqwest::StatusCode;
-
-fn init() -> InitSegment {
-    InitSegment {
-        tracks: vec![
-            TrackInfo {
-                id: 1,
-                timescale: 90_000,
-                codec: Codec::Avc {
-                    avcc: vec![1, 0x42, 0xe0, 0x1f, 0xff, 0xe1, 0, 0, 1, 0, 0],
-                },
-                params: MediaParams::Video {
-                    width: 640,
-                    height: 360,
-                },
-            },
-            TrackInfo {
-                id: 2,
-                timescale: 48_000,
-                codec: Codec::Opus {
-                    dops: opus_dops(2, 312, 48_000),
-                },
-                params: MediaParams::Audio {
-                    channels: 2,
-                    sample_rate: 48_000,
-                },
-            },
-        ],
-    }
-}
-
-fn segment(n: u64, first_is_key: bool) -> Vec<u8> {
-    let video = (0..60)
-        .map(|i| Sample {
-            duration: 3000,
-            cts_offset: 0,
-            keyframe: i == 0 && first_is_key,
-            data: vec![i as u8; 200],
-        })
-        .collect();
-    let audio = (0..100)
-        .map(|i| Sample {
-            duration: 960,
-            cts_offset: 0,
-            keyframe: true,
-            data: vec![i as u8; 30],
-        })
-        .collect();
-    write_fragment(
-        n as u32 + 1,
-        &[
-            TrackFragment {
-                track_id: 1,
-                base_decode_time: n * 180_000,
-                samples: video,
-            },
-            TrackFragment {
-                track_id: 2,
-                base_decode_time: n * 96_000,
-                samples: audio,
-            },
-        ],
-    )
-    .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn bad_uploads_get_clear_errors_and_change_nothing() -> Result<()> {
@@ -87,13 +20,13 @@ async fn bad_uploads_get_clear_errors_and_change_nothing() -> Result<()> {
         req.send()
     };
     let key = Some(stream.stream_key.as_str());
-    let init_bytes = write_init(&init())?;
+    let init_bytes = av_init_bytes();
     assert_eq!(
         put("init.mp4", key, init_bytes.clone()).await?.status(),
         StatusCode::NO_CONTENT
     );
     for n in 0..2 {
-        let status = put(&format!("segments/{n}.m4s"), key, segment(n, true))
+        let status = put(&format!("segments/{n}.m4s"), key, av_segment_with(n, true))
             .await?
             .status();
         assert_eq!(status, StatusCode::CREATED, "segment {n}");
@@ -102,7 +35,7 @@ async fn bad_uploads_get_clear_errors_and_change_nothing() -> Result<()> {
     let before = http.get(&playlist_url).send().await?.text().await?;
     assert!(before.contains("1.m4s"), "{before}");
 
-    let good = segment(2, true);
+    let good = av_segment_with(2, true);
     let cases: Vec<(&str, Option<&str>, Vec<u8>, StatusCode)> = vec![
         ("no key", None, good.clone(), StatusCode::UNAUTHORIZED),
         (
@@ -126,13 +59,13 @@ async fn bad_uploads_get_clear_errors_and_change_nothing() -> Result<()> {
         (
             "no keyframe first",
             key,
-            segment(2, false),
+            av_segment_with(2, false),
             StatusCode::BAD_REQUEST,
         ),
         (
             "time going backwards",
             key,
-            segment(0, true),
+            av_segment_with(0, true),
             StatusCode::BAD_REQUEST,
         ),
     ];

@@ -126,34 +126,45 @@ fn remux_and_compare_with(
     Ok(())
 }
 
+/// ffmpeg's input options: `secs` seconds of a test pattern (`testsrc2=...`) and a tone (`sine=...`).
+fn pattern_and_tone<'a>(video: &'a str, audio: &'a str, secs: &'a str) -> [&'a str; 10] {
+    [
+        "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio, "-t", secs,
+    ]
+}
+
+/// ffmpeg's input options: `secs` seconds of a test pattern alone.
+fn pattern<'a>(video: &'a str, secs: &'a str) -> [&'a str; 6] {
+    ["-f", "lavfi", "-i", video, "-t", secs]
+}
+
+const PATTERN_320_25: &str = "testsrc2=size=320x240:rate=25";
+const PATTERN_640_25: &str = "testsrc2=size=640x360:rate=25";
+const TONE_440_48K: &str = "sine=frequency=440:sample_rate=48000";
+/// libvpx-vp9, fast.
+const VP9: [&str; 6] = [
+    "-c:v",
+    "libvpx-vp9",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+];
+/// libaom-av1, fast.
+const AV1: [&str; 6] = ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"];
+
 #[test]
 fn h264_with_b_frames_and_opus() -> Result<()> {
     remux_and_compare(
         "h264-opus",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "7",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-g",
-            "50",
-            "-bf",
-            "2",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            "64k",
-        ],
+            &pattern_and_tone(PATTERN_320_25, TONE_440_48K, "7")[..],
+            &[
+                "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-bf", "2", "-c:a",
+                "libopus", "-b:a", "64k",
+            ],
+        ]
+        .concat(),
     )
 }
 
@@ -162,29 +173,17 @@ fn h264_and_aac() -> Result<()> {
     remux_and_compare(
         "h264-aac",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=300:sample_rate=44100",
-            "-t",
-            "7",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-g",
-            "60",
-            "-bf",
-            "0",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "96k",
-        ],
+            &pattern_and_tone(
+                "testsrc2=size=640x360:rate=30",
+                "sine=frequency=300:sample_rate=44100",
+                "7",
+            )[..],
+            &[
+                "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "0", "-c:a", "aac",
+                "-b:a", "96k",
+            ],
+        ]
+        .concat(),
     )
 }
 
@@ -193,27 +192,21 @@ fn hevc_with_b_frames_and_aac() -> Result<()> {
     remux_and_compare(
         "hevc-aac",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "5",
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-x265-params",
-            "keyint=50:bframes=2:log-level=error",
-            "-tag:v",
-            "hvc1",
-            "-c:a",
-            "aac",
-        ],
+            &pattern_and_tone(PATTERN_320_25, TONE_440_48K, "5")[..],
+            &[
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-x265-params",
+                "keyint=50:bframes=2:log-level=error",
+                "-tag:v",
+                "hvc1",
+                "-c:a",
+                "aac",
+            ],
+        ]
+        .concat(),
     )
 }
 
@@ -222,27 +215,11 @@ fn vp9_and_opus() -> Result<()> {
     remux_and_compare(
         "vp9-opus",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "5",
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-g",
-            "50",
-            "-c:a",
-            "libopus",
-        ],
+            &pattern_and_tone(PATTERN_320_25, TONE_440_48K, "5")[..],
+            &VP9,
+            &["-g", "50", "-c:a", "libopus"],
+        ]
+        .concat(),
     )
 }
 
@@ -251,27 +228,11 @@ fn av1_and_opus() -> Result<()> {
     remux_and_compare_with(
         "av1-opus",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "5",
-            "-c:v",
-            "libaom-av1",
-            "-cpu-used",
-            "8",
-            "-usage",
-            "realtime",
-            "-g",
-            "50",
-            "-c:a",
-            "libopus",
-        ],
+            &pattern_and_tone(PATTERN_320_25, TONE_440_48K, "5")[..],
+            &AV1,
+            &["-g", "50", "-c:a", "libopus"],
+        ]
+        .concat(),
         SegmenterConfig::default(),
         DELAYED_MOOV,
     )
@@ -283,27 +244,16 @@ fn low_latency_parts_h264_and_opus() -> Result<()> {
     remux_and_compare_with(
         "h264-opus-parts",
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=500:sample_rate=48000",
-            "-t",
-            "5",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-g",
-            "60",
-            "-bf",
-            "0",
-            "-c:a",
-            "libopus",
-        ],
+            &pattern_and_tone(
+                "testsrc2=size=320x240:rate=30",
+                "sine=frequency=500:sample_rate=48000",
+                "5",
+            )[..],
+            &[
+                "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "0", "-c:a", "libopus",
+            ],
+        ]
+        .concat(),
         SegmenterConfig {
             target_duration_secs: 2.0,
             part_target_secs: Some(0.33),
@@ -353,31 +303,11 @@ fn init_codec_strings_match_the_bitstream() -> Result<()> {
             ],
             "hvc1.1.6.L",
         ),
-        (
-            &[
-                "-c:v",
-                "libvpx-vp9",
-                "-deadline",
-                "realtime",
-                "-cpu-used",
-                "8",
-            ],
-            "vp09.00.",
-        ),
-        (
-            &["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"],
-            "av01.0.",
-        ),
+        (&VP9, "vp09.00."),
+        (&AV1, "av01.0."),
     ];
     for (encoder, prefix) in cases {
-        let mut args = vec![
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25",
-            "-t",
-            "0.4",
-        ];
+        let mut args = pattern(PATTERN_640_25, "0.4").to_vec();
         args.extend_from_slice(encoder);
         args.extend(["-movflags", DELAYED_MOOV, "-f", "mp4", path]);
         ffmpeg(&args)?;
@@ -390,25 +320,14 @@ fn init_codec_strings_match_the_bitstream() -> Result<()> {
         println!("{prefix}: {}", init.codecs());
     }
     // ffmpeg 5.1 with empty_moov writes an empty av1C (no record yet): refused, with the box named.
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25",
-        "-t",
-        "0.4",
-        "-c:v",
-        "libaom-av1",
-        "-cpu-used",
-        "8",
-        "-usage",
-        "realtime",
-        "-movflags",
-        EMPTY_MOOV,
-        "-f",
-        "mp4",
-        path,
-    ])?;
+    ffmpeg(
+        &[
+            &pattern(PATTERN_640_25, "0.4")[..],
+            &AV1,
+            &["-movflags", EMPTY_MOOV, "-f", "mp4", path],
+        ]
+        .concat(),
+    )?;
     let err = parse_init(&std::fs::read(path)?).expect_err("an empty av1C is not a record");
     assert!(err.to_string().contains("av1C"), "{err}");
     Ok(())

@@ -200,7 +200,7 @@ mod tests {
     /// A rendition of these tracks with `segments` segments of 2 s.
     fn rendition(tracks: Vec<onair_media::TrackInfo>, segments: u64) -> Rendition {
         use crate::live::{InitCheck, SegmentCheck};
-        use crate::test_media::{
+        use onair_media::testing::{
             audio_fragment, fragment, init_bytes, video_fragment, AUDIO_FRAMES, AUDIO_FRAME_TICKS,
             VIDEO_FRAMES, VIDEO_FRAME_TICKS,
         };
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn separate_audio_is_an_audio_group() {
-        use crate::test_media::{audio_track, video_track};
+        use onair_media::testing::{audio_track, video_track};
         let all = renditions(vec![
             ("a0", rendition(vec![audio_track()], 3)),
             ("v0", rendition(vec![video_track()], 3)),
@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn without_both_kinds_every_rendition_is_a_variant() {
-        use crate::test_media::{audio_track, video_track};
+        use onair_media::testing::{audio_track, video_track};
         let cases = [
             (
                 "audio only",

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-pub mod media;
+pub use onair_media::testing as media;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};

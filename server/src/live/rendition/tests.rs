@@ -6,7 +6,7 @@ use onair_media::Limits;
 
 use super::*;
 use crate::error::AppError;
-use crate::test_media::*;
+use onair_media::testing::*;
 
 fn limits() -> Limits {
     Limits::default()

@@ -1,12 +1,29 @@
-//! Real fMP4 bytes for tests, made with the media crate's muxer: a 1280x720 H.264 track (90 kHz) and a
-//! stereo Opus track (48 kHz). The samples are tiny fake NAL units and Opus packets: the server checks
-//! boxes, track ids, keyframe flags and timing, it never decodes.
+//! Real fMP4 bytes for tests, made with this crate's muxer: a 1280x720 H.264 track (90 kHz) and a stereo
+//! Opus track (48 kHz), cut into 2 s segments ([`av_segment`]) or into Low-Latency HLS parts of 0.4 s
+//! ([`av_part`]). The samples are tiny fake NAL units and Opus packets: they exercise boxes, track ids,
+//! keyframe flags and timing, and are never decoded.
 //!
-//! Shared by the unit tests (included from `src/lib.rs`) and the integration tests.
+//! Behind the `testing` feature, for other crates' tests (the server's unit and integration tests, the
+//! end-to-end tests) and this crate's own: enable it in `[dev-dependencies]` only, never in a normal
+//! build.
+//!
+//! ```
+//! use onair_media::testing::{av_init, av_segment, SEGMENT_SECS};
+//! use onair_media::{parse_segment, Limits};
+//!
+//! let segment = av_segment(3);
+//! let parsed = parse_segment(&av_init(), &segment, &Limits::default()).unwrap();
+//! assert!((parsed.duration_secs(&av_init()) - SEGMENT_SECS).abs() < 1e-9);
+//! ```
+//!
+//! # Panics
+//!
+//! The builders panic if the muxer refuses their input, which it never does for these tracks: a test
+//! should fail at once on a broken fixture.
 
-use onair_media::{
-    opus_dops, write_fragment, write_init, Codec, InitSegment, MediaParams, Sample, TrackFragment,
-    TrackInfo,
+use crate::{
+    opus_dops, write_fragment, write_fragment_with, write_init, Codec, FragmentOptions,
+    InitSegment, MediaParams, ProducerTime, Sample, TrackFragment, TrackInfo,
 };
 
 /// Track id of the video track.
@@ -174,10 +191,10 @@ pub fn av_part(msn: u64, index: u64, wall_clock_micros: Option<u64>) -> Vec<u8> 
     let mut audio = audio_fragment(audio_base);
     audio.samples.truncate(audio_frames as usize);
     let sequence = u32::try_from(msn * PARTS_PER_SEGMENT + index + 1).expect("small index");
-    let options = onair_media::FragmentOptions {
+    let options = FragmentOptions {
         styp: false,
         producer_time: wall_clock_micros
-            .map(|us| onair_media::ProducerTime::from_unix_micros(VIDEO_ID, us, video_base)),
+            .map(|us| ProducerTime::from_unix_micros(VIDEO_ID, us, video_base)),
     };
-    onair_media::write_fragment_with(sequence, &[video, audio], &options).expect("write_fragment")
+    write_fragment_with(sequence, &[video, audio], &options).expect("write_fragment")
 }

@@ -1,0 +1,203 @@
+//! Headless Chromium behind its own chromedriver ([`Browser`]), and the web app's pages driven as a
+//! person uses them.
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::paths::artifacts_dir;
+use crate::process::free_port;
+
+/// Headless Chromium behind its own chromedriver, with a fresh profile, fake camera and microphone.
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Chromium's binary: `CHROME_BIN` or Debian's.
+fn chromium_binary() -> String {
+    std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+impl Browser {
+    /// Starts chromedriver and opens a session.
+    pub async fn start() -> Result<Browser> {
+        let port = free_port()?;
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let log = std::fs::File::create(artifacts_dir().join(format!("chromedriver-{port}.log")))?;
+        let mut driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {driver_bin} (apt-get install chromium-driver)"))?;
+        let profile = tempfile::tempdir()?;
+        let args = [
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--use-fake-device-for-media-stream".into(),
+            "--use-fake-ui-for-media-stream".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
+            "--disable-background-timer-throttling".into(),
+            "--disable-renderer-backgrounding".into(),
+            "--disable-backgrounding-occluded-windows".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": chromium_binary(), "args": args }),
+        );
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() > deadline => {
+                    let _ = driver.kill();
+                    bail!("chromedriver did not start a session: {e}");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        Ok(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Runs a script and returns its value.
+    pub async fn js(&self, script: &str) -> Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Waits until `script` returns true, or fails after `timeout` with the last value seen.
+    pub async fn wait_for(&self, what: &str, script: &str, timeout: Duration) -> Result<()> {
+        self.wait_for_state(what, script, timeout, |value| {
+            *value == serde_json::Value::Bool(true)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Runs `script` (it returns a state, e.g. a player's `{t, ...}`) every 250 ms until `done` holds
+    /// for the value, and returns that value; fails after `timeout` naming `what` and the last value
+    /// seen. Use it instead of a fixed sleep between two samples of a state: it waits exactly as long as
+    /// the condition takes, and a failure says what was awaited.
+    pub async fn wait_for_state(
+        &self,
+        what: &str,
+        script: &str,
+        timeout: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> Result<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.js(script).await?;
+            if done(&value) {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out after {timeout:?} waiting for {what} (last value: {value})");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Saves a PNG screenshot of the current window to `tests/artifacts/NAME.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the session and chromedriver.
+    pub async fn close(mut self) -> Result<()> {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+impl Browser {
+    /// The broadcaster's side, as a person does it: opens `{base}/go-live` (`base` is `http://HOST:PORT`),
+    /// waits for the fake camera's preview and an enabled **Go live** button (screenshot
+    /// `{screenshot}-camera-ready`), enters `title`, presses **Go live**, and answers the stream id from
+    /// the watch link that appears once the stream is live.
+    pub async fn go_live(&self, base: &str, title: &str, screenshot: &str) -> Result<String> {
+        use fantoccini::Locator;
+        let c = &self.client;
+        c.goto(&format!("{base}/go-live")).await?;
+        self.wait_for(
+            "the camera preview and an enabled Go live button",
+            "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+             return !!(v && b && v.readyState >= 2 && v.videoWidth > 0 && !b.disabled);",
+            Duration::from_secs(30),
+        )
+        .await?;
+        self.screenshot(&format!("{screenshot}-camera-ready"))
+            .await?;
+        let field = c.find(Locator::Css("#title")).await?;
+        field.clear().await?;
+        field.send_keys(title).await?;
+        c.find(Locator::Css("#go-live")).await?.click().await?;
+        let link = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#watch-link"))
+            .await
+            .context("the watch link appears once live")?;
+        let href = link.attr("href").await?.context("watch link has an href")?;
+        let id = href
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .with_context(|| format!("a stream id at the end of the watch link {href}"))?;
+        Ok(id.to_owned())
+    }
+
+    /// On the /go-live page of a live stream: presses **End stream**, waits until the page says it has
+    /// ended, and saves the screenshot `screenshot`.
+    pub async fn end_stream_on_page(&self, screenshot: &str) -> Result<()> {
+        let end = fantoccini::Locator::Css("#end-stream");
+        self.client.find(end).await?.click().await?;
+        self.wait_for(
+            "the stream to end",
+            "return (document.querySelector('#status')?.textContent || '').includes('Ended');",
+            Duration::from_secs(20),
+        )
+        .await?;
+        self.screenshot(screenshot).await?;
+        Ok(())
+    }
+}

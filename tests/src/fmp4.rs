@@ -1,0 +1,56 @@
+//! Reading fragmented MP4 files that ffmpeg wrote in one piece (a header, then `moof` + `mdat` pairs)
+//! with OnAir's demuxer.
+
+use anyhow::{Context, Result};
+
+/// Offset of the first top-level `moof` in a fragmented MP4 file (where the fragments after an ffmpeg
+/// header begin).
+pub fn first_moof(data: &[u8]) -> Option<usize> {
+    let mut pos = 0usize;
+    while pos.checked_add(8)? <= data.len() {
+        let size = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
+        if data.get(pos + 4..pos + 8)? == b"moof" {
+            return Some(pos);
+        }
+        if size < 8 {
+            return None;
+        }
+        pos = pos.checked_add(size)?;
+    }
+    None
+}
+
+/// Every sample of a fragmented MP4 file (an ffmpeg output: header, then `moof` + `mdat` pairs), read by
+/// OnAir's demuxer within `limits`, as frames in decode-time order across tracks.
+pub fn demux_fmp4_file(
+    data: &[u8],
+    limits: &onair_media::Limits,
+) -> Result<(onair_media::InitSegment, Vec<onair_media::Frame>)> {
+    let init = onair_media::parse_init(data).context("parse_init")?;
+    let moof = first_moof(data).context("no moof in the file")?;
+    let body = data.get(moof..).context("moof offset")?;
+    let segment = onair_media::parse_segment(&init, body, limits).context("parse_segment")?;
+    let mut frames = Vec::new();
+    for track in &segment.tracks {
+        for s in &track.samples {
+            let bytes = body
+                .get(s.offset..s.offset + s.size as usize)
+                .context("sample inside the file")?;
+            frames.push(onair_media::Frame {
+                track_id: track.track_id,
+                dts: s.dts,
+                cts_offset: s.cts_offset,
+                duration: Some(s.duration),
+                keyframe: s.keyframe,
+                data: bytes.to_vec(),
+            });
+        }
+    }
+    let timescale = |id: u32| f64::from(init.track(id).map_or(1, |t| t.timescale));
+    frames.sort_by(|a, b| {
+        let ta = a.dts as f64 / timescale(a.track_id);
+        let tb = b.dts as f64 / timescale(b.track_id);
+        ta.total_cmp(&tb)
+    });
+    Ok((init, frames))
+}
