@@ -136,7 +136,7 @@ fn refusals_name_the_problem() {
 
 #[test]
 fn a_fragment_inside_a_file_counts_offsets_from_the_file_start() {
-    let init = init();
+    let init = av_init();
     let alone = parse_segment(&init, &fragment(), &Limits::default()).unwrap();
     let mut file = write_init(&init).unwrap();
     let at = file.len();
