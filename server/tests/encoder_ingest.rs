@@ -12,7 +12,7 @@ use common::media::{
     video_track, AUDIO_FRAMES, AUDIO_FRAME_TICKS, VIDEO_FRAMES, VIDEO_FRAME_TICKS,
 };
 use common::{Reply, Stream, TestApp};
-use onair_media::{InitSegment, MediaPlaylist, MultivariantPlaylist};
+use onair_media::{InitSegment, MultivariantPlaylist};
 
 async fn push(t: &TestApp, key: &str, path: &str, body: Vec<u8>) -> Reply {
     t.send(Method::PUT, &format!("/ingest/{key}/{path}"), None, body)
@@ -30,11 +30,6 @@ async fn push_chunked(t: &TestApp, key: &str, path: &str, body: Vec<u8>) -> Repl
         .body(Body::from_stream(futures_util::stream::iter(chunks)))
         .expect("request");
     t.request(request).await
-}
-
-fn media_playlist(reply: &Reply) -> MediaPlaylist {
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    MediaPlaylist::parse(&reply.text()).expect("our playlist parses")
 }
 
 #[tokio::test]
@@ -57,7 +52,7 @@ async fn ffmpeg_style_single_rendition() {
         assert_eq!(playlist.status, StatusCode::NO_CONTENT);
     }
     let text = t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await;
-    let playlist = media_playlist(&text);
+    let playlist = text.media_playlist();
     assert_eq!(playlist.target_duration, 2, "{}", text.text());
     assert_eq!(playlist.segments.len(), 3);
     assert!(playlist
@@ -214,7 +209,7 @@ async fn separate_audio_becomes_an_audio_group() {
         }
         // The audio rendition's own playlist is there to be fetched.
         let media = t.get(&format!("/live/{}/stream_2/{file}", stream.id)).await;
-        assert_eq!(media_playlist(&media).segments.len(), 2);
+        assert_eq!(media.media_playlist().segments.len(), 2);
     }
 }
 
@@ -354,7 +349,7 @@ async fn an_encoder_restart_starts_a_new_period() {
         }
     }
     let reply = t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await;
-    let playlist = media_playlist(&reply);
+    let playlist = reply.media_playlist();
     // Window of 10 over msns 0..12: starts at 2, the discontinuity before msn 6 is inside it.
     assert_eq!(playlist.media_sequence, 2);
     assert_eq!(playlist.discontinuity_sequence, 0);
@@ -381,7 +376,10 @@ async fn an_encoder_restart_starts_a_new_period() {
             StatusCode::CREATED
         );
     }
-    let playlist = media_playlist(&t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await);
+    let playlist = t
+        .get(&format!("/live/{}/r0/index.m3u8", stream.id))
+        .await
+        .media_playlist();
     assert_eq!(playlist.media_sequence, 8);
     assert_eq!(playlist.discontinuity_sequence, 1);
     assert!(
@@ -455,7 +453,7 @@ async fn a_server_restart_continues_after_a_discontinuity() {
     let recording = t
         .get(&format!("/live/{}/r0/recording.m3u8", stream.id))
         .await;
-    let recording = media_playlist(&recording);
+    let recording = recording.media_playlist();
     assert_eq!(recording.segments.len(), 5);
     assert_eq!(
         recording

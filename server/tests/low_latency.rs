@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::media::{av_init_bytes, av_part, av_segment, PARTS_PER_SEGMENT, PART_SECS};
 use common::{Reply, Stream, TestApp};
-use onair_media::{MediaPlaylist, PreloadHintType};
+use onair_media::PreloadHintType;
 
 /// Producer wall clock of the stream's time zero: 2026-11-23T10:00:00Z.
 const T0_MICROS: u64 = 1_795_428_000_000_000;
@@ -111,11 +111,6 @@ async fn until_waiting(t: &TestApp, n: usize) {
     .await;
 }
 
-fn playlist(reply: &Reply) -> MediaPlaylist {
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    MediaPlaylist::parse(&reply.text()).expect("our playlist parses")
-}
-
 #[tokio::test]
 async fn parts_make_a_low_latency_playlist() {
     let t = TestApp::new().await;
@@ -124,7 +119,7 @@ async fn parts_make_a_low_latency_playlist() {
     let uri = format!("/live/{}/r0/index.m3u8", stream.id);
     let reply = t.get(&uri).await;
     let text = reply.text();
-    let p = playlist(&reply);
+    let p = reply.media_playlist();
     assert_eq!(p.target_duration, 2);
     assert_eq!(p.part_target, Some(0.4));
     let control = p.server_control.clone().expect("EXT-X-SERVER-CONTROL");
@@ -535,10 +530,10 @@ async fn delta_updates_skip_old_segments() {
     // Ten segments of 2 s, then one part: CAN-SKIP-UNTIL is 12 s.
     let stream = ll_stream(&t, 51).await;
     let base = format!("/live/{}/r0/index.m3u8", stream.id);
-    let full = playlist(&t.get(&base).await);
+    let full = t.get(&base).await.media_playlist();
     assert_eq!(full.segments.len(), 10);
     let delta_reply = t.get(&format!("{base}?_HLS_skip=YES")).await;
-    let delta = playlist(&delta_reply);
+    let delta = delta_reply.media_playlist();
     assert_eq!(delta.media_sequence, full.media_sequence);
     // 20.4 s in the playlist: the first four segments end at least 12 s before its end.
     assert_eq!(delta.skipped_segments, 4, "{}", delta_reply.text());
@@ -593,7 +588,10 @@ async fn renditions_report_each_other_and_the_end_completes_the_open_segment() {
     );
 
     assert_eq!(t.end(&stream).await.status, StatusCode::NO_CONTENT);
-    let ended = playlist(&t.get(&format!("/live/{}/r0/index.m3u8", stream.id)).await);
+    let ended = t
+        .get(&format!("/live/{}/r0/index.m3u8", stream.id))
+        .await
+        .media_playlist();
     assert!(ended.ended);
     assert_eq!(ended.segments.len(), 2, "the open segment 1 was completed");
     assert!((ended.segments[1].duration_secs - 0.8).abs() < 1e-6);
@@ -617,10 +615,10 @@ async fn renditions_report_each_other_and_the_end_completes_the_open_segment() {
 
     // A restart keeps every segment, the completed one included.
     let t = t.restart().await;
-    let reloaded = playlist(
-        &t.get(&format!("/live/{}/r0/recording.m3u8", stream.id))
-            .await,
-    );
+    let reloaded = t
+        .get(&format!("/live/{}/r0/recording.m3u8", stream.id))
+        .await
+        .media_playlist();
     assert_eq!(reloaded.segments.len(), 2);
     assert_eq!(
         reloaded.segments[0].program_date_time.as_deref(),
@@ -659,7 +657,7 @@ async fn a_restart_resumes_the_segment_being_uploaded_in_parts() {
 
     let t = t.restart().await;
     let uri = format!("/live/{}/r0/index.m3u8", stream.id);
-    let p = playlist(&t.get(&uri).await);
+    let p = t.get(&uri).await.media_playlist();
     assert_eq!(p.segments.len(), 2);
     let trailing: Vec<&str> = p.trailing_parts.iter().map(|p| p.uri.as_str()).collect();
     assert_eq!(trailing, ["2.0.m4s", "2.1.m4s"], "the open segment resumed");

@@ -46,34 +46,10 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
         .context("home page shows that no one is live")?;
     browser.screenshot("home-empty").await?;
 
-    // Go live.
-    c.goto(&server.url("/go-live")).await?;
-    browser
-        .wait_for(
-            "the camera preview and an enabled Go live button",
-            "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
-             return !!(v && b && v.readyState >= 2 && v.videoWidth > 0 && !b.disabled);",
-            Duration::from_secs(30),
-        )
+    // Go live (screenshot `go-live-camera-ready` before pressing the button).
+    let id = browser
+        .go_live(&server.url(""), "End-to-end test stream", "go-live")
         .await?;
-    browser.screenshot("go-live-camera-ready").await?;
-    let title = c.find(Locator::Css("#title")).await?;
-    title.clear().await?;
-    title.send_keys("End-to-end test stream").await?;
-    c.find(Locator::Css("#go-live")).await?.click().await?;
-    let link = c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#watch-link"))
-        .await
-        .context("the watch link appears once live")?;
-    let href = link.attr("href").await?.context("watch link has an href")?;
-    let id = href
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .context("stream id in the watch link")?
-        .to_string();
     let broadcaster_window = c.window().await?;
 
     // The server publishes the stream once a segment is in.

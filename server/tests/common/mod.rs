@@ -20,6 +20,12 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The body as our media playlist, after checking that the answer is 200.
+    pub fn media_playlist(&self) -> onair_media::MediaPlaylist {
+        assert_eq!(self.status, axum::http::StatusCode::OK, "{}", self.text());
+        onair_media::MediaPlaylist::parse(&self.text()).expect("our playlist parses")
+    }
+
     /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
