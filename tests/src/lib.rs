@@ -12,7 +12,7 @@
 //!   benchmarks measure it from `/proc`);
 //! - [`browser`]: [`Browser`] (Chromium over chromedriver) and the web app's pages;
 //! - [`hlsjs`]: hls.js's test page and the [`Browser`] methods that play with it;
-//! - [`ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
+//! - [`mod@ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
 //! - [`nginx`]: [`NginxCache`] and its configuration [`NGINX_CONF`];
 //! - [`waits`]: waiting for the origin over HTTP ([`wait_for_ok`], [`wait_for_segments`], ...);
 //! - [`crowd`]: simulated viewers for the cache tests ([`Crowd`], [`resolve`]);
