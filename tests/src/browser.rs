@@ -88,6 +88,24 @@ impl Browser {
         })
     }
 
+    /// Starts a browser, runs `test` with it and closes it, whatever `test` answered; when `test` fails,
+    /// first saves the screenshot `failure` (what the page showed then).
+    pub async fn run<T>(failure: &str, test: impl AsyncFnOnce(&Browser) -> Result<T>) -> Result<T> {
+        let browser = Browser::start().await?;
+        let result = test(&browser).await;
+        let result = browser.screenshot_on_error(failure, result).await;
+        browser.close().await?;
+        result
+    }
+
+    /// `result`, after saving the screenshot `name` when it is an error.
+    pub async fn screenshot_on_error<T>(&self, name: &str, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            let _ = self.screenshot(name).await;
+        }
+        result
+    }
+
     /// Runs a script and returns its value.
     pub async fn js(&self, script: &str) -> Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)

@@ -1,4 +1,4 @@
-//! ffmpeg and ffprobe as independent clients: one-shot runs ([`ffmpeg`], [`ffprobe_json`]), a live push
+//! ffmpeg and ffprobe as independent clients: one-shot runs ([`ffmpeg()`], [`ffprobe_json`]), a live push
 //! over HTTP PUT as an encoder does it ([`FfmpegPush`]), and the encode options the benchmarks make
 //! their inputs with ([`fmp4_test_encode_args`]).
 

@@ -12,9 +12,10 @@
 //!   benchmarks measure it from `/proc`);
 //! - [`browser`]: [`Browser`] (Chromium over chromedriver) and the web app's pages;
 //! - [`hlsjs`]: hls.js's test page and the [`Browser`] methods that play with it;
-//! - [`ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
+//! - [`mod@ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
 //! - [`nginx`]: [`NginxCache`] and its configuration [`NGINX_CONF`];
 //! - [`waits`]: waiting for the origin over HTTP ([`wait_for_ok`], [`wait_for_segments`], ...);
+//! - [`crowd`]: simulated viewers for the cache tests ([`Crowd`], [`resolve`]);
 //! - [`fmp4`]: fragmented MP4 files read with OnAir's demuxer;
 //! - [`inspect`]: `onair inspect` as the tests run it;
 //! - [`paths`], [`process`]: where things are; free ports and graceful stops.
@@ -24,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod crowd;
 pub mod ffmpeg;
 pub mod fmp4;
 pub mod hlsjs;
@@ -36,6 +38,7 @@ pub mod server_process;
 pub mod waits;
 
 pub use browser::Browser;
+pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{ffmpeg, ffprobe_json, fmp4_test_encode_args, FfmpegPush, TEST_SOURCE_FPS};
 pub use fmp4::{demux_fmp4_file, first_moof};
 pub use hlsjs::{hlsjs_script, hlsjs_web_dir, HLSJS_PAGE, HLSJS_STATE};

@@ -79,6 +79,8 @@ pub struct TestServer {
     /// The server's state (its origin), as the handlers see it.
     pub state: onair_server::AppState,
     web_dir: PathBuf,
+    /// A temporary web directory to keep as long as the server ([`TestServer::start_serving`]).
+    web_kept: Option<Arc<tempfile::TempDir>>,
     requests: RequestCounter,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -94,6 +96,14 @@ impl TestServer {
     /// Starts the server serving `web_dir`.
     pub async fn start_with(web_dir: PathBuf) -> Result<TestServer> {
         Self::start_on(Arc::new(tempfile::tempdir()?), web_dir).await
+    }
+
+    /// Starts the server serving the temporary directory `web` (e.g. [`crate::hlsjs_web_dir`]), which
+    /// is kept as long as the server and its restarts.
+    pub async fn start_serving(web: tempfile::TempDir) -> Result<TestServer> {
+        let mut server = Self::start_with(web.path().to_path_buf()).await?;
+        server.web_kept = Some(Arc::new(web));
+        Ok(server)
     }
 
     /// Starts the server on an existing data directory (a restart), serving `web_dir`.
@@ -160,6 +170,7 @@ impl TestServer {
             data_dir,
             state,
             web_dir,
+            web_kept: None,
             requests,
             shutdown: Some(shutdown),
             task: Some(task),
@@ -183,7 +194,9 @@ impl TestServer {
     /// Stops this server and starts a new one (on a new port) on the same data directory.
     pub async fn restart(mut self) -> Result<TestServer> {
         self.stop().await?;
-        Self::start_on(Arc::clone(&self.data_dir), self.web_dir.clone()).await
+        let mut server = Self::start_on(Arc::clone(&self.data_dir), self.web_dir.clone()).await?;
+        server.web_kept = self.web_kept.take();
+        Ok(server)
     }
 
     /// Stops this server, waits `down` (the origin unreachable, as in a crash and restart), and starts a
@@ -191,8 +204,12 @@ impl TestServer {
     /// page) reach the new one.
     pub async fn restart_in_place(mut self, down: Duration) -> Result<TestServer> {
         self.stop().await?;
+        // The thing tested, not a wait: the origin is unreachable for `down`.
         tokio::time::sleep(down).await;
-        Self::start_at(self.addr, Arc::clone(&self.data_dir), self.web_dir.clone()).await
+        let mut server =
+            Self::start_at(self.addr, Arc::clone(&self.data_dir), self.web_dir.clone()).await?;
+        server.web_kept = self.web_kept.take();
+        Ok(server)
     }
 
     /// The GET/HEAD requests this server answered, per path.
@@ -203,6 +220,13 @@ impl TestServer {
     /// `http://127.0.0.1:PORT` + path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// `http://127.0.0.1:PORT/ingest/{stream_key}`: where a standard encoder pushes the stream's files
+    /// (the `base` of [`crate::FfmpegPush`]).
+    pub fn ingest_url(&self, stream: &CreatedStream) -> String {
+        let folder = paths::ingest(&stream.stream_key, "");
+        self.url(folder.trim_end_matches('/'))
     }
 }
 

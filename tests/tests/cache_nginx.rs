@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Result};
 use onair_media::MediaPlaylist;
 use onair_tests::{
-    create_stream, hlsjs_web_dir, wait_for_segments, Browser, FfmpegPush, NginxCache, TestServer,
+    create_stream, hlsjs_web_dir, resolve, wait_for_segments, Browser, Crowd, FfmpegPush,
+    NginxCache, TestServer,
 };
 
 /// Viewers behind the cache.
@@ -31,10 +32,6 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
     let http = reqwest::Client::new();
     let mut viewer = Viewer::default();
     let mut next_msn: Option<u64> = None;
-    let base = playlist_url
-        .rsplit_once('/')
-        .map(|(base, _)| base.to_owned())
-        .unwrap_or_default();
     while Instant::now() < until {
         viewer.playlist_requests += 1;
         let playlist = match http.get(&playlist_url).send().await {
@@ -63,7 +60,7 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
                     continue;
                 }
                 viewer.segment_requests += 1;
-                match http.get(format!("{base}/{}", segment.uri)).send().await {
+                match http.get(resolve(&playlist_url, &segment.uri)).send().await {
                     Ok(r) if r.status().is_success() => {
                         viewer.bytes += r.bytes().await.map_or(0, |b| b.len() as u64);
                     }
@@ -75,6 +72,7 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
                 next_msn = Some(msn + 1);
             }
         }
+        // The behaviour simulated, not a wait: a player reloads every half target duration.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     viewer
@@ -82,14 +80,9 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_viewers_behind_nginx_cost_the_origin_one_request_per_segment() -> Result<()> {
-    let web = hlsjs_web_dir()?;
-    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let server = TestServer::start_serving(hlsjs_web_dir()?).await?;
     let stream = create_stream(&server, "behind nginx").await?;
-    let push = FfmpegPush::single(
-        "nginx",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        20,
-    )?;
+    let push = FfmpegPush::single("nginx", &server.ingest_url(&stream), 20)?;
     let nginx = NginxCache::start(server.addr).await?;
     let media_path = format!("/live/{}/r0/index.m3u8", stream.id);
     wait_for_segments(&nginx.url(&media_path), 2, Duration::from_secs(20)).await?;
@@ -97,9 +90,7 @@ async fn fifty_viewers_behind_nginx_cost_the_origin_one_request_per_segment() ->
     // hls.js through the cache, and the crowd, at the same time.
     let browser = Browser::start().await?;
     let until = Instant::now() + WATCH;
-    let crowd: Vec<_> = (0..VIEWERS)
-        .map(|_| tokio::spawn(watch(nginx.url(&media_path), until)))
-        .collect();
+    let crowd = Crowd::spawn(VIEWERS, || watch(nginx.url(&media_path), until));
     let played = browser
         .play_with_hlsjs(
             &nginx.url("/hls.html"),
@@ -108,13 +99,10 @@ async fn fifty_viewers_behind_nginx_cost_the_origin_one_request_per_segment() ->
             Duration::from_secs(30),
         )
         .await;
-    if played.is_err() {
-        let _ = browser.screenshot("hlsjs-nginx-failure").await;
-    }
-    let mut viewers = Vec::new();
-    for task in crowd {
-        viewers.push(task.await?);
-    }
+    let played = browser
+        .screenshot_on_error("hlsjs-nginx-failure", played)
+        .await;
+    let viewers = crowd.join().await?;
     browser.close().await?;
     let played = played?;
     println!("hls.js through nginx: {played}");

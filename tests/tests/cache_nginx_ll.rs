@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
 use onair_media::MediaPlaylist;
-use onair_tests::{artifacts_dir, first_variant, Browser, NginxCache, TestServer};
+use onair_tests::{artifacts_dir, first_variant, resolve, Browser, Crowd, NginxCache, TestServer};
 
 /// Viewers behind the cache.
 const VIEWERS: usize = 50;
@@ -32,10 +32,6 @@ struct Viewer {
 async fn watch(playlist_url: String, until: Instant) -> Viewer {
     let http = reqwest::Client::new();
     let mut viewer = Viewer::default();
-    let base = playlist_url
-        .rsplit_once('/')
-        .map(|(base, _)| base.to_owned())
-        .unwrap_or_default();
     // The next part wanted, (msn, index); None before the first playlist.
     let mut next: Option<(u64, u64)> = None;
     while Instant::now() < until {
@@ -48,6 +44,7 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
             Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
             Ok(r) => {
                 viewer.errors.push(format!("reload: {}", r.status()));
+                // As a player does after a failed request (the error is counted; not a wait).
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
@@ -79,7 +76,7 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
         // Join at the live edge: the first playlist only says where it is.
         let from = next.unwrap_or((last.0, last.1 + 1));
         for (id, uri) in listed.iter().filter(|(id, _)| *id >= from) {
-            match http.get(format!("{base}/{uri}")).send().await {
+            match http.get(resolve(&playlist_url, uri)).send().await {
                 Ok(r) if r.status().is_success() => {
                     viewer.parts += 1;
                     let _ = r.bytes().await;
@@ -97,13 +94,10 @@ async fn watch(playlist_url: String, until: Instant) -> Viewer {
 async fn fifty_low_latency_viewers_behind_nginx_cost_the_origin_one_request_per_part() -> Result<()>
 {
     let server = TestServer::start().await?;
-    let browser = Browser::start().await?;
-    let result = run(&server, &browser).await;
-    if result.is_err() {
-        let _ = browser.screenshot("cache-ll-failure").await;
-    }
-    browser.close().await?;
-    result
+    Browser::run("cache-ll-failure", async |browser| {
+        run(&server, browser).await
+    })
+    .await
 }
 
 async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
@@ -120,13 +114,9 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
     let origin_before = server.requests().answered().len();
 
     let until = Instant::now() + WATCH;
-    let viewers: Vec<_> = (0..VIEWERS)
-        .map(|_| tokio::spawn(watch(playlist_url.clone(), until)))
-        .collect();
-    let mut done = Vec::new();
-    for v in viewers {
-        done.push(v.await?);
-    }
+    let done = Crowd::spawn(VIEWERS, || watch(playlist_url.clone(), until))
+        .join()
+        .await?;
     let answered: Vec<_> = server
         .requests()
         .answered()

@@ -62,11 +62,10 @@ async fn send_all(http: &reqwest::Client, server: &TestServer, cases: &[Bad]) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_uploads_while_watched_get_clear_errors_and_change_nothing() -> Result<()> {
-    let web = hlsjs_web_dir()?;
-    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let server = TestServer::start_serving(hlsjs_web_dir()?).await?;
     let stream = create_stream(&server, "bad uploads while watched").await?;
     let key = stream.stream_key.clone();
-    let push = FfmpegPush::single("bad-uploads", &server.url(&format!("/ingest/{key}")), 10)?;
+    let push = FfmpegPush::single("bad-uploads", &server.ingest_url(&stream), 10)?;
     let media_url = server.url(&format!("/live/{}/r0/index.m3u8", stream.id));
     wait_for_segments(&media_url, 1, Duration::from_secs(15)).await?;
 
@@ -131,8 +130,7 @@ async fn bad_uploads_while_watched_get_clear_errors_and_change_nothing() -> Resu
     ];
 
     // A viewer watches while the bad uploads arrive.
-    let browser = Browser::start().await?;
-    let watched = async {
+    let (before, after) = Browser::run("hlsjs-bad-uploads-failure", async |browser| {
         let before = browser
             .play_with_hlsjs(
                 &server.url("/hls.html"),
@@ -142,16 +140,22 @@ async fn bad_uploads_while_watched_get_clear_errors_and_change_nothing() -> Resu
             )
             .await?;
         send_all(&http, &server, &cases).await?;
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let after = browser.js(HLSJS_STATE).await?;
-        anyhow::Ok((before, after))
-    }
-    .await;
-    if watched.is_err() {
-        let _ = browser.screenshot("hlsjs-bad-uploads-failure").await;
-    }
-    browser.close().await?;
-    let (before, after) = watched?;
+        // The viewer plays on: 2 s past where it was before the bad uploads, and 2 s of media (a
+        // playlist reload at least) after the last of them.
+        let t = |state: &serde_json::Value| state["t"].as_f64().unwrap_or(0.0);
+        let sent = browser.js(HLSJS_STATE).await?;
+        let until = t(&before).max(t(&sent)) + 2.0;
+        let after = browser
+            .wait_for_state(
+                &format!("hls.js's currentTime to pass {until:.2} s"),
+                HLSJS_STATE,
+                Duration::from_secs(20),
+                |s| !s["fatal"].is_null() || t(s) > until,
+            )
+            .await?;
+        Ok((before, after))
+    })
+    .await?;
     println!("viewer before {before}\nviewer after {after}");
     ensure!(after["fatal"].is_null(), "{after}");
     ensure!(

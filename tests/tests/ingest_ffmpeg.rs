@@ -9,45 +9,45 @@ use anyhow::{ensure, Context, Result};
 use onair_media::MultivariantPlaylist;
 use onair_tests::{
     create_stream, end_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, wait_for_ok,
-    wait_for_segments, Browser, FfmpegPush, TestServer, TEST_SOURCE_FPS,
+    wait_for_segments, Browser, FfmpegPush, TestServer, HLSJS_STATE, TEST_SOURCE_FPS,
 };
 use serde_json::Value;
 
 /// (a) + (c): one rendition pushed by ffmpeg; hls.js plays it live; ffprobe reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_pushes_one_rendition_and_hlsjs_plays_it() -> Result<()> {
-    let web = hlsjs_web_dir()?;
-    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let server = TestServer::start_serving(hlsjs_web_dir()?).await?;
     let stream = create_stream(&server, "ffmpeg single").await?;
-    let push = FfmpegPush::single(
-        "single",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        12,
-    )?;
+    let push = FfmpegPush::single("single", &server.ingest_url(&stream), 12)?;
 
     let media_url = server.url(&format!("/live/{}/r0/index.m3u8", stream.id));
     let first = wait_for_segments(&media_url, 1, Duration::from_secs(15)).await?;
     ensure!(first.target_duration == 2, "target duration: {first:?}");
 
     // hls.js plays it while it is live.
-    let browser = Browser::start().await?;
-    let played = browser
-        .play_with_hlsjs(
-            &server.url("/hls.html"),
-            &server.url(&format!("/live/{}/index.m3u8", stream.id)),
-            3.0,
-            Duration::from_secs(30),
-        )
-        .await;
-    if played.is_err() {
-        let _ = browser.screenshot("hlsjs-single-failure").await;
-    }
-    let played = played?;
-    browser.screenshot("hlsjs-single-playing").await?;
-    let t0 = played["t"].as_f64().unwrap_or(0.0);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let later = browser.js(onair_tests::HLSJS_STATE).await?;
-    browser.close().await?;
+    let t = |state: &Value| state["t"].as_f64().unwrap_or(0.0);
+    let (played, later) = Browser::run("hlsjs-single-failure", async |browser| {
+        let played = browser
+            .play_with_hlsjs(
+                &server.url("/hls.html"),
+                &server.url(&format!("/live/{}/index.m3u8", stream.id)),
+                3.0,
+                Duration::from_secs(30),
+            )
+            .await?;
+        browser.screenshot("hlsjs-single-playing").await?;
+        let later = browser
+            .wait_for_state(
+                &format!("hls.js's currentTime to pass {:.2} s", t(&played) + 1.0),
+                HLSJS_STATE,
+                Duration::from_secs(20),
+                |s| !s["fatal"].is_null() || t(s) > t(&played) + 1.0,
+            )
+            .await?;
+        Ok((played, later))
+    })
+    .await?;
+    let t0 = t(&played);
     println!("hls.js {}: {played} then {later}", played["version"]);
     ensure!(
         later["t"].as_f64().unwrap_or(0.0) > t0 + 1.0,
@@ -138,11 +138,7 @@ async fn ffmpeg_pushes_one_rendition_and_hlsjs_plays_it() -> Result<()> {
 async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
     let server = TestServer::start_with(std::env::temp_dir()).await?;
     let stream = create_stream(&server, "ffmpeg ladder").await?;
-    let push = FfmpegPush::ladder(
-        "ladder",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        8,
-    )?;
+    let push = FfmpegPush::ladder("ladder", &server.ingest_url(&stream), 8)?;
     push.finish(Duration::from_secs(30)).await?;
     end_stream(&server, &stream).await?;
 
@@ -181,15 +177,7 @@ async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
     );
 
     let probe = ffprobe_json(&["-show_programs", "-show_streams", &url])?;
-    let mut sizes: Vec<(u64, u64)> = probe["streams"]
-        .as_array()
-        .context("streams")?
-        .iter()
-        .filter(|s| s["codec_type"] == "video")
-        .filter_map(|s| Some((s["width"].as_u64()?, s["height"].as_u64()?)))
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
+    let sizes = video_sizes(probe["streams"].as_array().context("streams")?);
     println!(
         "ffprobe: {} programs, video sizes {sizes:?}",
         probe["programs"].as_array().map_or(0, Vec::len)
@@ -201,6 +189,18 @@ async fn ffmpeg_pushes_a_two_rendition_ladder() -> Result<()> {
     );
     expect_clean_inspect(&url).await?;
     Ok(())
+}
+
+/// The sizes of ffprobe's video streams, `(width, height)`, each once, smallest first.
+fn video_sizes(streams: &[Value]) -> Vec<(u64, u64)> {
+    let mut sizes: Vec<(u64, u64)> = streams
+        .iter()
+        .filter(|s| s["codec_type"] == "video")
+        .filter_map(|s| Some((s["width"].as_u64()?, s["height"].as_u64()?)))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
 }
 
 /// `onair inspect` walks the stream at `url` (multivariant -> media playlists -> inits -> segments) and
@@ -232,14 +232,9 @@ const HLSJS_AUDIO_STATE: &str = "const h = window.hls; const v = document.getEle
 /// hls.js plays it with its one audio track; ffprobe sees both video programs and the audio.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
-    let web = hlsjs_web_dir()?;
-    let server = TestServer::start_with(web.path().to_path_buf()).await?;
+    let server = TestServer::start_serving(hlsjs_web_dir()?).await?;
     let stream = create_stream(&server, "ffmpeg audio group").await?;
-    let push = FfmpegPush::ladder_separate_audio(
-        "audio-group",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        16,
-    )?;
+    let push = FfmpegPush::ladder_separate_audio("audio-group", &server.ingest_url(&stream), 16)?;
     for rendition in ["stream_0", "stream_1", "stream_2"] {
         let url = server.url(&format!("/live/{}/{rendition}/index.m3u8", stream.id));
         wait_for_segments(&url, 1, Duration::from_secs(15)).await?;
@@ -299,22 +294,31 @@ async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
     }
 
     // hls.js plays the stream with the group's audio track.
-    let browser = Browser::start().await?;
-    let played = browser
-        .play_with_hlsjs(&server.url("/hls.html"), &url, 3.0, Duration::from_secs(30))
-        .await;
-    if played.is_err() {
-        let _ = browser.screenshot("hlsjs-audio-group-failure").await;
-    }
-    played?;
-    let first = browser.js(HLSJS_AUDIO_STATE).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let later = browser.js(HLSJS_AUDIO_STATE).await?;
-    browser.screenshot("hlsjs-audio-group-playing").await?;
-    browser.close().await?;
+    let t = |state: &Value| state["t"].as_f64().unwrap_or(0.0);
+    let bytes = |state: &Value, key: &str| state[key].as_u64().unwrap_or(0);
+    let (first, later) = Browser::run("hlsjs-audio-group-failure", async |browser| {
+        browser
+            .play_with_hlsjs(&server.url("/hls.html"), &url, 3.0, Duration::from_secs(30))
+            .await?;
+        let first = browser.js(HLSJS_AUDIO_STATE).await?;
+        let later = browser
+            .wait_for_state(
+                "hls.js's playhead 1 s further, with more audio decoded",
+                HLSJS_AUDIO_STATE,
+                Duration::from_secs(20),
+                |s| {
+                    !s["fatal"].is_null()
+                        || (t(s) > t(&first) + 1.0
+                            && bytes(s, "audioBytes") > bytes(&first, "audioBytes"))
+                },
+            )
+            .await?;
+        browser.screenshot("hlsjs-audio-group-playing").await?;
+        Ok((first, later))
+    })
+    .await?;
     println!("hls.js: {first}\nthen {later}");
     ensure!(later["fatal"].is_null(), "{later}");
-    let t = |state: &Value| state["t"].as_f64().unwrap_or(0.0);
     ensure!(
         t(&later) > t(&first) + 1.0,
         "currentTime did not advance: {first} then {later}"
@@ -326,7 +330,6 @@ async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
         "{later}"
     );
     ensure!(later["audioTrack"] == 0, "{later}");
-    let bytes = |state: &Value, key: &str| state[key].as_u64().unwrap_or(0);
     ensure!(
         bytes(&later, "audioBytes") > bytes(&first, "audioBytes"),
         "Chromium kept decoding audio: {first} then {later}"
@@ -344,13 +347,7 @@ async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
     // ffprobe, an independent client, reads the ended stream through the multivariant playlist.
     let probe = ffprobe_json(&["-show_programs", "-show_streams", &url])?;
     let streams = probe["streams"].as_array().context("streams")?;
-    let mut sizes: Vec<(u64, u64)> = streams
-        .iter()
-        .filter(|s| s["codec_type"] == "video")
-        .filter_map(|s| Some((s["width"].as_u64()?, s["height"].as_u64()?)))
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
+    let sizes = video_sizes(streams);
     let audio: Vec<&Value> = streams
         .iter()
         .filter(|s| s["codec_type"] == "audio")

@@ -27,11 +27,7 @@ async fn a_restart_loses_nothing_and_the_stream_continues() -> Result<()> {
     let http = reqwest::Client::new();
 
     // ffmpeg pushes for longer than we let the server live.
-    let push = FfmpegPush::single(
-        "restart-1",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        30,
-    )?;
+    let push = FfmpegPush::single("restart-1", &server.ingest_url(&stream), 30)?;
     let media_path = format!("/live/{}/r0/index.m3u8", stream.id);
     wait_for_segments(&server.url(&media_path), 3, Duration::from_secs(20)).await?;
 
@@ -81,11 +77,7 @@ async fn a_restart_loses_nothing_and_the_stream_continues() -> Result<()> {
     ensure!(about["status"] == "live", "{about}");
 
     // The encoder comes back with the same key: the msns continue after a discontinuity.
-    let push = FfmpegPush::single(
-        "restart-2",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        6,
-    )?;
+    let push = FfmpegPush::single("restart-2", &server.ingest_url(&stream), 6)?;
     push.finish(Duration::from_secs(30)).await?;
     let text = http
         .get(server.url(&media_path))

@@ -2,36 +2,15 @@
 //! microphone and goes live; a second window watches /watch/{id}; ffprobe reads the stream as an
 //! independent client. Screenshots of every page land in tests/artifacts/.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use fantoccini::Locator;
-use onair_tests::{ffprobe_json, Browser, TestServer};
+use onair_tests::{ffprobe_json, wait_for_ok, Browser, TestServer};
 use std::time::Duration;
-
-async fn wait_for_http_ok(url: &str, timeout: Duration) -> Result<String> {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Ok(r) = reqwest::get(url).await {
-            if r.status().is_success() {
-                return Ok(r.text().await?);
-            }
-        }
-        if std::time::Instant::now() > deadline {
-            bail!("{url} did not become available");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_live_in_one_window_and_watch_in_another() -> Result<()> {
     let server = TestServer::start().await?;
-    let browser = Browser::start().await?;
-    let result = run(&server, &browser).await;
-    if result.is_err() {
-        let _ = browser.screenshot("failure").await;
-    }
-    browser.close().await?;
-    result
+    Browser::run("failure", async |browser| run(&server, browser).await).await
 }
 
 async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
@@ -46,20 +25,26 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
         .context("home page shows that no one is live")?;
     browser.screenshot("home-empty").await?;
 
-    // Go live (screenshot `go-live-camera-ready` before pressing the button).
+    // Go live.
     let id = browser
         .go_live(&server.url(""), "End-to-end test stream", "go-live")
         .await?;
     let broadcaster_window = c.window().await?;
 
     // The server publishes the stream once a segment is in.
-    let multivariant = wait_for_http_ok(
+    let multivariant = wait_for_ok(
         &server.url(&format!("/live/{id}/index.m3u8")),
         Duration::from_secs(40),
     )
     .await?;
     assert!(multivariant.contains("avc1."), "{multivariant}");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    browser
+        .wait_for(
+            "the broadcaster's stats to count an uploaded segment",
+            "return Number(document.querySelector('#stats .segments')?.textContent) >= 1;",
+            Duration::from_secs(20),
+        )
+        .await?;
     browser.screenshot("go-live-on-air").await?;
     let stats = c.find(Locator::Css("#stats")).await?.text().await?;
     println!("broadcaster stats: {stats}");
@@ -128,16 +113,8 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
 
     // End the stream.
     c.switch_to_window(broadcaster_window).await?;
-    c.find(Locator::Css("#end-stream")).await?.click().await?;
-    browser
-        .wait_for(
-            "the stream to end",
-            "return (document.querySelector('#status')?.textContent || '').includes('Ended');",
-            Duration::from_secs(20),
-        )
-        .await?;
-    browser.screenshot("go-live-ended").await?;
-    let media = wait_for_http_ok(
+    browser.end_stream_on_page("go-live-ended").await?;
+    let media = wait_for_ok(
         &server.url(&format!("/live/{id}/r0/index.m3u8")),
         Duration::from_secs(5),
     )

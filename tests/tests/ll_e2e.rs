@@ -49,15 +49,8 @@ const PLAYER_STATE: &str = "const v = document.querySelector('#player');
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hlsjs_plays_low_latency_with_blocking_reloads_and_parts() -> Result<()> {
-    let web = web_app_with_hlsjs()?;
-    let server = TestServer::start_with(web.path().to_path_buf()).await?;
-    let browser = Browser::start().await?;
-    let result = run(&server, &browser).await;
-    if result.is_err() {
-        let _ = browser.screenshot("ll-failure").await;
-    }
-    browser.close().await?;
-    result
+    let server = TestServer::start_serving(web_app_with_hlsjs()?).await?;
+    Browser::run("ll-failure", async |browser| run(&server, browser).await).await
 }
 
 /// The built web app with the hls.js test page (`hls.html`, `hls.min.js`) beside it, so one origin
@@ -119,6 +112,7 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
     println!("hls.js {} plays: {played}", played["version"]);
     let mut samples = Vec::new();
     for _ in 0..HLSJS_SAMPLES {
+        // Not a wait for a condition: the samples are the measurement (latency over a 12 s window).
         tokio::time::sleep(Duration::from_secs(1)).await;
         let sample = browser.js(HLSJS_LL_STATE).await?;
         ensure!(sample["fatal"].is_null(), "hls.js fatal error: {sample}");
@@ -279,8 +273,15 @@ async fn run(server: &TestServer, browser: &Browser) -> Result<()> {
         )
         .await?;
     let before = browser.js(PLAYER_STATE).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = browser.js(PLAYER_STATE).await?;
+    let t_before = number(&before, "t")?;
+    let after = browser
+        .wait_for_state(
+            &format!("our player's currentTime to pass {:.2} s", t_before + 1.0),
+            PLAYER_STATE,
+            Duration::from_secs(20),
+            |s| s["t"].as_f64().is_some_and(|t| t > t_before + 1.0),
+        )
+        .await?;
     browser.screenshot("ll-watch-playing").await?;
     let line = format!("our player on /watch: {before} then {after}");
     println!("{line}");

@@ -8,7 +8,7 @@
 //!
 //! Screenshots: `tests/artifacts/llr-*.png`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use onair_media::MediaPlaylist;
@@ -17,13 +17,10 @@ use onair_tests::{ffprobe_json, first_variant, wait_for_segments, Browser, TestS
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_segment_loses_no_part_of_a_browser_broadcast() -> Result<()> {
     let server = TestServer::start().await?;
-    let browser = Browser::start().await?;
-    let result = run(server, &browser).await;
-    if result.is_err() {
-        let _ = browser.screenshot("llr-failure").await;
-    }
-    browser.close().await?;
-    result
+    Browser::run("llr-failure", async move |browser| {
+        run(server, browser).await
+    })
+    .await
 }
 
 async fn get(url: &str) -> Result<(u16, Vec<u8>)> {
@@ -143,19 +140,26 @@ async fn run(server: TestServer, browser: &Browser) -> Result<()> {
     Ok(())
 }
 
-/// GETs the playlist until the open segment (after `complete` segments) lists at least `parts` parts.
+/// GETs the playlist until the open segment (after `complete` segments, or more if segments complete
+/// meanwhile) lists at least `parts` parts, for at most 10 s.
 async fn wait_for_open_parts(url: &str, complete: usize, parts: usize) -> Result<MediaPlaylist> {
-    for _ in 0..100 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut complete = complete;
+    loop {
         let text = String::from_utf8(get(url).await?.1)?;
         let playlist = MediaPlaylist::parse(&text)?;
+        if playlist.segments.len() > complete {
+            // The segment closed meanwhile: wait for the parts of the next one.
+            complete = playlist.segments.len();
+        }
         if playlist.segments.len() == complete && playlist.trailing_parts.len() >= parts {
             return Ok(playlist);
         }
-        if playlist.segments.len() > complete {
-            // The segment closed meanwhile: wait for the parts of the next one.
-            return Box::pin(wait_for_open_parts(url, playlist.segments.len(), parts)).await;
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "{url}: no open segment with {parts} parts within 10 s; the last playlist:\n{text}"
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    anyhow::bail!("{url}: no open segment with {parts} parts")
 }

@@ -28,11 +28,8 @@ const PLAYER_STATE: &str = "const v = document.querySelector('#player');
 async fn watch_page_plays_video_with_a_separate_audio_rendition() -> Result<()> {
     let server = TestServer::start().await?;
     let stream = create_stream(&server, "audio group on the watch page").await?;
-    let push = FfmpegPush::ladder_separate_audio(
-        "watch-audio-group",
-        &server.url(&format!("/ingest/{}", stream.stream_key)),
-        24,
-    )?;
+    let push =
+        FfmpegPush::ladder_separate_audio("watch-audio-group", &server.ingest_url(&stream), 24)?;
     for rendition in ["stream_0", "stream_1", "stream_2"] {
         let url = server.url(&format!("/live/{}/{rendition}/index.m3u8", stream.id));
         wait_for_segments(&url, 4, Duration::from_secs(20)).await?;
@@ -77,12 +74,23 @@ async fn watch(
             Duration::from_secs(40),
         )
         .await?;
+    let num = |state: &Value, key: &str| state[key].as_f64().unwrap_or(0.0);
     let first = browser.js(PLAYER_STATE).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let later = browser.js(PLAYER_STATE).await?;
+    let later = browser
+        .wait_for_state(
+            "the playhead 2 s further, with more audio and video decoded",
+            PLAYER_STATE,
+            Duration::from_secs(20),
+            |s| {
+                !s["error"].is_null()
+                    || (num(s, "t") > num(&first, "t") + 2.0
+                        && num(s, "audioBytes") > num(&first, "audioBytes")
+                        && num(s, "videoBytes") > num(&first, "videoBytes"))
+            },
+        )
+        .await?;
     browser.screenshot("watch-audio-group").await?;
     println!("live: {first}\nthen {later}");
-    let num = |state: &Value, key: &str| state[key].as_f64().unwrap_or(0.0);
     ensure!(later["error"].is_null(), "{later}");
     ensure!(later["paused"] == false, "{later}");
     ensure!(

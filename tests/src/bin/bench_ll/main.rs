@@ -28,9 +28,9 @@
 //!    segments in a loop, first from the origin (`/live/{id}/r0/{msn}.m4s`), then from nginx serving the
 //!    very same bytes as static files from a temporary directory; throughput origin / nginx is the ratio.
 //!
-//! One module per part: [`source`] (1), [`feeder`] (3), [`viewer`] and [`listing`] (4), [`conn`] (the
-//! HTTP/1.1 client of both), [`segment_gets`] (5), [`procfs`] (CPU and memory), [`figures`] and
-//! [`report`]; the origin is `onair_tests::ServerProcess` and nginx `onair_tests::NginxCache`.
+//! One module per part: [`source`] (1), [`feeder`] (3), [`mod@viewer`] and [`listing`] (4), [`conn`] (the
+//! HTTP/1.1 client of both), [`mod@segment_gets`] (5), [`procfs`] (CPU and memory), [`figures`] and
+//! [`mod@report`]; the origin is `onair_tests::ServerProcess` and nginx `onair_tests::NginxCache`.
 //!
 //! The load generator shares the machine with the server (and nginx), as the targets say. It
 //! prints figures; it asserts nothing, and it is not part of `scripts/test.sh`.
