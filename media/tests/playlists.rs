@@ -344,3 +344,31 @@ fn malformed_multivariant_playlists_are_errors() {
     assert!(p.audio.is_empty());
     assert_eq!(p.variants.len(), 1);
 }
+
+/// An ffmpeg-style playlist whose init segment changes after a discontinuity: each segment knows the map
+/// in force from where it changes, and rendering writes it back there.
+#[test]
+fn map_changes_at_a_discontinuity() {
+    let text = "#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-MAP:URI=\"init0.mp4\"
+#EXTINF:2.0,
+0.m4s
+#EXTINF:2.0,
+1.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI=\"init1.mp4\"
+#EXTINF:2.0,
+2.m4s
+";
+    let p = MediaPlaylist::parse(text).unwrap();
+    assert_eq!(p.map_uri, "init0.mp4");
+    let maps: Vec<Option<&str>> = p.segments.iter().map(|s| s.map_uri.as_deref()).collect();
+    assert_eq!(maps, [None, None, Some("init1.mp4")]);
+    assert!(p.segments[2].discontinuity);
+    let again = MediaPlaylist::parse(&p.render()).unwrap();
+    assert_eq!(again.segments, p.segments);
+    assert_eq!(again.map_uri, "init0.mp4");
+}

@@ -212,7 +212,10 @@ mod tests {
 
     #[test]
     fn nudges_a_stuck_playhead_after_the_timeout() {
-        let c = PlayerConfig::default();
+        let c = PlayerConfig {
+            stall_timeout_ms: 2_000.0,
+            ..PlayerConfig::default()
+        };
         let mut w = StallWatchdog::default();
         let s = snap(5.0, &[(0.0, 10.0)]);
         assert_eq!(w.check(&s, 0.0, &c), Recovery::None);

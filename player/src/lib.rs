@@ -1,36 +1,33 @@
 //! # onair-player
 //!
-//! A small HLS player for fMP4 (CMAF) streams, written in Rust for the browser: it polls the playlist,
-//! loads segments in order and feeds them to a Media Source Extensions `SourceBuffer` (two when the
-//! variant plays with a separate audio rendition, `EXT-X-MEDIA:TYPE=AUDIO` with a `URI`). It plays OnAir
-//! streams and any standard fMP4 HLS stream (for example one made by ffmpeg with
-//! `-hls_segment_type fmp4`), given either a multivariant or a media playlist URL.
+//! OnAir's HLS player for the browser, in Rust: Low-Latency HLS (blocking reloads, delta updates, parts,
+//! the preload-hinted part fetched before it exists and appended as it streams in), adaptive bitrate,
+//! a latency controller that is on by default, and recovery from what networks and decoders do. It plays
+//! OnAir streams and any standard fMP4 HLS stream (ffmpeg's `-hls_segment_type fmp4`, say), given a
+//! multivariant or a media playlist URL, through Media Source Extensions.
 //!
 //! What it owns:
+//! - [`engine`]: every decision, as pure state machines from (event, now) to commands, in one
+//!   controller per job (playlists, stream, buffer, level switching, playback, recovery), tested
+//!   natively against a mock network and media element.
+//! - [`playlist`]: playlists as the player reads them, through the media crate's model.
 //! - [`config`]: every tunable, with its default.
-//! - [`playlist`]: turning `m3u8-rs` playlists into the segments to load, and the live-edge start.
-//! - [`rendition`]: choosing the variant and its alternate audio rendition, and splitting `CODECS`
-//!   between the variant's `SourceBuffer` and the audio one.
-//! - [`live`]: playlist refresh timing (RFC 8216 section 6.3.4).
-//! - [`buffer`]: back-buffer trimming, and gap / stall recovery decisions.
-//! - [`ops`]: the single queue every `SourceBuffer` operation goes through.
+//! - [`buffer`]: buffer math, back-buffer trimming, the gap and stall watchdog.
 //! - [`url`]: resolving playlist-relative URIs.
 //! - [`status`]: what the page is told.
-//! - `web` (wasm32 only): [`Player`], the glue to `fetch`, `MediaSource` and the `<video>` element.
+//! - `web` (wasm32 only): [`Player`], the glue that runs the engine's commands (`fetch` with timeouts and
+//!   `AbortController`, MSE, the `<video>` element) and feeds events back.
 //!
-//! What it leaves to others: parsing fMP4 init segments (only needed when a playlist has no `CODECS`)
-//! is `onair-media`'s; the retry policy, JavaScript error conversion, console and clocks are
-//! `onair-browser`'s, shared with the broadcaster; rendering controls is the page's. Everything outside `web` is plain Rust tested
-//! with `cargo test`.
+//! What it leaves to others: parsing fMP4 and playlists is `onair-media`'s; the retry policy, JavaScript
+//! error conversion, console and clocks are `onair-browser`'s, shared with the broadcaster; rendering
+//! controls is the page's.
 #![warn(missing_docs)]
 
 pub mod buffer;
 pub mod config;
+pub mod engine;
 pub mod error;
-pub mod live;
-pub mod ops;
 pub mod playlist;
-pub mod rendition;
 pub mod status;
 pub mod url;
 
@@ -39,7 +36,6 @@ mod web;
 
 pub use config::PlayerConfig;
 pub use error::PlayerError;
-pub use m3u8_rs;
 pub use onair_browser;
 pub use status::{Phase, PlayerStatus};
 

@@ -56,6 +56,10 @@ pub struct PlaylistSegment {
     pub gap: bool,
     /// `EXT-X-PART` tags of this segment's parts (listed before its `EXTINF`).
     pub parts: Vec<Part>,
+    /// `EXT-X-MAP` URI that takes effect at this segment when it differs from the one in force before
+    /// it (a new init segment after a discontinuity); `None`: the one in force stays (the playlist's
+    /// [`MediaPlaylist::map_uri`] for the first segment).
+    pub map_uri: Option<String>,
 }
 
 /// A media playlist snapshot.
@@ -115,34 +119,45 @@ impl MediaPlaylist {
             uri: self.map_uri.clone(),
             ..Default::default()
         };
-        let segments: Vec<m3u8_rs::MediaSegment> = self
-            .segments
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut unknown_tags: Vec<m3u8_rs::ExtTag> = Vec::new();
-                if s.gap {
-                    unknown_tags.push(m3u8_rs::ExtTag {
-                        tag: "X-GAP".into(),
-                        rest: None,
-                    });
-                }
-                unknown_tags.extend(s.parts.iter().map(|p| ext("X-PART", p.to_attributes())));
-                m3u8_rs::MediaSegment {
-                    uri: s.uri.clone(),
-                    duration: s.duration_secs as f32,
-                    discontinuity: s.discontinuity,
-                    map: (!self.map_uri.is_empty() && (i == 0 || s.discontinuity))
-                        .then(|| map.clone()),
-                    program_date_time: s
-                        .program_date_time
-                        .as_deref()
-                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
-                    unknown_tags,
-                    ..Default::default()
-                }
-            })
-            .collect();
+        let mut map_in_force = self.map_uri.clone();
+        let segments: Vec<m3u8_rs::MediaSegment> =
+            self.segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let changed = match &s.map_uri {
+                        Some(uri) if *uri != map_in_force => {
+                            map_in_force = uri.clone();
+                            true
+                        }
+                        _ => false,
+                    };
+                    let mut unknown_tags: Vec<m3u8_rs::ExtTag> = Vec::new();
+                    if s.gap {
+                        unknown_tags.push(m3u8_rs::ExtTag {
+                            tag: "X-GAP".into(),
+                            rest: None,
+                        });
+                    }
+                    unknown_tags.extend(s.parts.iter().map(|p| ext("X-PART", p.to_attributes())));
+                    m3u8_rs::MediaSegment {
+                        uri: s.uri.clone(),
+                        duration: s.duration_secs as f32,
+                        discontinuity: s.discontinuity,
+                        map: (!map_in_force.is_empty() && (i == 0 || s.discontinuity || changed))
+                            .then(|| m3u8_rs::Map {
+                                uri: map_in_force.clone(),
+                                ..map.clone()
+                            }),
+                        program_date_time: s
+                            .program_date_time
+                            .as_deref()
+                            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
+                        unknown_tags,
+                        ..Default::default()
+                    }
+                })
+                .collect();
         let mut playlist = m3u8_rs::MediaPlaylist {
             version: Some(if self.low_latency() {
                 LOW_LATENCY_VERSION
@@ -225,11 +240,16 @@ impl MediaPlaylist {
             }),
             ..MediaPlaylist::default()
         };
+        let mut map_in_force = String::new();
         for s in &parsed.segments {
-            if playlist.map_uri.is_empty() {
-                if let Some(m) = &s.map {
+            let mut new_map = None;
+            if let Some(m) = &s.map {
+                if playlist.map_uri.is_empty() {
                     playlist.map_uri = m.uri.clone();
+                } else if m.uri != map_in_force {
+                    new_map = Some(m.uri.clone());
                 }
+                map_in_force = m.uri.clone();
             }
             let mut segment = PlaylistSegment {
                 uri: s.uri.clone(),
@@ -239,6 +259,7 @@ impl MediaPlaylist {
                 program_date_time: s
                     .program_date_time
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                map_uri: new_map,
                 ..PlaylistSegment::default()
             };
             for tag in &s.unknown_tags {

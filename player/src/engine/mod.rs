@@ -1,0 +1,608 @@
+//! The player engine: every decision, as pure state machines from (event, now) to commands.
+//!
+//! [`Engine`] builds the controllers in one place and routes the glue's [`Event`]s to them; they answer
+//! with [`Command`]s (fetch, append, seek, play, timers) that the wasm glue runs, and [`Notice`]s for the
+//! page. One job per file, in the spirit of hls.js's controllers:
+//! - `startup`: the manifest, the levels (codec-aware), each track's first playlist and start position,
+//!   the `SourceBuffer`s, the first frame;
+//! - `playlists`: the playlist loader: blocking reloads (`_HLS_msn`/`_HLS_part`), delta updates
+//!   (`_HLS_skip=YES`), RFC 8216 timing where the server cannot block;
+//! - `stream`: per track, which segment or part comes next (the preload-hinted part before it exists,
+//!   streamed into the buffer as it arrives), backpressure, retries and skips;
+//! - [`buffer_queue`]: the buffer controller, one operation at a time per `SourceBuffer`, woken by
+//!   `updateend`;
+//! - `switch`: level switching on an independent boundary found through rendition reports;
+//! - `playback`: the element side: gaps and stalls, the latency controller, back-buffer trimming, the
+//!   end of the stream;
+//! - `recovery`: the penalty box, media source rebuilds after decode errors;
+//! - [`policy`]: the ABR and latency controllers' interfaces.
+//!
+//! Nothing here touches a browser API, so all of it is tested natively against a mock network and a
+//! mock media element (`tests`).
+
+pub mod buffer_queue;
+mod playback;
+mod playlists;
+pub mod policy;
+mod recovery;
+mod startup;
+mod stream;
+mod switch;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use crate::buffer::{buffered_ahead, Range, StallWatchdog};
+use crate::config::PlayerConfig;
+use crate::error::PlayerError;
+use crate::playlist::{FragmentRef, Level, MediaView, Position};
+use buffer_queue::{BufferQueue, SlotId};
+use policy::{AbrController, BandwidthEstimator, LatencyController};
+pub use types::{Command, Event, LevelInfo, MediaSnapshot, Notice, RequestId, TimerId, TrackKind};
+
+/// Answers "can this browser play `mime`" (`MediaSource.isTypeSupported`).
+pub type TypeSupport = Box<dyn Fn(&str) -> bool>;
+
+/// What a request in flight is for.
+#[derive(Debug)]
+enum Request {
+    Manifest {
+        body: Vec<u8>,
+    },
+    Playlist {
+        track: TrackKind,
+        url: String,
+        /// For a level switch: the level whose playlist this is.
+        switch_to: Option<usize>,
+        body: Vec<u8>,
+    },
+    Init {
+        track: TrackKind,
+        url: String,
+        slot: SlotId,
+        body: Vec<u8>,
+    },
+    Fragment {
+        track: TrackKind,
+        fragment: FragmentRef,
+        level: Option<usize>,
+        /// The slot its bytes stream into; `None` while they are held back (a discontinuity's first
+        /// fragment, whose start time must be read before it is appended).
+        slot: Option<SlotId>,
+        held: Vec<u8>,
+        requested_ms: f64,
+        first_byte_ms: Option<f64>,
+        bytes: u64,
+    },
+}
+
+/// What a timer is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Timer {
+    Manifest,
+    Reload(TrackKind),
+    Fragment(TrackKind),
+    Tick,
+}
+
+/// A pending level switch.
+#[derive(Debug, Clone)]
+struct Switch {
+    level: usize,
+    /// The first position to load from the new level (a segment start, which is independent).
+    at: Position,
+    view: Option<MediaView>,
+    request: Option<RequestId>,
+}
+
+/// One track: its playlist, where it is, and its `SourceBuffer`'s queue.
+#[derive(Debug)]
+struct Track {
+    kind: TrackKind,
+    /// The media playlist it loads now.
+    url: String,
+    view: Option<MediaView>,
+    /// Whether a delta update may be asked for (false after one could not be merged).
+    delta: bool,
+    playlist_request: Option<RequestId>,
+    reload_timer: bool,
+    playlist_failures: u32,
+    /// When the last non-blocking playlist request began, ms.
+    reload_started_ms: f64,
+    /// The next fragment to load; `None` before the start.
+    next: Option<Position>,
+    fragment_request: Option<RequestId>,
+    fragment_timer: bool,
+    fragment_failures: u32,
+    /// A hinted part the server refused: not asked for again until the playlist moves on.
+    refused_hint: Option<Position>,
+    /// The init segment in force in the buffer's queue, and its bytes once loaded.
+    init_url: Option<String>,
+    /// The last init segment loaded: its URL and bytes (appended again after a rebuild).
+    init: Option<(String, Vec<u8>)>,
+    init_request: Option<RequestId>,
+    /// Codecs from the playlist, else from the init.
+    codecs: Option<String>,
+    /// The `SourceBuffer`'s MIME type, once decided.
+    mime: Option<String>,
+    queue: BufferQueue,
+    /// Its `SourceBuffer`'s own ranges.
+    buffered: Vec<Range>,
+    /// Discontinuity sequence of the last fragment queued, and the offset in force.
+    discontinuity: Option<u64>,
+    offset: f64,
+    appended_media: bool,
+    /// Loading jumped ahead (an outage): playback follows once the new media is buffered.
+    resynced: bool,
+    /// Every fragment up to the end of an ended playlist is queued.
+    complete: bool,
+    switch: Option<Switch>,
+}
+
+impl Track {
+    fn new(kind: TrackKind, url: String, codecs: Option<String>) -> Self {
+        Self {
+            kind,
+            url,
+            view: None,
+            delta: true,
+            playlist_request: None,
+            reload_timer: false,
+            playlist_failures: 0,
+            reload_started_ms: 0.0,
+            next: None,
+            fragment_request: None,
+            fragment_timer: false,
+            fragment_failures: 0,
+            refused_hint: None,
+            init_url: None,
+            init: None,
+            init_request: None,
+            codecs,
+            mime: None,
+            queue: BufferQueue::default(),
+            buffered: Vec::new(),
+            discontinuity: None,
+            offset: 0.0,
+            appended_media: false,
+            resynced: false,
+            complete: false,
+            switch: None,
+        }
+    }
+
+    fn buffered_end(&self) -> Option<f64> {
+        self.buffered.last().map(|r| r.1)
+    }
+}
+
+/// Where the media source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Buffers {
+    /// Not asked for yet (codecs unknown).
+    None,
+    /// [`Command::CreateBuffers`] sent.
+    Creating,
+    /// The `SourceBuffer`s exist.
+    Ready,
+    /// [`Command::RebuildMedia`] sent.
+    Rebuilding,
+}
+
+/// The player's brain: feed it [`Event`]s with [`Engine::handle`], run what [`Engine::take_commands`]
+/// returns.
+pub struct Engine {
+    config: PlayerConfig,
+    supported: TypeSupport,
+    url: String,
+    out: Vec<Command>,
+    next_id: u64,
+    requests: HashMap<RequestId, Request>,
+    timers: HashMap<TimerId, Timer>,
+    manifest_failures: u32,
+    levels: Vec<Level>,
+    playable: Vec<bool>,
+    level: usize,
+    level_failures: HashMap<usize, u32>,
+    penalty: HashMap<usize, f64>,
+    tracks: Vec<Track>,
+    estimator: BandwidthEstimator,
+    abr: AbrController,
+    latency: Option<LatencyController>,
+    gap: StallWatchdog,
+    media: MediaSnapshot,
+    buffers: Buffers,
+    started: bool,
+    startup_seek_done: bool,
+    ticking: bool,
+    stalled: bool,
+    rebuilds: u32,
+    ended: bool,
+    failed: bool,
+    /// Distance of the main track's start from its live edge, seconds (where the audio starts).
+    start_distance: Option<f64>,
+    last_latency_notice_ms: f64,
+    now: f64,
+    seed: u64,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("url", &self.url)
+            .field("level", &self.level)
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine that will play the multivariant or media playlist at `url`. `supported` answers
+    /// `MediaSource.isTypeSupported`; `seed` seeds the retry jitter. The first commands (the manifest
+    /// request) are ready at once.
+    pub fn new(
+        url: &str,
+        config: PlayerConfig,
+        supported: TypeSupport,
+        seed: u64,
+        now_ms: f64,
+    ) -> Engine {
+        let mut engine = Engine {
+            estimator: BandwidthEstimator::new(&config.abr),
+            abr: AbrController::new(&config.abr),
+            config,
+            supported,
+            url: url.to_owned(),
+            out: Vec::new(),
+            next_id: 0,
+            requests: HashMap::new(),
+            timers: HashMap::new(),
+            manifest_failures: 0,
+            levels: Vec::new(),
+            playable: Vec::new(),
+            level: 0,
+            level_failures: HashMap::new(),
+            penalty: HashMap::new(),
+            tracks: Vec::new(),
+            latency: None,
+            gap: StallWatchdog::default(),
+            media: MediaSnapshot::default(),
+            buffers: Buffers::None,
+            started: false,
+            startup_seek_done: false,
+            ticking: false,
+            stalled: false,
+            rebuilds: 0,
+            ended: false,
+            failed: false,
+            start_distance: None,
+            last_latency_notice_ms: f64::NEG_INFINITY,
+            now: now_ms,
+            seed: seed | 1,
+        };
+        engine.request_manifest();
+        engine
+    }
+
+    /// Handles one event at `now_ms` (a monotonic clock).
+    pub fn handle(&mut self, event: Event, now_ms: f64) {
+        if now_ms.is_finite() {
+            self.now = now_ms;
+        }
+        if self.failed {
+            return;
+        }
+        match event {
+            Event::FetchStarted { id } => self.fetch_started(id),
+            Event::FetchChunk { id, data } => self.fetch_chunk(id, data),
+            Event::FetchDone { id } => self.fetch_done(id),
+            Event::FetchFailed { id, error } => self.fetch_failed(id, error),
+            Event::BuffersCreated => self.buffers_created(),
+            Event::BufferUpdated { track, buffered } => self.buffer_updated(track, buffered),
+            Event::BufferFailed {
+                track,
+                quota,
+                error,
+            } => self.buffer_failed(track, quota, error),
+            Event::Media(snapshot) => self.media_changed(snapshot),
+            Event::MediaError { message } => self.media_error(&message),
+            Event::MediaRebuilt => self.media_rebuilt(),
+            Event::Timer { id } => self.timer(id),
+        }
+    }
+
+    /// The commands decided since the last call, in order.
+    pub fn take_commands(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Chooses the level by hand (`Some(index)`) or gives the choice back to ABR (`None`).
+    pub fn set_level(&mut self, level: Option<usize>) {
+        self.abr.set_manual(level);
+        self.consider_switch();
+    }
+
+    /// The level loading now.
+    pub fn level(&self) -> usize {
+        self.level
+    }
+
+    /// The latency target, seconds, once known.
+    pub fn latency_target(&self) -> Option<f64> {
+        self.latency.as_ref().map(LatencyController::target_secs)
+    }
+
+    /// The bandwidth estimate, bits per second.
+    pub fn bandwidth_estimate(&self) -> Option<f64> {
+        self.estimator.estimate_bps()
+    }
+
+    /// Whether the stream is live (its playlist has no `EXT-X-ENDLIST` yet).
+    pub fn live(&self) -> bool {
+        self.main()
+            .and_then(|t| t.view.as_ref())
+            .is_some_and(|v| !v.ended)
+    }
+
+    // ---- small helpers every part uses ----
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn fetch(
+        &mut self,
+        url: &str,
+        timeout_ms: f64,
+        stream: bool,
+        revalidate: bool,
+        request: Request,
+    ) -> RequestId {
+        let id = self.id();
+        self.requests.insert(id, request);
+        self.out.push(Command::Fetch {
+            id,
+            url: url.to_owned(),
+            timeout_ms,
+            stream,
+            revalidate,
+        });
+        id
+    }
+
+    fn abort(&mut self, id: Option<RequestId>) {
+        if let Some(id) = id {
+            if self.requests.remove(&id).is_some() {
+                self.out.push(Command::Abort { id });
+            }
+        }
+    }
+
+    fn timer_after(&mut self, after_ms: f64, timer: Timer) {
+        let id = self.id();
+        self.timers.insert(id, timer);
+        self.out.push(Command::Timer {
+            id,
+            after_ms: after_ms.max(0.0),
+        });
+    }
+
+    fn notify(&mut self, notice: Notice) {
+        self.out.push(Command::Notify(notice));
+    }
+
+    /// A random number in `[0, 1)` for retry jitter (xorshift).
+    fn random(&mut self) -> f64 {
+        let mut x = self.seed;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.seed = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn track(&self, kind: TrackKind) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.kind == kind)
+    }
+
+    fn track_mut(&mut self, kind: TrackKind) -> Option<&mut Track> {
+        self.tracks.iter_mut().find(|t| t.kind == kind)
+    }
+
+    fn main(&self) -> Option<&Track> {
+        self.track(TrackKind::Main)
+    }
+
+    /// Seconds buffered ahead of the playhead in the element (every track has them).
+    fn buffer_ahead(&self) -> f64 {
+        buffered_ahead(self.media.current_time, &self.media.buffered)
+    }
+
+    /// Gives up for good.
+    fn fail(&mut self, error: &PlayerError) {
+        if self.failed {
+            return;
+        }
+        self.failed = true;
+        for id in self.requests.keys().copied().collect::<Vec<_>>() {
+            self.out.push(Command::Abort { id });
+        }
+        self.requests.clear();
+        self.notify(Notice::Error {
+            message: error.to_string(),
+            fatal: true,
+        });
+    }
+
+    fn timer(&mut self, id: TimerId) {
+        let Some(timer) = self.timers.remove(&id) else {
+            return;
+        };
+        match timer {
+            Timer::Manifest => self.request_manifest(),
+            Timer::Reload(track) => {
+                if let Some(t) = self.track_mut(track) {
+                    t.reload_timer = false;
+                }
+                self.request_playlist(track);
+            }
+            Timer::Fragment(track) => {
+                if let Some(t) = self.track_mut(track) {
+                    t.fragment_timer = false;
+                }
+                self.load_next(track);
+            }
+            Timer::Tick => {
+                self.ticking = false;
+                self.tick();
+            }
+        }
+    }
+
+    fn fetch_started(&mut self, id: RequestId) {
+        let now = self.now;
+        if let Some(Request::Fragment { first_byte_ms, .. }) = self.requests.get_mut(&id) {
+            first_byte_ms.get_or_insert(now);
+        }
+    }
+
+    fn fetch_chunk(&mut self, id: RequestId, data: Vec<u8>) {
+        let now = self.now;
+        let mut streamed = None;
+        match self.requests.get_mut(&id) {
+            Some(
+                Request::Manifest { body }
+                | Request::Playlist { body, .. }
+                | Request::Init { body, .. },
+            ) => body.extend_from_slice(&data),
+            Some(Request::Fragment {
+                track,
+                slot,
+                held,
+                first_byte_ms,
+                bytes,
+                ..
+            }) => {
+                first_byte_ms.get_or_insert(now);
+                *bytes = bytes.saturating_add(data.len() as u64);
+                match slot {
+                    Some(slot) => streamed = Some((*track, *slot, data)),
+                    None => held.extend_from_slice(&data),
+                }
+            }
+            None => {}
+        }
+        if let Some((track, slot, data)) = streamed {
+            if let Some(t) = self.track_mut(track) {
+                t.queue.push(slot, data);
+            }
+            self.pump(track);
+        }
+    }
+
+    fn fetch_done(&mut self, id: RequestId) {
+        let Some(request) = self.requests.remove(&id) else {
+            return;
+        };
+        match request {
+            Request::Manifest { body } => self.manifest_loaded(&body),
+            Request::Playlist {
+                track,
+                url,
+                switch_to,
+                body,
+            } => match switch_to {
+                Some(level) => self.switch_playlist_loaded(level, id, &url, &body),
+                None => self.playlist_loaded(track, id, &url, &body),
+            },
+            Request::Init {
+                track,
+                url,
+                slot,
+                body,
+            } => self.init_loaded(track, id, &url, slot, body),
+            Request::Fragment {
+                track,
+                fragment,
+                level,
+                slot,
+                held,
+                requested_ms,
+                first_byte_ms,
+                bytes,
+            } => self.fragment_loaded(
+                track,
+                id,
+                stream::Loaded {
+                    fragment,
+                    level,
+                    slot,
+                    held,
+                    requested_ms,
+                    first_byte_ms,
+                    bytes,
+                },
+            ),
+        }
+    }
+
+    fn fetch_failed(&mut self, id: RequestId, error: PlayerError) {
+        let Some(request) = self.requests.remove(&id) else {
+            return;
+        };
+        match request {
+            Request::Manifest { .. } => self.manifest_failed(error),
+            Request::Playlist {
+                track, switch_to, ..
+            } => match switch_to {
+                Some(_) => self.switch_playlist_failed(id),
+                None => self.playlist_failed(track, id, error),
+            },
+            Request::Init {
+                track, url, slot, ..
+            } => self.init_failed(track, id, &url, slot, error),
+            Request::Fragment {
+                track,
+                fragment,
+                level,
+                slot,
+                ..
+            } => self.fragment_failed(track, id, fragment, level, slot, error),
+        }
+    }
+
+    /// Runs a track's buffer queue and reacts to what finished.
+    fn pump(&mut self, kind: TrackKind) {
+        let Some(track) = self.tracks.iter_mut().find(|t| t.kind == kind) else {
+            return;
+        };
+        let finished = track.queue.pump(kind, &mut self.out);
+        let mut appended = false;
+        for f in &finished {
+            if matches!(f.kind, buffer_queue::SlotKind::Media { .. }) {
+                track.appended_media = true;
+                appended = true;
+            }
+        }
+        if appended && kind == TrackKind::Main {
+            self.notify(Notice::Appended);
+        }
+        if !finished.is_empty() {
+            self.maybe_start_playback();
+            self.maybe_end_of_stream();
+            self.load_next(kind);
+        }
+    }
+
+    fn buffer_updated(&mut self, kind: TrackKind, buffered: Vec<Range>) {
+        if let Some(track) = self.track_mut(kind) {
+            track.buffered = buffered;
+            track.queue.updated();
+        }
+        self.pump(kind);
+    }
+}

@@ -1,0 +1,311 @@
+//! The stream controller: per track, which fragment comes next and when to ask for it.
+//!
+//! Where the playlist has parts, parts are loaded near the live edge (whole segments further back), and
+//! the part after the last one listed is the preload hint: it is asked for before it exists, so the
+//! server streams its bytes as they are produced and they are appended as they arrive. hls.js parses
+//! hints but never fetches them (its issue #3988). One fragment per track is in flight; the init it needs
+//! is queued ahead of it. A discontinuity's first fragment is held until complete, its start read, and a
+//! `timestampOffset` set so its timeline continues the buffer's.
+
+use onair_media::demux::Limits;
+
+use super::buffer_queue::{SlotId, SlotKind};
+use super::policy::Transfer;
+use super::types::{Notice, RequestId, TrackKind};
+use super::{Engine, Request, Timer};
+use crate::buffer::buffered_ahead;
+use crate::error::{PlayerError, Retry};
+use crate::playlist::{FragmentRef, MediaView, Position};
+
+/// A fragment request that completed.
+pub(super) struct Loaded {
+    pub fragment: FragmentRef,
+    pub level: Option<usize>,
+    pub slot: Option<SlotId>,
+    pub held: Vec<u8>,
+    pub requested_ms: f64,
+    pub first_byte_ms: Option<f64>,
+    pub bytes: u64,
+}
+
+/// Where loading goes on after `position` in `view`: a later part of a complete segment whose parts
+/// are all listed is past its end (the segment was cut shorter than the hint expected).
+fn normalize(view: &MediaView, position: Position) -> Position {
+    match view.segment(position.msn) {
+        Some(s)
+            if position.part > 0
+                && !s.parts.is_empty()
+                && usize::try_from(position.part).unwrap_or(usize::MAX) >= s.parts.len() =>
+        {
+            Position::segment(position.msn.saturating_add(1))
+        }
+        _ => position,
+    }
+}
+
+impl Engine {
+    /// Asks for the track's next fragment if it may: nothing in flight, not waiting to retry, room in
+    /// the buffer, and the playlist lists it (or hints it).
+    pub(super) fn load_next(&mut self, kind: TrackKind) {
+        for _ in 0..64 {
+            if !self.load_one(kind) {
+                return;
+            }
+        }
+    }
+
+    /// One step of [`Engine::load_next`]; true when it skipped a gap and should look again.
+    fn load_one(&mut self, kind: TrackKind) -> bool {
+        if self.failed || self.ended {
+            return false;
+        }
+        let current_time = self.media.current_time;
+        let started = self.started;
+        let max_ahead = self.config.max_buffer_ahead_secs;
+        let max_queued = self.config.max_queued_appends;
+        let target = self.latency_target().unwrap_or(3.0);
+        let margin = self.config.blocking_margin_ms;
+        let resync_behind = self.config.resync_behind_secs;
+        let fragment_timeout = self.config.fragment_timeout_ms;
+        let Some(track) = self.track_mut(kind) else {
+            return false;
+        };
+        if track.fragment_request.is_some() || track.fragment_timer || track.complete {
+            return false;
+        }
+        let (Some(view), Some(next)) = (track.view.as_ref(), track.next) else {
+            return false;
+        };
+        if track.queue.media_pending() >= max_queued {
+            return false;
+        }
+        if started && buffered_ahead(current_time, &track.buffered) >= max_ahead {
+            return false;
+        }
+        let mut next = normalize(view, next);
+        // Fell out of the live window, or far behind it (an outage): on to the target distance.
+        let first = view.segments.first().map(|s| s.msn);
+        let out_of_window = first.is_some_and(|f| next.msn < f);
+        let far_behind = started && view.distance_from(next) > target + resync_behind;
+        let mut jumped = false;
+        if !view.ended && (out_of_window || far_behind) {
+            if let Some(start) = view.start(target).filter(|s| *s > next) {
+                next = start;
+                jumped = true;
+            }
+        }
+        track.next = Some(next);
+        if jumped {
+            track.resynced = true;
+        }
+        if kind == TrackKind::Main && track.switch.as_ref().is_some_and(|s| s.at == next) {
+            // Wait here for the new level's playlist (complete_switch resumes).
+            return false;
+        }
+        let near_edge = next.msn.saturating_add(1) >= view.next_msn();
+        let prefer_parts = view.has_parts() && (near_edge || !started);
+        let Some(fragment) = view.fragment(next, prefer_parts) else {
+            if view.ended && next.msn >= view.next_msn() {
+                track.complete = true;
+                self.maybe_end_of_stream();
+            }
+            return false;
+        };
+        if fragment.hinted && track.refused_hint == Some(next) {
+            return false;
+        }
+        if fragment.gap {
+            let after = view.after(&fragment);
+            track.next = Some(after);
+            return true;
+        }
+        let after_disc = track
+            .discontinuity
+            .is_some_and(|d| d != fragment.discontinuity_sequence);
+        let new_map = fragment.map_url.is_some() && fragment.map_url != track.init_url;
+        track.discontinuity = Some(fragment.discontinuity_sequence);
+        let timeout = if fragment.hinted {
+            crate::playlist::blocking_timeout_ms(view, margin)
+        } else {
+            fragment_timeout
+        };
+        if new_map {
+            if let Some(map) = fragment.map_url.clone() {
+                self.queue_init(kind, &map);
+            }
+        }
+        let level = (kind == TrackKind::Main).then_some(self.level);
+        let Some(track) = self.track_mut(kind) else {
+            return false;
+        };
+        // A discontinuity's first fragment is held whole; the others stream into their slot.
+        let slot = (!after_disc).then(|| {
+            track.queue.open(SlotKind::Media {
+                position: fragment.position,
+                duration: fragment.duration,
+            })
+        });
+        let url = fragment.url.clone();
+        let requested_ms = self.now;
+        let id = self.fetch(
+            &url,
+            timeout,
+            slot.is_some(),
+            false,
+            Request::Fragment {
+                track: kind,
+                fragment,
+                level,
+                slot,
+                held: Vec::new(),
+                requested_ms,
+                first_byte_ms: None,
+                bytes: 0,
+            },
+        );
+        if let Some(track) = self.track_mut(kind) {
+            track.fragment_request = Some(id);
+        }
+        false
+    }
+
+    pub(super) fn fragment_loaded(&mut self, kind: TrackKind, id: RequestId, loaded: Loaded) {
+        let Loaded {
+            fragment,
+            level,
+            slot,
+            held,
+            requested_ms,
+            first_byte_ms,
+            bytes,
+        } = loaded;
+        let now = self.now;
+        self.estimator.sample(&Transfer {
+            bytes,
+            request_ms: requested_ms,
+            first_byte_ms: first_byte_ms.unwrap_or(now),
+            end_ms: now,
+            held: fragment.hinted,
+        });
+        if let Some(level) = level {
+            self.level_failures.remove(&level);
+        }
+        let max_gap = self.config.max_gap_secs;
+        let Some(track) = self.track_mut(kind) else {
+            return;
+        };
+        if track.fragment_request == Some(id) {
+            track.fragment_request = None;
+        }
+        track.fragment_failures = 0;
+        match slot {
+            Some(slot) => track.queue.complete(slot),
+            None => {
+                // A discontinuity: continue the buffer's timeline when the new one jumps.
+                let start = track
+                    .init
+                    .as_ref()
+                    .and_then(|(_, init)| onair_media::parse_init(init).ok())
+                    .and_then(|init| {
+                        onair_media::parse_segment(&init, &held, &Limits::default())
+                            .ok()
+                            .map(|s| s.start_secs(&init))
+                    });
+                if let (Some(start), Some(end)) = (start, track.buffered_end()) {
+                    let shown = start + track.offset;
+                    if (shown - end).abs() > max_gap {
+                        track.offset = end - start;
+                        let offset = track.offset;
+                        track.queue.open(SlotKind::Offset(offset));
+                    }
+                }
+                let slot = track.queue.open(SlotKind::Media {
+                    position: fragment.position,
+                    duration: fragment.duration,
+                });
+                track.queue.push(slot, held);
+                track.queue.complete(slot);
+            }
+        }
+        if let Some(view) = track.view.as_ref() {
+            track.next = Some(view.after(&fragment));
+        }
+        self.pump(kind);
+        if kind == TrackKind::Main {
+            self.consider_switch();
+        }
+        self.load_next(kind);
+    }
+
+    pub(super) fn fragment_failed(
+        &mut self,
+        kind: TrackKind,
+        id: RequestId,
+        fragment: FragmentRef,
+        level: Option<usize>,
+        slot: Option<SlotId>,
+        error: PlayerError,
+    ) {
+        let attempts = self.config.fragment_attempts;
+        let Some(track) = self.track_mut(kind) else {
+            return;
+        };
+        if track.fragment_request == Some(id) {
+            track.fragment_request = None;
+        }
+        if let Some(slot) = slot {
+            track.queue.cancel(slot);
+        }
+        if fragment.hinted && matches!(error, PlayerError::Http { .. }) {
+            // The server does not have the hinted part (the segment ended sooner, or it moved on): wait
+            // for the playlist to say what comes next.
+            track.refused_hint = Some(fragment.position);
+            return;
+        }
+        track.fragment_failures = track.fragment_failures.saturating_add(1);
+        let failures = track.fragment_failures;
+        let network = matches!(error, PlayerError::Network { .. });
+        let give_up = !network && (error.retry(false) == Retry::No || failures >= attempts);
+        if let Some(level) = level {
+            self.level_failed(level);
+        }
+        if give_up {
+            // Skipped: the gap controller jumps the hole it leaves.
+            if let Some(track) = self.track_mut(kind) {
+                track.fragment_failures = 0;
+                if let Some(view) = track.view.as_ref() {
+                    track.next = Some(view.after(&fragment));
+                }
+            }
+            self.notify(Notice::Error {
+                message: format!("{error}; skipped {} {}", kind.name(), fragment.url),
+                fatal: false,
+            });
+            self.load_next(kind);
+            return;
+        }
+        self.notify(Notice::Error {
+            message: format!("{error}; retrying"),
+            fatal: false,
+        });
+        self.retry_fragment_later(kind);
+    }
+
+    /// Loads the track's next fragment after the retry backoff.
+    pub(super) fn retry_fragment_later(&mut self, kind: TrackKind) {
+        let Some(track) = self.track_mut(kind) else {
+            return;
+        };
+        if track.fragment_timer {
+            return;
+        }
+        track.fragment_timer = true;
+        let failures = track.fragment_failures.max(1);
+        let unit = self.random();
+        let delay = self
+            .config
+            .fragment_retry
+            .delay_with_jitter_ms(failures, unit);
+        self.timer_after(delay as f64, Timer::Fragment(kind));
+    }
+}
