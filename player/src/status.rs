@@ -1,5 +1,7 @@
 //! What the player tells the page.
 
+pub use crate::engine::LevelInfo;
+
 /// Where playback is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Phase {
@@ -33,6 +35,16 @@ pub struct PlayerStatus {
     pub segments_appended: u64,
     /// The codecs string in use, once known.
     pub codecs: Option<String>,
+    /// The levels (variants), once the multivariant playlist is read.
+    pub levels: Vec<LevelInfo>,
+    /// The level loading now.
+    pub level: Option<usize>,
+    /// Seconds behind the live edge, while live.
+    pub latency_secs: Option<f64>,
+    /// The latency controller's target, seconds.
+    pub latency_target_secs: Option<f64>,
+    /// `playbackRate` as the latency controller set it.
+    pub playback_rate: f64,
 }
 
 impl std::fmt::Display for PlayerStatus {

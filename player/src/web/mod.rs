@@ -1,25 +1,15 @@
-//! Browser glue (wasm32 only): `fetch`, `MediaSource`, the `<video>` element, one job per file.
+//! Browser glue (wasm32 only): runs the engine's commands and feeds the browser's answers back as
+//! events. No decision is made here. One job per file:
 //!
-//! - `player.rs`: the handle, [`Player`]: attach, status, unmute, destroy.
-//! - `load.rs`: opening a stream: media source, first playlist, tracks, `SourceBuffer`s, tasks.
-//! - `track.rs`: a track's loop: playlist refresh, segments fetched in order into its queue.
-//! - `source_buffer.rs`: MSE: a track's `SourceBuffer`, its operation queue and the executor.
-//! - `loader.rs`: `fetch` with the retry policy.
-//! - `element.rs`: the `<video>` element's events and starting playback.
-//! - `watchdog.rs`: gap and stall recovery and back-buffer trimming on a timer.
-//! - `state.rs`: what those tasks share.
-//! - `js.rs`: promises settled by event handlers.
-//!
-//! The decisions are the pure modules' of the crate (`playlist`, `live`, `buffer`, `ops`, `rendition`).
+//! - `player.rs`: the handle, [`Player`]: attach, status, level choice, unmute, destroy.
+//! - `driver.rs`: the loop: an event in, the engine's commands run, the page told.
+//! - `fetch.rs`: `fetch` with a timeout and an `AbortController` per request, bodies read as a
+//!   stream when asked (a hinted part is appended while it arrives).
+//! - `media.rs`: the `MediaSource`, its `SourceBuffer`s and the `<video>` element's events.
 
-mod element;
-mod js;
-mod load;
-mod loader;
+mod driver;
+mod fetch;
+mod media;
 mod player;
-mod source_buffer;
-mod state;
-mod track;
-mod watchdog;
 
 pub use player::Player;

@@ -1,25 +1,24 @@
-//! The player handle: [`Player`] attaches to a `<video>` element, reports its status, unmutes, and
-//! tears everything down on destroy.
+//! The player handle: [`Player`] attaches to a `<video>` element, reports its status, lets the page
+//! choose a level, unmutes, and tears everything down on destroy.
 
 use std::rc::Rc;
 
-use onair_browser::log;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::spawn_local;
-use web_sys::{AbortController, HtmlVideoElement, MediaSource, MediaSourceReadyState, Url};
+use onair_browser::{log, now_ms};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlVideoElement, MediaSource, Url};
 
-use super::element::install_listeners;
-use super::load::load;
-use super::state::{Inner, StatusCallback};
+use super::driver::{Driver, StatusCallback};
+use super::media::{attach_source, install_element_listeners};
 use crate::config::PlayerConfig;
-use crate::error::PlayerError;
+use crate::engine::{Engine, TypeSupport};
 use crate::status::{Phase, PlayerStatus};
 
 /// Plays an HLS stream in a `<video>` element through Media Source Extensions.
 ///
 /// Dropping the `Player` destroys it, like [`Player::destroy`].
 pub struct Player {
-    inner: Rc<Inner>,
+    driver: Option<Rc<Driver>>,
+    status: PlayerStatus,
 }
 
 impl std::fmt::Debug for Player {
@@ -39,96 +38,99 @@ impl Player {
 
     /// [`Player::attach`] with explicit settings.
     pub fn attach_with_config(video: HtmlVideoElement, url: &str, config: PlayerConfig) -> Player {
-        let abort = AbortController::new();
-        let media_source = MediaSource::new();
-        let (abort, media_source) = match (abort, media_source) {
-            (Ok(a), Ok(m)) => (a, m),
-            (a, m) => {
-                // No MediaSource (or AbortController): report and return an inert player.
-                let error = PlayerError::Unsupported {
-                    what: "Media Source Extensions".to_owned(),
-                };
-                log(&format!("player: {error}"));
-                let status = PlayerStatus {
+        let Ok(media_source) = MediaSource::new() else {
+            let detail = "unsupported: Media Source Extensions".to_owned();
+            log(&format!("player: {detail}"));
+            return Player {
+                driver: None,
+                status: PlayerStatus {
                     phase: Phase::Failed,
-                    detail: Some(error.to_string()),
+                    detail: Some(detail),
                     ..Default::default()
-                };
-                let inner = Inner::new(
-                    video,
-                    config,
-                    a.unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into()),
-                    m.unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into()),
-                    status,
-                );
-                inner.destroyed.set(true);
-                return Player { inner };
-            }
+                },
+            };
         };
-        let inner = Inner::new(video, config, abort, media_source, PlayerStatus::default());
-        install_listeners(&inner);
-        let url = url.to_owned();
-        let task = inner.clone();
-        spawn_local(async move {
-            match load(&task, &url).await {
-                Ok(()) | Err(PlayerError::Destroyed) => {}
-                Err(e) => task.fail(&e),
-            }
-        });
-        Player { inner }
+        let supported: TypeSupport = Box::new(|mime: &str| MediaSource::is_type_supported(mime));
+        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let engine = Engine::new(url, config, supported, seed, now_ms());
+        let driver = Driver::new(engine, video, media_source);
+        install_element_listeners(&driver);
+        if let Err(e) = attach_source(&driver) {
+            driver.set_phase(Phase::Failed, Some(e.to_string()));
+        }
+        driver.run_pending();
+        Player {
+            driver: Some(driver),
+            status: PlayerStatus::default(),
+        }
     }
 
     /// Registers the status callback; it is called right away with the current status, then on every
     /// change.
     pub fn on_status(&self, callback: impl Fn(PlayerStatus) + 'static) {
         let callback: StatusCallback = Rc::new(callback);
-        *self.inner.on_status.borrow_mut() = Some(callback.clone());
+        if let Some(driver) = &self.driver {
+            *driver.on_status.borrow_mut() = Some(callback.clone());
+        }
         callback(self.status());
     }
 
     /// The current status.
     pub fn status(&self) -> PlayerStatus {
-        self.inner
-            .status
-            .try_borrow()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        match &self.driver {
+            Some(d) => d.status.try_borrow().map(|s| s.clone()).unwrap_or_default(),
+            None => self.status.clone(),
+        }
+    }
+
+    /// Chooses the level to play (`Some(index)` into [`PlayerStatus::levels`]) or gives the choice back
+    /// to adaptive bitrate (`None`).
+    pub fn set_level(&self, level: Option<usize>) {
+        if let Some(driver) = &self.driver {
+            if let Ok(mut engine) = driver.engine.try_borrow_mut() {
+                engine.set_level(level);
+            }
+            driver.run_pending();
+        }
     }
 
     /// Unmutes after a muted autoplay (call it from a click, so the browser allows sound).
     pub fn unmute(&self) {
-        self.inner.media().set_muted(false);
-        self.inner.update_status(|s| s.autoplay_muted = false);
-        if self.inner.media().paused() {
-            let _ = self.inner.media().play();
+        let Some(driver) = &self.driver else {
+            return;
+        };
+        driver.video.set_muted(false);
+        driver.update_status(|s| s.autoplay_muted = false);
+        if driver.video.paused() {
+            let _ = driver.video.play();
         }
     }
 
-    /// Stops everything: aborts requests in flight, detaches the media source from the element and
-    /// revokes its object URL. Idempotent.
+    /// Stops everything: aborts requests in flight, cancels timers, detaches the media source from the
+    /// element and revokes its object URL. Idempotent.
     pub fn destroy(&self) {
-        let inner = &self.inner;
-        if inner.destroyed.replace(true) {
+        let Some(driver) = &self.driver else {
+            return;
+        };
+        if driver.destroyed.replace(true) {
             return;
         }
-        inner.abort.abort();
-        *inner.on_status.borrow_mut() = None;
-        for (event, listener) in inner.listeners.borrow_mut().drain(..) {
-            let _ = inner
+        for (_, request) in driver.requests.borrow_mut().drain() {
+            request.controller.abort();
+        }
+        driver.timers.borrow_mut().clear();
+        *driver.on_status.borrow_mut() = None;
+        for (event, listener) in driver.listeners.borrow_mut().drain(..) {
+            let _ = driver
                 .video
                 .remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
         }
-        for track in inner.tracks.borrow_mut().drain(..) {
-            let sb = &track.source_buffer;
-            if inner.media_source.ready_state() == MediaSourceReadyState::Open && sb.updating() {
-                // Fires updateend, releasing the executor's wait.
-                let _ = sb.abort();
-            }
-        }
-        let _ = inner.video.pause();
-        let _ = inner.video.remove_attribute("src");
-        inner.video.load();
-        if let Some(url) = inner.object_url.borrow_mut().take() {
+        driver.source_listeners.borrow_mut().clear();
+        driver.buffers.borrow_mut().clear();
+        let _ = driver.video.pause();
+        let _ = driver.video.remove_attribute("src");
+        driver.video.load();
+        if let Some(url) = driver.object_url.borrow_mut().take() {
             let _ = Url::revoke_object_url(&url);
         }
     }
