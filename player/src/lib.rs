@@ -24,6 +24,7 @@
 //! with `cargo test`.
 #![warn(missing_docs)]
 
+pub mod abr;
 pub mod buffer;
 pub mod config;
 pub mod error;
