@@ -28,6 +28,7 @@ pub mod abr;
 pub mod buffer;
 pub mod config;
 pub mod error;
+pub mod latency;
 pub mod live;
 pub mod ops;
 pub mod playlist;
