@@ -10,6 +10,7 @@
 //! - [`engine`]: every decision, as pure state machines from (event, now) to commands, in one
 //!   controller per job (playlists, stream, buffer, level switching, playback, recovery), tested
 //!   natively against a mock network and media element.
+//! - [`abr`]: the bandwidth estimate and the level choice; [`latency`]: the latency controller.
 //! - [`playlist`]: playlists as the player reads them, through the media crate's model.
 //! - [`config`]: every tunable, with its default.
 //! - [`buffer`]: buffer math, back-buffer trimming, the gap and stall watchdog.
@@ -23,10 +24,12 @@
 //! controls is the page's.
 #![warn(missing_docs)]
 
+pub mod abr;
 pub mod buffer;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod latency;
 pub mod playlist;
 pub mod status;
 pub mod url;

@@ -252,7 +252,7 @@ impl Engine {
     ) -> Engine {
         let mut engine = Engine {
             estimator: BandwidthEstimator::new(&config.abr),
-            abr: AbrController::new(&config.abr),
+            abr: AbrController::new(config.abr.clone()),
             config,
             supported,
             url: url.to_owned(),

@@ -143,9 +143,7 @@ impl Driver {
             Command::Remove { track, start, end } => media::remove(self, track, start, end),
             Command::ResetParser { track } => media::reset_parser(self, track),
             Command::ChangeType { track, mime } => media::change_type(self, track, &mime),
-            Command::SetTimestampOffset { track, offset } => {
-                media::set_offset(self, track, offset)
-            }
+            Command::SetTimestampOffset { track, offset } => media::set_offset(self, track, offset),
             Command::EndOfStream => media::end_of_stream(self),
             Command::Play => media::play(self),
             Command::Seek(t) => {

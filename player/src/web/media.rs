@@ -224,7 +224,10 @@ pub(super) fn reset_parser(driver: &Driver, kind: TrackKind) {
 pub(super) fn change_type(driver: &Driver, kind: TrackKind, mime: &str) {
     if let Some(sb) = buffer(driver, kind) {
         if let Err(e) = sb.change_type(mime) {
-            log(&format!("player: changeType({mime}): {}", JsError::from(&e)));
+            log(&format!(
+                "player: changeType({mime}): {}",
+                JsError::from(&e)
+            ));
         }
     }
 }
