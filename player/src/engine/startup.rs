@@ -60,7 +60,7 @@ impl Engine {
                 self.playable = vec![true];
                 self.tracks = vec![Track::new(TrackKind::Main, url.clone(), None)];
                 self.notify_levels();
-                self.playlist_loaded_view(TrackKind::Main, view);
+                self.playlist_loaded_view(TrackKind::Main, *view);
             }
             Ok(Manifest::Levels(levels)) => self.levels_loaded(levels),
         }
@@ -168,10 +168,7 @@ impl Engine {
             return;
         };
         let distance = match kind {
-            TrackKind::Main => {
-                let target = self.ensure_latency(&view);
-                target
-            }
+            TrackKind::Main => self.ensure_latency(&view),
             TrackKind::Audio => {
                 let Some(main_distance) = self.start_distance else {
                     // The audio starts once the video has.

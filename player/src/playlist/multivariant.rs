@@ -50,7 +50,7 @@ pub enum Manifest {
     /// A multivariant playlist's levels, in its order.
     Levels(Vec<Level>),
     /// A media playlist: one level without a multivariant playlist.
-    Media(MediaView),
+    Media(Box<MediaView>),
 }
 
 /// Codec families (the RFC 6381 sample entry before the first dot) that are audio. Everything else
@@ -106,7 +106,7 @@ pub fn parse_manifest(text: &str, url: &str) -> Result<Manifest, PlayerError> {
         });
     }
     if !trimmed.contains("#EXT-X-STREAM-INF") {
-        return MediaView::parse(trimmed, url, None).map(Manifest::Media);
+        return MediaView::parse(trimmed, url, None).map(|v| Manifest::Media(Box::new(v)));
     }
     let playlist = MultivariantPlaylist::parse(trimmed).map_err(|e| PlayerError::Playlist {
         url: url.to_owned(),

@@ -124,7 +124,7 @@ pub(super) fn snapshot(driver: &Driver) -> MediaSnapshot {
         seeking: media.seeking(),
         ended: media.ended(),
         playback_rate: media.playback_rate(),
-        size: (w > 0 && h > 0).then(|| ((w as f64 * ratio) as u32, (h as f64 * ratio) as u32)),
+        size: (w > 0 && h > 0).then_some(((w as f64 * ratio) as u32, (h as f64 * ratio) as u32)),
     }
 }
 

@@ -4,6 +4,27 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use onair_player::{Phase, Player, PlayerStatus};
 
+/// The level and latency line: "720p · 2.8 Mbit/s · 1.1 s behind live (target 1.0 s)".
+fn stats_line(s: &PlayerStatus) -> String {
+    let mut parts = Vec::new();
+    if let Some(level) = s.level.and_then(|i| s.levels.get(i)) {
+        if let Some(h) = level.height {
+            parts.push(format!("{h}p"));
+        }
+        if level.bandwidth > 0 {
+            parts.push(format!("{:.1} Mbit/s", level.bandwidth as f64 / 1e6));
+        }
+    }
+    if let Some(latency) = s.latency_secs {
+        let mut text = format!("{latency:.1} s behind live");
+        if let Some(target) = s.latency_target_secs {
+            text.push_str(&format!(" (target {target:.1} s)"));
+        }
+        parts.push(text);
+    }
+    parts.join(" · ")
+}
+
 /// Plays the HLS stream at `url` (reactive: a new URL restarts the player).
 #[component]
 pub fn PlayerView(
@@ -52,6 +73,9 @@ pub fn PlayerView(
         <Show when=move || show_status>
             <p id="player-status" class="status" class:failed=failed>
                 {move || status.with(|s| s.to_string())}
+            </p>
+            <p id="player-stats" class="status">
+                {move || status.with(stats_line)}
             </p>
         </Show>
     }
