@@ -12,7 +12,7 @@
 //! - [`interleave`]: merging the asynchronously produced audio and video chunks into one time-ordered
 //!   stream for the segmenter.
 //! - [`codec`]: choosing the H.264 level for a frame size and the audio codec candidates.
-//! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.334 s parts).
+//! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.21 s parts).
 //! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
 //!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
 //! - [`stats`]: the counters shown to the person going live.

@@ -51,11 +51,12 @@ pub const SEGMENT_TARGET_SECS: f64 = 2.0;
 ///
 /// "The duration of a Partial Segment MUST be less than or equal to the Part Target Duration" and, except
 /// for the last part of a segment, "at least 85% of the Part Target Duration" (RFC 8216bis 4.4.4.9). A
-/// part holds whole video frames, so that window, 0.284 s to 0.334 s (50.1 ms), must hold at least one
-/// frame boundary whatever the frame rate: it does for the fake camera's 20 fps (50 ms frames: parts of
-/// 6 frames, 0.300 s) and for 30 fps cameras (33.3 ms frames: 9 or 10 frames, 0.300 s or 0.333 s).
-/// It is 0.334 rather than a round 0.333 so that ten 30 fps frames (0.3333 s) stay under the target.
-pub const PART_TARGET_SECS: f64 = 0.334;
+/// part holds whole video frames, so that window, 0.1785 s to 0.21 s, must hold a frame boundary: it does
+/// for 15, 20, 25 and 30 fps (parts of 0.2 s: 3, 4, 5 or 6 frames), for 24 fps (5 frames, 0.208 s) and
+/// 60 fps (12 frames). The player holds back three parts (`PART-HOLD-BACK`, 0.63 s) instead of 1 s with
+/// the 0.334 s parts before: the latency a viewer sees drops by about 0.4 s, for 4.8 part uploads, part
+/// requests and blocking playlist reloads per second and rendition instead of 3.
+pub const PART_TARGET_SECS: f64 = 0.21;
 
 /// The segmenter configuration of a live broadcast: [`SEGMENT_TARGET_SECS`] segments cut into
 /// [`PART_TARGET_SECS`] parts.

@@ -100,7 +100,7 @@ mod tests {
             [
                 ("Authorization", "Bearer sk_x".to_owned()),
                 ("Content-Type", "video/iso.segment".to_owned()),
-                ("OnAir-Part-Target", "0.334".to_owned()),
+                ("OnAir-Part-Target", "0.21".to_owned()),
             ]
         );
         assert_eq!(
