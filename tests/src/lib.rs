@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod cdp;
 pub mod crowd;
 pub mod ffmpeg;
 pub mod fmp4;
