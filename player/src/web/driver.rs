@@ -188,7 +188,13 @@ impl Driver {
             Notice::WaitingForStream => self.set_phase(Phase::Waiting, None),
             Notice::Started => self.update_status(|s| s.detail = None),
             Notice::Ended => {}
-            Notice::Appended => self.update_status(|s| s.segments_appended += 1),
+            Notice::Appended => self.update_status(|s| {
+                s.segments_appended += 1;
+                // Media flows again: a retry that was shown is over.
+                if s.detail.as_deref().is_some_and(|d| d.ends_with("; retrying")) {
+                    s.detail = None;
+                }
+            }),
         }
     }
 
