@@ -2,19 +2,22 @@
 //!
 //! [`BandwidthEstimator`] keeps two exponentially weighted moving averages of throughput, a fast and
 //! a slow one, and answers with the lower (hls.js's `EwmaBandWidthEstimator`): a drop shows within the
-//! fast half-life, a recovery only once the slow one agrees.
+//! fast half-life, a recovery only once the slow one agrees. Unlike hls.js the averages are of seconds
+//! per bit (a harmonic mean of rates), so one slow transfer after a run of very fast ones shows at once.
 //!
 //! How a [`Transfer`] becomes a sample:
 //! - Throughput is bytes over the body's time, `end_ms − first_byte_ms`, for every transfer. Time to
 //!   first byte is left out: it is the round trip, or the server holding the request, not the link's
 //!   capacity. It is averaged separately ([`BandwidthEstimator::ttfb_ms`]), from transfers that were
 //!   not held only.
-//! - A sample weighs the seconds its body took, so the half-lives are seconds of transfer time: a
+//! - A sample weighs the seconds its body took or the seconds of media it carried, whichever is
+//!   longer ([`Transfer::media_secs`]), so the half-lives are seconds of transfer or media time: a
 //!   long download says more about the link than a short one.
 //! - Transfers under [`AbrConfig::min_sample_bytes`] give no throughput sample. A body that arrives in
 //!   one burst (a 60 KB part on loopback takes well under a millisecond) counts as if it took
 //!   [`AbrConfig::min_sample_duration_ms`], and no sample claims more than
-//!   [`AbrConfig::max_sample_bps`]; such a burst then weighs almost nothing.
+//!   [`AbrConfig::max_sample_bps`]; such a burst weighs its media's seconds, and the harmonic mean
+//!   keeps it from outvoting a slow transfer.
 //! - A held transfer (a blocking playlist reload, or a preload-hinted part asked for before it
 //!   existed) counts as a lower bound only: it is sampled when it measures faster than the current
 //!   estimate, or when there is none yet, and ignored otherwise. The origin streams a held part as
@@ -45,6 +48,11 @@ pub struct Transfer {
     /// an LL-HLS preload-hinted part fetched before the server had it): its time to first byte is the
     /// encoder's pace and its body may arrive at the broadcaster's upload pace, not the link's.
     pub held: bool,
+    /// Seconds of media it carried (a part's or segment's duration; 0 for anything else). A sample
+    /// weighs the longer of this and its transfer time, so fast transfers on a fast link still move
+    /// the estimate within a few fragments (weighted by transfer time alone, a 2 s segment fetched in
+    /// 5 ms would weigh almost nothing and an up-switch would wait for hundreds of them).
+    pub media_secs: f64,
 }
 
 /// An exponentially weighted moving average whose weights are in the unit of its half-life, with
@@ -151,9 +159,20 @@ impl BandwidthEstimator {
                 }
             }
         }
-        let weight = duration_ms / 1000.0;
-        self.fast.sample(weight, bps);
-        self.slow.sample(weight, bps);
+        let media = if t.media_secs.is_finite() {
+            t.media_secs.max(0.0)
+        } else {
+            0.0
+        };
+        let weight = (duration_ms / 1000.0).max(media);
+        if bps <= 0.0 {
+            return;
+        }
+        // Averaged as seconds per bit (a harmonic mean of rates): one slow transfer after many fast
+        // ones pulls the estimate down at once, where an arithmetic mean of 100 Mbit/s loopback
+        // samples would hide a link that just dropped to 450 kbit/s for several fragments.
+        self.fast.sample(weight, 1.0 / bps);
+        self.slow.sample(weight, 1.0 / bps);
     }
 
     /// The lower of the fast and slow averages, in bits per second, once samples weighing at least
@@ -180,7 +199,7 @@ impl BandwidthEstimator {
     /// The estimate whatever the weight so far, `None` before any sample.
     fn current(&self) -> Option<f64> {
         match (self.fast.get(), self.slow.get()) {
-            (Some(f), Some(s)) => Some(f.min(s)),
+            (Some(f), Some(s)) if f.max(s) > 0.0 => Some(1.0 / f.max(s)),
             _ => None,
         }
     }
@@ -197,6 +216,7 @@ mod tests {
             first_byte_ms,
             end_ms,
             held,
+            media_secs: 0.0,
         }
     }
 
@@ -233,6 +253,7 @@ mod tests {
                 first_byte_ms: t0 + 40.0,
                 end_ms: t0 + 540.0,
                 held: false,
+                media_secs: 0.0,
             });
         }
         assert!(close(e.estimate_bps().unwrap_or_default(), 4_000_000.0));
@@ -251,12 +272,13 @@ mod tests {
         for _ in 0..20 {
             feed(&mut e, 4e6, 0.5);
         }
-        // 2 s of transfer at 1 Mbit/s: one fast half-life, so the fast average is at 2.5 Mbit/s.
+        // 2 s of transfer at 1 Mbit/s: one fast half-life, so the fast average (of seconds per bit) is
+        // half way: 1 / (0.5 / 4 Mbit/s + 0.5 / 1 Mbit/s) = 1.6 Mbit/s.
         for _ in 0..4 {
             feed(&mut e, 1e6, 0.5);
         }
         let dropped = e.estimate_bps().unwrap_or_default();
-        assert!((2.4e6..2.6e6).contains(&dropped), "{dropped}");
+        assert!((1.5e6..1.7e6).contains(&dropped), "{dropped}");
         // Back to 4 Mbit/s for 2 s: both averages climb, neither is back.
         for _ in 0..4 {
             feed(&mut e, 4e6, 0.5);

@@ -31,6 +31,7 @@
 //!     first_byte_ms: 50.0,
 //!     end_ms: 1_050.0,
 //!     held: false,
+//!     media_secs: 0.33,
 //! });
 //! let input = AbrInput {
 //!     now_ms: 1_050.0,

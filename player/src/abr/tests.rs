@@ -749,6 +749,7 @@ impl LiveSim {
                     first_byte_ms,
                     end_ms,
                     held: request_ms < available_ms(next_part),
+                    media_secs: PART_SECS,
                 });
                 buffered_end += PART_SECS;
                 next_part += 1;

@@ -186,6 +186,7 @@ impl Engine {
             first_byte_ms: first_byte_ms.unwrap_or(now),
             end_ms: now,
             held: fragment.hinted,
+            media_secs: fragment.duration,
         });
         if let Some(level) = level {
             self.level_failures.remove(&level);

@@ -191,7 +191,10 @@ impl Driver {
             Notice::Appended => self.update_status(|s| {
                 s.segments_appended += 1;
                 // Media flows again: a retry that was shown is over.
-                if s.detail.as_deref().is_some_and(|d| d.ends_with("; retrying")) {
+                if s.detail
+                    .as_deref()
+                    .is_some_and(|d| d.ends_with("; retrying"))
+                {
                     s.detail = None;
                 }
             }),
