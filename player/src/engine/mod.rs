@@ -65,6 +65,12 @@ enum Request {
         slot: SlotId,
         body: Vec<u8>,
     },
+    /// `EXT-X-PRELOAD-HINT:TYPE=MAP`: the next init segment, loaded into the track's cache ahead.
+    NextInit {
+        track: TrackKind,
+        url: String,
+        body: Vec<u8>,
+    },
     Fragment {
         track: TrackKind,
         fragment: FragmentRef,
@@ -124,6 +130,9 @@ struct Track {
     /// The last init segment loaded: its URL and bytes (appended again after a rebuild).
     init: Option<(String, Vec<u8>)>,
     init_request: Option<RequestId>,
+    /// The hinted next init segment's request, and the URL it was asked for from.
+    next_init_request: Option<RequestId>,
+    next_init_url: Option<String>,
     /// Codecs from the playlist, else from the init.
     codecs: Option<String>,
     /// The `SourceBuffer`'s MIME type, once decided.
@@ -161,6 +170,8 @@ impl Track {
             init_url: None,
             init: None,
             init_request: None,
+            next_init_request: None,
+            next_init_url: None,
             codecs,
             mime: None,
             queue: BufferQueue::default(),
@@ -477,7 +488,8 @@ impl Engine {
             Some(
                 Request::Manifest { body }
                 | Request::Playlist { body, .. }
-                | Request::Init { body, .. },
+                | Request::Init { body, .. }
+                | Request::NextInit { body, .. },
             ) => body.extend_from_slice(&data),
             Some(Request::Fragment {
                 track,
@@ -525,6 +537,15 @@ impl Engine {
                 slot,
                 body,
             } => self.init_loaded(track, id, &url, slot, body),
+            Request::NextInit { track, url, body } => {
+                if let Some(t) = self.track_mut(track) {
+                    t.next_init_request = None;
+                    // Kept unless the init it replaces is still loading.
+                    if t.init_request.is_none() {
+                        t.init = Some((url, body));
+                    }
+                }
+            }
             Request::Fragment {
                 track,
                 fragment,
@@ -565,6 +586,12 @@ impl Engine {
             Request::Init {
                 track, url, slot, ..
             } => self.init_failed(track, id, &url, slot, error),
+            // Only a head start: the init is asked for again when it is needed.
+            Request::NextInit { track, .. } => {
+                if let Some(t) = self.track_mut(track) {
+                    t.next_init_request = None;
+                }
+            }
             Request::Fragment {
                 track,
                 fragment,

@@ -47,6 +47,7 @@ impl Engine {
     /// Asks for the track's next fragment if it may: nothing in flight, not waiting to retry, room in
     /// the buffer, and the playlist lists it (or hints it).
     pub(super) fn load_next(&mut self, kind: TrackKind) {
+        self.prefetch_next_init(kind);
         for _ in 0..64 {
             if !self.load_one(kind) {
                 return;
@@ -290,6 +291,40 @@ impl Engine {
             fatal: false,
         });
         self.retry_fragment_later(kind);
+    }
+
+    /// `EXT-X-PRELOAD-HINT:TYPE=MAP`: the server says which init segment comes next (a new encoder
+    /// configuration); it is loaded into the track's cache now, so the fragment that needs it does not
+    /// wait for it.
+    fn prefetch_next_init(&mut self, kind: TrackKind) {
+        let timeout = self.config.request_timeout_ms;
+        let Some(track) = self.track(kind) else {
+            return;
+        };
+        let Some(url) = track.view.as_ref().and_then(|v| v.map_hint.clone()) else {
+            return;
+        };
+        let known = track.init_url.as_deref() == Some(url.as_str())
+            || track.init.as_ref().is_some_and(|(u, _)| *u == url)
+            || track.next_init_url.as_deref() == Some(url.as_str());
+        if known || track.next_init_request.is_some() {
+            return;
+        }
+        let id = self.fetch(
+            &url,
+            timeout,
+            false,
+            false,
+            Request::NextInit {
+                track: kind,
+                url: url.clone(),
+                body: Vec::new(),
+            },
+        );
+        if let Some(track) = self.track_mut(kind) {
+            track.next_init_request = Some(id);
+            track.next_init_url = Some(url);
+        }
     }
 
     /// Loads the track's next fragment after the retry backoff.

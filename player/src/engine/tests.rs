@@ -28,6 +28,8 @@ struct Origin {
     offline: bool,
     /// Media time jumps back to 0 from this segment on (a restarted encoder), with a discontinuity.
     restart_at: Option<u64>,
+    /// The playlists hint the next init (`EXT-X-PRELOAD-HINT:TYPE=MAP`) instead of the next part.
+    map_hint: bool,
 }
 
 impl Origin {
@@ -79,9 +81,16 @@ impl Origin {
                 part_hold_back: Some(3.0 * PART),
             }),
             trailing_parts: (0..trailing).map(|i| part(complete, i)).collect(),
-            preload_hint: Some(PreloadHint {
-                hint_type: PreloadHintType::Part,
-                uri: format!("{complete}.{trailing}.m4s"),
+            preload_hint: Some(if self.map_hint {
+                PreloadHint {
+                    hint_type: PreloadHintType::Map,
+                    uri: "init-next.mp4".into(),
+                }
+            } else {
+                PreloadHint {
+                    hint_type: PreloadHintType::Part,
+                    uri: format!("{complete}.{trailing}.m4s"),
+                }
             }),
             rendition_reports: (0..self.levels.len())
                 .filter(|l| *l != level)
@@ -121,7 +130,7 @@ impl Origin {
             let at = at.max(now);
             return Ok((at, self.playlist(level, at).render().into_bytes()));
         }
-        if file == "init.mp4" {
+        if file == "init.mp4" || file == "init-next.mp4" {
             let init = onair_media::InitSegment {
                 tracks: vec![testing::video_track()],
             };
@@ -479,6 +488,7 @@ fn one_level() -> Origin {
         fail_with: None,
         offline: false,
         restart_at: None,
+        map_hint: false,
     }
 }
 
@@ -626,4 +636,23 @@ fn a_stream_not_started_yet_waits() {
     sim.origin.fail_with = None;
     sim.run_for(12_000.0);
     assert!(sim.notices.contains(&Notice::Started));
+}
+
+#[test]
+fn the_hinted_next_init_is_loaded_ahead_once() {
+    let mut sim = Sim::new(one_level());
+    sim.run_for(3_000.0);
+    sim.origin.map_hint = true;
+    sim.run_for(3_000.0);
+    let asked = sim
+        .fetched
+        .iter()
+        .filter(|u| u.ends_with("/init-next.mp4"))
+        .count();
+    assert_eq!(asked, 1, "{:?}", sim.fetched);
+    // Without a part hint the player still follows the live edge through blocking reloads.
+    let before = sim.media.current_time;
+    sim.run_for(3_000.0);
+    assert!(sim.media.current_time > before + 2.5);
+    assert!(sim.latency() < 2.0, "{}", sim.latency());
 }

@@ -198,3 +198,14 @@ fn rejects_what_is_not_a_media_playlist() {
     .is_err());
     assert!(MediaView::parse("#EXTM3U\n#EXT-X-PART:URI=x\n", BASE, None).is_err());
 }
+
+#[test]
+fn a_map_hint_is_read() {
+    let text = LL.replace(
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"12.2.m4s\"",
+        "#EXT-X-PRELOAD-HINT:TYPE=MAP,URI=\"init-2.mp4\"",
+    );
+    let v = MediaView::parse(&text, BASE, None).unwrap();
+    assert_eq!(v.map_hint.as_deref(), Some("http://h/live/s/r0/init-2.mp4"));
+    assert_eq!(v.hint, None);
+}
