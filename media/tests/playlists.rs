@@ -372,3 +372,35 @@ fn map_changes_at_a_discontinuity() {
     assert_eq!(again.segments, p.segments);
     assert_eq!(again.map_uri, "init0.mp4");
 }
+
+/// A playlist may hint both the next part and the next init segment: both survive a round trip.
+#[test]
+fn part_and_map_hints_together() {
+    let mut p = live();
+    p.preload_map_hint = Some(PreloadHint {
+        hint_type: PreloadHintType::Map,
+        uri: "init-2.mp4".into(),
+    });
+    let again = MediaPlaylist::parse(&p.render()).unwrap();
+    assert_eq!(again.preload_hint, p.preload_hint);
+    assert_eq!(again.preload_map_hint, p.preload_map_hint);
+    // The MAP hint written first still lands in its own field.
+    let text = p.render();
+    let part_line = text
+        .lines()
+        .find(|l| l.contains("TYPE=PART"))
+        .unwrap()
+        .to_owned();
+    let map_line = text
+        .lines()
+        .find(|l| l.contains("TYPE=MAP"))
+        .unwrap()
+        .to_owned();
+    let swapped = text
+        .replace(&part_line, "@@")
+        .replace(&map_line, &part_line)
+        .replace("@@", &map_line);
+    let again = MediaPlaylist::parse(&swapped).unwrap();
+    assert_eq!(again.preload_hint, p.preload_hint);
+    assert_eq!(again.preload_map_hint, p.preload_map_hint);
+}

@@ -2,8 +2,8 @@
 
 use super::format_secs;
 use super::tags::{
-    part_inf_from_attributes, skip_from_attributes, Part, PreloadHint, RenditionReport,
-    ServerControl,
+    part_inf_from_attributes, skip_from_attributes, Part, PreloadHint, PreloadHintType,
+    RenditionReport, ServerControl,
 };
 use thiserror::Error;
 
@@ -89,6 +89,10 @@ pub struct MediaPlaylist {
     pub trailing_parts: Vec<Part>,
     /// `EXT-X-PRELOAD-HINT` for the next part.
     pub preload_hint: Option<PreloadHint>,
+    /// `EXT-X-PRELOAD-HINT:TYPE=MAP`: the init segment the next part will need, when the server names
+    /// one ("a Playlist MAY contain ... one EXT-X-PRELOAD-HINT tag of each TYPE"). [`Self::preload_hint`]
+    /// holds a `TYPE=PART` hint, or a `MAP` hint when the playlist has only that one.
+    pub preload_map_hint: Option<PreloadHint>,
     /// `EXT-X-RENDITION-REPORT`s for the other renditions.
     pub rendition_reports: Vec<RenditionReport>,
 }
@@ -200,7 +204,10 @@ impl MediaPlaylist {
         for p in &self.trailing_parts {
             out.push_str(&format!("#EXT-X-PART:{}\n", p.to_attributes()));
         }
-        if let Some(h) = &self.preload_hint {
+        for h in [&self.preload_hint, &self.preload_map_hint]
+            .into_iter()
+            .flatten()
+        {
             out.push_str(&format!("#EXT-X-PRELOAD-HINT:{}\n", h.to_attributes()));
         }
         for r in &self.rendition_reports {
@@ -284,10 +291,24 @@ impl MediaPlaylist {
                     .trailing_parts
                     .push(tag_err("EXT-X-PART", Part::from_attributes(attributes))?),
                 "X-PRELOAD-HINT" => {
-                    playlist.preload_hint = Some(tag_err(
+                    let hint = tag_err(
                         "EXT-X-PRELOAD-HINT",
                         PreloadHint::from_attributes(attributes),
-                    )?)
+                    )?;
+                    let part_hint_known = playlist
+                        .preload_hint
+                        .as_ref()
+                        .is_some_and(|h| h.hint_type == PreloadHintType::Part);
+                    if hint.hint_type == PreloadHintType::Map && part_hint_known {
+                        playlist.preload_map_hint = Some(hint);
+                    } else if hint.hint_type == PreloadHintType::Part {
+                        // A MAP hint seen first moves to its own field.
+                        if let Some(map) = playlist.preload_hint.replace(hint) {
+                            playlist.preload_map_hint = Some(map);
+                        }
+                    } else {
+                        playlist.preload_hint = Some(hint);
+                    }
                 }
                 "X-RENDITION-REPORT" => playlist.rendition_reports.push(tag_err(
                     "EXT-X-RENDITION-REPORT",

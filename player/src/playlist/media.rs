@@ -223,7 +223,7 @@ impl MediaView {
         let trailing_parts: Vec<PartRef> = p.trailing_parts.iter().map(part).collect();
         let next_msn = first_listed.saturating_add(p.segments.len() as u64);
         let (mut hint, mut map_hint) = (None, None);
-        if let Some(h) = &p.preload_hint {
+        for h in [&p.preload_hint, &p.preload_map_hint].into_iter().flatten() {
             match h.hint_type {
                 PreloadHintType::Part => {
                     hint = Some(HintRef {

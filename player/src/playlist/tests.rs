@@ -209,3 +209,14 @@ fn a_map_hint_is_read() {
     assert_eq!(v.map_hint.as_deref(), Some("http://h/live/s/r0/init-2.mp4"));
     assert_eq!(v.hint, None);
 }
+
+#[test]
+fn part_and_map_hints_together() {
+    let text = LL.replace(
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"12.2.m4s\"",
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"12.2.m4s\"\n#EXT-X-PRELOAD-HINT:TYPE=MAP,URI=\"init-2.mp4\"",
+    );
+    let v = MediaView::parse(&text, BASE, None).unwrap();
+    assert_eq!(v.map_hint.as_deref(), Some("http://h/live/s/r0/init-2.mp4"));
+    assert_eq!(v.hint.unwrap().url, "http://h/live/s/r0/12.2.m4s");
+}
