@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use crate::buffer::{buffered_ahead, Range, StallWatchdog};
 use crate::config::PlayerConfig;
 use crate::error::PlayerError;
-use crate::playlist::{FragmentRef, Level, MediaView, Position};
+use crate::playlist::{Level, MediaView, Position};
 use buffer_queue::{BufferQueue, SlotId};
 use policy::{AbrController, BandwidthEstimator, LatencyController};
 pub use types::{Command, Event, LevelInfo, MediaSnapshot, Notice, RequestId, TimerId, TrackKind};
@@ -71,18 +71,7 @@ enum Request {
         url: String,
         body: Vec<u8>,
     },
-    Fragment {
-        track: TrackKind,
-        fragment: FragmentRef,
-        level: Option<usize>,
-        /// The slot its bytes stream into; `None` while they are held back (a discontinuity's first
-        /// fragment, whose start time must be read before it is appended).
-        slot: Option<SlotId>,
-        held: Vec<u8>,
-        requested_ms: f64,
-        first_byte_ms: Option<f64>,
-        bytes: u64,
-    },
+    Fragment(stream::FragmentRequest),
 }
 
 /// What a timer is for.
@@ -476,7 +465,9 @@ impl Engine {
 
     fn fetch_started(&mut self, id: RequestId) {
         let now = self.now;
-        if let Some(Request::Fragment { first_byte_ms, .. }) = self.requests.get_mut(&id) {
+        if let Some(Request::Fragment(stream::FragmentRequest { first_byte_ms, .. })) =
+            self.requests.get_mut(&id)
+        {
             first_byte_ms.get_or_insert(now);
         }
     }
@@ -491,14 +482,14 @@ impl Engine {
                 | Request::Init { body, .. }
                 | Request::NextInit { body, .. },
             ) => body.extend_from_slice(&data),
-            Some(Request::Fragment {
+            Some(Request::Fragment(stream::FragmentRequest {
                 track,
                 slot,
                 held,
                 first_byte_ms,
                 bytes,
                 ..
-            }) => {
+            })) => {
                 first_byte_ms.get_or_insert(now);
                 *bytes = bytes.saturating_add(data.len() as u64);
                 match slot {
@@ -546,28 +537,7 @@ impl Engine {
                     }
                 }
             }
-            Request::Fragment {
-                track,
-                fragment,
-                level,
-                slot,
-                held,
-                requested_ms,
-                first_byte_ms,
-                bytes,
-            } => self.fragment_loaded(
-                track,
-                id,
-                stream::Loaded {
-                    fragment,
-                    level,
-                    slot,
-                    held,
-                    requested_ms,
-                    first_byte_ms,
-                    bytes,
-                },
-            ),
+            Request::Fragment(loaded) => self.fragment_loaded(id, loaded),
         }
     }
 
@@ -592,13 +562,13 @@ impl Engine {
                     t.next_init_request = None;
                 }
             }
-            Request::Fragment {
+            Request::Fragment(stream::FragmentRequest {
                 track,
                 fragment,
                 level,
                 slot,
                 ..
-            } => self.fragment_failed(track, id, fragment, level, slot, error),
+            }) => self.fragment_failed(track, id, fragment, level, slot, error),
         }
     }
 

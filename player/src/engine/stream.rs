@@ -17,10 +17,15 @@ use crate::buffer::buffered_ahead;
 use crate::error::{PlayerError, Retry};
 use crate::playlist::{FragmentRef, MediaView, Position};
 
-/// A fragment request that completed.
-pub(super) struct Loaded {
+/// A fragment request in flight: what it is for, and what has come of it so far.
+#[derive(Debug)]
+pub(super) struct FragmentRequest {
+    pub track: TrackKind,
     pub fragment: FragmentRef,
+    /// The level it was loaded from (main track only).
     pub level: Option<usize>,
+    /// The slot its bytes stream into; `None` while they are held back (a discontinuity's first
+    /// fragment, whose start time must be read before it is appended).
     pub slot: Option<SlotId>,
     pub held: Vec<u8>,
     pub requested_ms: f64,
@@ -153,7 +158,7 @@ impl Engine {
             timeout,
             slot.is_some(),
             false,
-            Request::Fragment {
+            Request::Fragment(FragmentRequest {
                 track: kind,
                 fragment,
                 level,
@@ -162,7 +167,7 @@ impl Engine {
                 requested_ms,
                 first_byte_ms: None,
                 bytes: 0,
-            },
+            }),
         );
         if let Some(track) = self.track_mut(kind) {
             track.fragment_request = Some(id);
@@ -170,8 +175,9 @@ impl Engine {
         false
     }
 
-    pub(super) fn fragment_loaded(&mut self, kind: TrackKind, id: RequestId, loaded: Loaded) {
-        let Loaded {
+    pub(super) fn fragment_loaded(&mut self, id: RequestId, loaded: FragmentRequest) {
+        let FragmentRequest {
+            track: kind,
             fragment,
             level,
             slot,
