@@ -18,6 +18,13 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// What a test may add to a [`Browser`]'s start.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserOptions {
+    /// More Chromium switches, after the usual ones (e.g. `--use-file-for-fake-video-capture=FILE`).
+    pub extra_args: Vec<String>,
+}
+
 /// Chromium's binary: `CHROME_BIN` or Debian's.
 fn chromium_binary() -> String {
     std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())
@@ -26,6 +33,11 @@ fn chromium_binary() -> String {
 impl Browser {
     /// Starts chromedriver and opens a session.
     pub async fn start() -> Result<Browser> {
+        Self::start_with(BrowserOptions::default()).await
+    }
+
+    /// [`Browser::start`] with `options`.
+    pub async fn start_with(options: BrowserOptions) -> Result<Browser> {
         let port = free_port()?;
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
@@ -37,7 +49,7 @@ impl Browser {
             .spawn()
             .with_context(|| format!("starting {driver_bin} (apt-get install chromium-driver)"))?;
         let profile = tempfile::tempdir()?;
-        let args = [
+        let mut args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -55,6 +67,7 @@ impl Browser {
             "--window-size=1280,900".into(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        args.extend(options.extra_args);
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),

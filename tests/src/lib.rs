@@ -11,7 +11,10 @@
 //! - [`server_process`]: [`ServerProcess`], the release `onair` binary in a process of its own (the
 //!   benchmarks measure it from `/proc`);
 //! - [`browser`]: [`Browser`] (Chromium over chromedriver) and the web app's pages;
+//! - [`cdp`]: Chromium's DevTools protocol through chromedriver (network throttling, scripts);
 //! - [`hlsjs`]: hls.js's test page and the [`Browser`] methods that play with it;
+//! - [`clock`]: the fake camera whose frames carry their number, and its readers;
+//! - [`glass`]: glass-to-glass latency sessions ([`glass::ClockSession`]) and their figures;
 //! - [`mod@ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
 //! - [`nginx`]: [`NginxCache`] and its configuration [`NGINX_CONF`];
 //! - [`waits`]: waiting for the origin over HTTP ([`wait_for_ok`], [`wait_for_segments`], ...);
@@ -26,9 +29,11 @@
 
 pub mod browser;
 pub mod cdp;
+pub mod clock;
 pub mod crowd;
 pub mod ffmpeg;
 pub mod fmp4;
+pub mod glass;
 pub mod hlsjs;
 pub mod inspect;
 pub mod nginx;
@@ -38,7 +43,7 @@ pub mod server;
 pub mod server_process;
 pub mod waits;
 
-pub use browser::Browser;
+pub use browser::{Browser, BrowserOptions};
 pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{ffmpeg, ffprobe_json, fmp4_test_encode_args, FfmpegPush, TEST_SOURCE_FPS};
 pub use fmp4::{demux_fmp4_file, first_moof};
