@@ -7,9 +7,12 @@
 
 use std::collections::VecDeque;
 
-/// Default number of items a lane may hold before it is released regardless of the other lanes:
-/// about 3 s of 20 fps video or 6 s of 20 ms audio frames.
-pub const DEFAULT_MAX_PENDING: usize = 300;
+/// Default number of items a lane may hold before it is released regardless of the other lanes: one.
+/// The packager's segmenter keeps a queue per track and waits (at most one part target) for audio at
+/// every cut itself, so holding video here only adds latency: with an audio encoder lagging by
+/// seconds (Chromium's fake microphone under load), a bound of 300 items put seconds between the
+/// camera and the first viewer. Order across lanes is kept while both lanes are fed.
+pub const DEFAULT_MAX_PENDING: usize = 1;
 
 /// Merges several lanes of timestamped items into one stream ordered by timestamp.
 #[derive(Debug, Clone)]

@@ -7,6 +7,8 @@
 //!
 //! What it owns:
 //! - [`keyframe`]: when to force a keyframe (every 2 s of capture time).
+//! - [`audio_clock`]: capture timestamps for the audio encoder's output (Chromium's stamps drift when
+//!   the microphone's reader drops data).
 //! - [`timeline`]: converting WebCodecs microsecond timestamps to track timescales, relative to the
 //!   first video keyframe.
 //! - [`interleave`]: merging the asynchronously produced audio and video chunks into one time-ordered
@@ -24,6 +26,7 @@
 //! player; storage and playlists are the server's job. Everything outside `web` is plain Rust tested with `cargo test`.
 #![warn(missing_docs)]
 
+pub mod audio_clock;
 pub mod codec;
 pub mod error;
 pub mod interleave;

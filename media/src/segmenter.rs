@@ -7,7 +7,9 @@
 //! its parts. A part is INDEPENDENT when it starts on a video keyframe (the first part of every segment).
 //!
 //! Audio and video arrive from separate encoders, so a segment is closed only once every audio track has
-//! delivered a frame at or past the cut point (or has been silent for [`AUDIO_STALL_SECS`] of video).
+//! delivered a frame at or past the cut point (or has been silent for [`AUDIO_STALL_SECS`] of video, or
+//! for one part target when parts are cut: a live part is not held longer than a part for late audio,
+//! which then starts the next part).
 
 use crate::error::SegmentError;
 use crate::mux::{write_fragment_with, FragmentOptions, ProducerTime, Sample, TrackFragment};
@@ -252,6 +254,14 @@ impl Segmenter {
         Ok(out)
     }
 
+    /// How much video may pass a cut point while an audio track has not reached it:
+    /// [`AUDIO_STALL_SECS`], or one part target when that is less.
+    fn audio_wait_secs(&self) -> f64 {
+        self.config
+            .part_target_secs
+            .map_or(AUDIO_STALL_SECS, |p| p.min(AUDIO_STALL_SECS))
+    }
+
     /// Where the next part of the queue `q` ends: `(index, ends the segment)`. A segment ends at a video
     /// keyframe (any sample without video) once the segment is long enough. A part ends once it lasts
     /// [`MIN_PART_FRACTION`] of the part target and another frame (expected one frame interval later)
@@ -310,7 +320,7 @@ impl Segmenter {
                         .frames
                         .back()
                         .is_some_and(|f| at_or_after(f.dts, t.timescale, cut_dts, cut_ts));
-                    if !reached && video_past_cut < AUDIO_STALL_SECS {
+                    if !reached && video_past_cut < self.audio_wait_secs() {
                         return Ok(false); // wait for this track to pass the cut point
                     }
                     let n = t

@@ -518,3 +518,72 @@ fn a_stalled_frame_is_cut_short_rather_than_break_the_part_target() {
         parse_segment(&init, &p.data, &Limits::default()).unwrap();
     }
 }
+
+/// Audio that arrives 0.4 s after the video it goes with (a lagging encoder) holds no part longer than
+/// one part target: a part is cut once video is a part past its end, the audio it lacked starts the
+/// next part, and none is lost.
+#[test]
+fn late_audio_holds_a_part_back_at_most_one_part_target() {
+    let init = av_init();
+    let config = SegmenterConfig {
+        target_duration_secs: 2.0,
+        part_target_secs: Some(0.1),
+    };
+    let mut seg = Segmenter::new(&init, config);
+    // Deliver audio 0.4 s (20 packets) after its time: video frames of time t go in with the audio
+    // of t - 0.4 s.
+    let all = frames(30, 6, 60);
+    let (video, audio): (Vec<Frame>, Vec<Frame>) = all.into_iter().partition(|f| f.track_id == 1);
+    let mut audio = audio.into_iter().peekable();
+    let mut chunks = Vec::new();
+    let mut worst_wait = 0.0_f64;
+    let mut note = |now: f64, out: Vec<Chunk>, chunks: &mut Vec<Chunk>| {
+        for c in out {
+            if let Chunk::Part(p) = &c {
+                // Video pushed so far, against the end of the part just cut.
+                worst_wait = worst_wait.max(now - (p.start_secs + p.duration_secs));
+            }
+            chunks.push(c);
+        }
+    };
+    let mut now = 0.0;
+    for v in video {
+        while audio
+            .peek()
+            .is_some_and(|a| a.dts as f64 / 48_000.0 + 0.4 <= v.dts as f64 / 90_000.0)
+        {
+            if let Some(a) = audio.next() {
+                note(now, seg.push_chunks(a).unwrap(), &mut chunks);
+            }
+        }
+        now = v.dts as f64 / 90_000.0;
+        note(now, seg.push_chunks(v).unwrap(), &mut chunks);
+    }
+    for a in audio {
+        chunks.extend(seg.push_chunks(a).unwrap());
+    }
+    chunks.extend(seg.finish_chunks().unwrap());
+    assert!(
+        worst_wait <= 0.1 + 0.04,
+        "a part waited {worst_wait} s of video"
+    );
+    let (mut vcount, mut acount) = (0, 0);
+    let mut next = [0u64, 0u64];
+    for c in &chunks {
+        if let Chunk::Part(p) = c {
+            let parsed = parse_segment(&init, &p.data, &Limits::default()).unwrap();
+            for (i, id) in [1u32, 2].iter().enumerate() {
+                if let Some(t) = parsed.track(*id) {
+                    assert_eq!(t.base_decode_time, next[i], "track {id} continuous");
+                    next[i] = t.end_decode_time();
+                    if *id == 1 {
+                        vcount += t.samples.len();
+                    } else {
+                        acount += t.samples.len();
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!((vcount, acount), (180, 300));
+}

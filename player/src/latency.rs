@@ -10,11 +10,13 @@
 //!
 //! Rules, in order, at each tick:
 //! 1. Disabled, not playing, or not live (or a distance that is not a number): rate 1.0, nothing else.
-//! 2. Further behind than the target plus [`LatencyConfig::max_drift_secs`] (hls.js's
+//! 2. Further behind than the target plus [`LatencyConfig::max_drift_secs`] (or twice the target, at
+//!    least 1 s, when less; hls.js's
 //!    `liveMaxLatencyDuration`): [`LatencyAction::Seek`] forward to the target, at most once per
 //!    [`LatencyConfig::min_seek_interval_ms`].
-//! 3. Less than [`LatencyConfig::low_buffer_secs`] buffered ahead: [`LatencyConfig::min_rate`], at
-//!    once, whatever the distance (buffer safety wins over latency).
+//! 3. Less than [`LatencyConfig::low_buffer_secs`] buffered ahead (or a third of the hold-back, one
+//!    part target, when that is less): [`LatencyConfig::min_rate`], at once, whatever the distance
+//!    (buffer safety wins over latency).
 //! 4. Within [`LatencyConfig::dead_band_secs`] of the target: rate 1.0, at once (so the approach ends
 //!    without overshoot).
 //! 5. Otherwise proportional: `1 + rate_gain × (distance − target)`, between
@@ -61,6 +63,12 @@ pub struct LatencyConfig {
     /// latency target). Never below [`min_target_fraction`](Self::min_target_fraction) of the
     /// hold-back; ignored unless a positive number. It defaults to `None`.
     pub target_override_secs: Option<f64>,
+    /// Lowest target without an override, in seconds, whatever the hold-back. It defaults to 0.5:
+    /// measured from the pixels on a shared 2-core machine, a target of `PART-HOLD-BACK` with 0.1 s
+    /// parts (0.315 s) left a frame or two of decode and scheduling jitter between the playhead and an
+    /// empty buffer, and stalled several times a minute; each stall cost more latency than the 0.2 s
+    /// saved. (OnAir's own parts are 0.2 s, `PART-HOLD-BACK` 0.63 s, above it.)
+    pub min_target_secs: f64,
     /// Lowest target, as a fraction of the hold-back. It defaults to 2/3: with `PART-HOLD-BACK` at
     /// three part targets, two part targets, the least RFC 8216bis allows ("MUST be at least twice the
     /// Part Target Duration").
@@ -75,11 +83,14 @@ pub struct LatencyConfig {
     pub max_rate: f64,
     /// Slowest playback rate, also the rate while the buffer is low. It defaults to 0.95.
     pub min_rate: f64,
-    /// Below this much media buffered ahead, in seconds, play at [`min_rate`](Self::min_rate). It
-    /// defaults to 0.3.
+    /// Below this much media buffered ahead, in seconds, play at [`min_rate`](Self::min_rate); a third of
+    /// the hold-back (one part target) when that is less, since parts arrive whole and a buffer a part
+    /// long is a normal moment of a stream held back three parts. It defaults to 0.3.
     pub low_buffer_secs: f64,
     /// Seek forward to the target once further than the target plus this behind, in seconds (hls.js's
-    /// `liveMaxLatencyDuration` minus its `liveSyncDuration`). It defaults to 3.
+    /// `liveMaxLatencyDuration` minus its `liveSyncDuration`), or twice the target when that is less
+    /// (but at least 1 s): on a low-latency stream, 1 s behind after a stall is caught up by a seek,
+    /// not by 10 s of 1.1× playback. It defaults to 3.
     pub max_drift_secs: f64,
     /// Rates are multiples of this. It defaults to 0.01.
     pub rate_step: f64,
@@ -106,6 +117,7 @@ impl Default for LatencyConfig {
         Self {
             enabled: true,
             target_override_secs: None,
+            min_target_secs: 0.5,
             min_target_fraction: 2.0 / 3.0,
             dead_band_secs: 0.1,
             rate_gain: 0.2,
@@ -247,7 +259,10 @@ impl LatencyController {
             .config
             .target_override_secs
             .and_then(positive)
-            .unwrap_or(self.hold_back_secs);
+            .unwrap_or_else(|| {
+                self.hold_back_secs
+                    .max(finite_or(self.config.min_target_secs, 0.0))
+            });
         chosen.max(floor)
     }
 
@@ -287,7 +302,9 @@ impl LatencyController {
         let config = &self.config;
         let target = self.target_secs();
         let error = distance - target;
-        let max_drift = finite_or(config.max_drift_secs, f64::INFINITY).max(0.0);
+        let max_drift = finite_or(config.max_drift_secs, f64::INFINITY)
+            .min((2.0 * target).max(1.0))
+            .max(0.0);
         if error > max_drift && elapsed(now, self.last_seek_ms, config.min_seek_interval_ms) {
             self.last_seek_ms = now.is_finite().then_some(now);
             return LatencyAction::Seek {
@@ -297,7 +314,8 @@ impl LatencyController {
         let max_rate = positive(config.max_rate).unwrap_or(1.0).max(1.0);
         let min_rate = positive(config.min_rate).unwrap_or(1.0).min(1.0);
         let buffer = finite_or(input.buffer_ahead_secs, 0.0).max(0.0);
-        if buffer < finite_or(config.low_buffer_secs, 0.0) {
+        let low_buffer = finite_or(config.low_buffer_secs, 0.0).min(self.hold_back_secs / 3.0);
+        if buffer < low_buffer {
             return self.set_rate(min_rate, now);
         }
         // A microsecond of slack, so a distance of exactly the band's edge (1.1 − 1.0 is 0.10000000000000009

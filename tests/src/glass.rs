@@ -79,6 +79,8 @@ pub struct PageClock {
     pub requests: u64,
     /// `(wall-clock seconds, videoHeight)` seen while watching.
     pub heights: Vec<(f64, u32)>,
+    /// The player's own latency report, once a second (our `#player-stats`, hls.js's `latency`).
+    pub own_reports: Vec<String>,
 }
 
 impl PageClock {
@@ -102,6 +104,7 @@ impl PageClock {
             fetched_bytes: report["fetched_bytes"].as_u64().unwrap_or(0),
             requests: report["requests"].as_u64().unwrap_or(0),
             heights: Vec::new(),
+            own_reports: Vec::new(),
         }
     }
 
@@ -199,6 +202,8 @@ pub struct ViewerFigures {
     pub stalled_secs: f64,
     /// Number of stalls.
     pub stalls: usize,
+    /// Each stall: (seconds from the first frame to its start, its length in seconds).
+    pub stall_list: Vec<(f64, f64)>,
     /// Bits of `/live/` responses per bit of the level on screen.
     pub fetched_per_shown: Option<f64>,
     /// Share of presented frames whose bars read.
@@ -207,6 +212,8 @@ pub struct ViewerFigures {
     pub fetched_bytes: u64,
     /// `/live/` requests.
     pub requests: u64,
+    /// The player's own last latency report.
+    pub own_report: String,
 }
 
 impl ViewerFigures {
@@ -238,12 +245,15 @@ impl ViewerFigures {
             .map(|(_, l)| l)
             .collect();
         let (mut stalled_secs, mut stalls) = (0.0, 0);
+        let mut stall_list = Vec::new();
         for pair in frames.windows(2) {
             if let [(t0, _), (t1, _)] = pair {
                 let gap = t1 - t0;
                 if gap > STALL_GAP_SECS {
-                    stalled_secs += gap - 1.0 / f64::from(CLOCK_FPS);
+                    let length = gap - 1.0 / f64::from(CLOCK_FPS);
+                    stalled_secs += length;
                     stalls += 1;
+                    stall_list.push((t0 - first.unwrap_or(*t0), length));
                 }
             }
         }
@@ -284,10 +294,12 @@ impl ViewerFigures {
             watched_secs,
             stalled_secs,
             stalls,
+            stall_list,
             fetched_per_shown,
             read_ratio: viewer.read_ratio(),
             fetched_bytes: viewer.fetched_bytes,
             requests: viewer.requests,
+            own_report: viewer.own_reports.last().cloned().unwrap_or_default(),
         }
     }
 }
@@ -325,6 +337,8 @@ pub struct Viewer {
     /// Its browser.
     pub browser: Browser,
     heights: Vec<(f64, u32)>,
+    /// What the player itself said about its latency, once a second.
+    own_reports: Vec<String>,
 }
 
 /// Starts a browser whose pages run the clock reader on the `<video>` matched by `selector`.
@@ -416,6 +430,7 @@ impl ClockSession {
             player,
             browser,
             heights: Vec::new(),
+            own_reports: Vec::new(),
         })
     }
 
@@ -432,10 +447,18 @@ impl ClockSession {
         while std::time::Instant::now() < until {
             for viewer in viewers.iter_mut() {
                 let script = format!(
-                    "const v = document.querySelector('{}'); return v ? v.videoHeight : 0;",
+                    "const v = document.querySelector('{}');
+                     const s = document.querySelector('#player-stats');
+                     const own = window.hls ? 'hls.latency ' + (window.hls.latency || 0).toFixed(2) + ' s, target '
+                         + (window.hls.targetLatency || 0).toFixed(2) + ' s' : (s ? s.textContent : '');
+                     return [v ? v.videoHeight : 0, own];",
                     viewer.player.selector()
                 );
-                let height = viewer.browser.js(&script).await?.as_u64().unwrap_or(0);
+                let answer = viewer.browser.js(&script).await?;
+                let height = answer[0].as_u64().unwrap_or(0);
+                viewer
+                    .own_reports
+                    .push(answer[1].as_str().unwrap_or("").to_owned());
                 if height > 0 {
                     viewer
                         .heights
@@ -500,6 +523,7 @@ impl Viewer {
     pub async fn clock(&self) -> Result<PageClock> {
         let mut clock = PageClock::from_report(&self.browser.js(CLOCK_REPORT_JS).await?);
         clock.heights = self.heights.clone();
+        clock.own_reports = self.own_reports.clone();
         Ok(clock)
     }
 }
@@ -635,6 +659,18 @@ pub fn table(title: &str, session: &Session) -> String {
             f.requests,
             f.fetched_bytes
         ));
+        out.push_str(&format!(
+            "    its own report at the end: {}\n",
+            f.own_report
+        ));
+        if !f.stall_list.is_empty() {
+            let list: Vec<String> = f
+                .stall_list
+                .iter()
+                .map(|(at, length)| format!("{length:.2} s at {at:.1} s"))
+                .collect();
+            out.push_str(&format!("    stalls: {}\n", list.join(", ")));
+        }
     }
     out
 }

@@ -16,6 +16,7 @@
 //! - [`clock`]: the fake camera whose frames carry their number, and its readers;
 //! - [`glass`]: glass-to-glass latency sessions ([`glass::ClockSession`]) and their figures;
 //! - [`mod@ffmpeg`]: ffmpeg and ffprobe runs, [`FfmpegPush`];
+//! - [`faults`]: [`faults::FaultProxy`], a proxy that answers errors on demand;
 //! - [`nginx`]: [`NginxCache`] and its configuration [`NGINX_CONF`];
 //! - [`waits`]: waiting for the origin over HTTP ([`wait_for_ok`], [`wait_for_segments`], ...);
 //! - [`crowd`]: simulated viewers for the cache tests ([`Crowd`], [`resolve`]);
@@ -31,6 +32,7 @@ pub mod browser;
 pub mod cdp;
 pub mod clock;
 pub mod crowd;
+pub mod faults;
 pub mod ffmpeg;
 pub mod fmp4;
 pub mod glass;

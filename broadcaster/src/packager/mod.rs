@@ -46,20 +46,47 @@ pub const DEFAULT_OPUS_PRE_SKIP: u16 = 312;
 /// keyframes the encoder is asked for every 2 s ([`crate::keyframe::KEYFRAME_INTERVAL_US`]).
 pub const SEGMENT_TARGET_SECS: f64 = 2.0;
 
-/// Low-Latency HLS part target, in seconds (`EXT-X-PART-INF:PART-TARGET`, and the `OnAir-Part-Target`
-/// header of every part upload).
-///
-/// "The duration of a Partial Segment MUST be less than or equal to the Part Target Duration" and, except
-/// for the last part of a segment, "at least 85% of the Part Target Duration" (RFC 8216bis 4.4.4.9). A
-/// part holds whole video frames, so that window, 0.1785 s to 0.21 s, must hold a frame boundary: it does
-/// for 15, 20, 25 and 30 fps (parts of 0.2 s: 3, 4, 5 or 6 frames), for 24 fps (5 frames, 0.208 s) and
-/// 60 fps (12 frames). The player holds back three parts (`PART-HOLD-BACK`, 0.63 s) instead of 1 s with
-/// the 0.334 s parts before: the latency a viewer sees drops by about 0.4 s, for 4.8 part uploads, part
-/// requests and blocking playlist reloads per second and rendition instead of 3.
+/// Low-Latency HLS part target, in seconds, when the camera's frame rate is unknown
+/// (`EXT-X-PART-INF:PART-TARGET`, and the `OnAir-Part-Target` header of every part upload); a camera
+/// with a frame rate gets [`part_target_for`] instead.
 pub const PART_TARGET_SECS: f64 = 0.21;
 
+/// What [`part_target_for`] aims a part at, in seconds.
+pub const PART_AIM_SECS: f64 = 0.2;
+
+/// Headroom of the part target over the frames a part holds: camera timestamps jitter, and a part a
+/// little longer than its target would be cut a frame short.
+const PART_HEADROOM: f64 = 1.05;
+
+/// The part target for a camera at `frame_rate` frames per second: the fewest whole frames that last
+/// [`PART_AIM_SECS`], plus 5 % headroom; [`PART_TARGET_SECS`] for a rate that is not a positive number.
+///
+/// "The duration of a Partial Segment MUST be less than or equal to the Part Target Duration" and, except
+/// for the last part of a segment, "at least 85% of the Part Target Duration" (RFC 8216bis 4.4.4.9): a
+/// part of whole frames fits that window at any frame rate only when the target is made from it. At 30,
+/// 25, 15 and 60 fps parts are 0.2 s (target 0.21 s, `PART-HOLD-BACK` 0.63 s); at 24 fps 0.208 s
+/// (target 0.219 s).
+///
+/// Parts of 0.1 s were measured too (`bench-latency`, from the pixels): they save about 0.05 s of
+/// waiting for a part to fill and would let `PART-HOLD-BACK` drop to 0.315 s, but on a shared 2-core
+/// machine a player that close to the edge stalled several times a minute (so does the player's
+/// latency floor, `LatencyConfig::min_target_secs`), and they double the part uploads, part requests
+/// and blocking reloads (about 10 per second per rendition and viewer instead of 5).
+pub fn part_target_for(frame_rate: f64) -> f64 {
+    if !(frame_rate.is_finite() && frame_rate > 0.0) {
+        return PART_TARGET_SECS;
+    }
+    let frames = (PART_AIM_SECS * frame_rate - 1e-9).ceil().max(1.0);
+    let target = frames / frame_rate * PART_HEADROOM;
+    // Thousandths, as the header carries it; never below what the origin takes.
+    ((target * 1000.0).round() / 1000.0).clamp(
+        onair_protocol::MIN_PART_TARGET_SECS,
+        onair_protocol::MAX_PART_TARGET_SECS,
+    )
+}
+
 /// The segmenter configuration of a live broadcast: [`SEGMENT_TARGET_SECS`] segments cut into
-/// [`PART_TARGET_SECS`] parts.
+/// [`PART_TARGET_SECS`] parts (until [`Packager::set_part_target`] says otherwise).
 pub fn live_config() -> SegmenterConfig {
     SegmenterConfig {
         target_duration_secs: SEGMENT_TARGET_SECS,
@@ -97,6 +124,8 @@ pub struct Packager {
     config: SegmenterConfig,
     /// The wall clock anchor: (capture timestamp in microseconds, Unix microseconds at that moment).
     wall_clock: Option<(i64, u64)>,
+    /// The same for the audio capture clock, which may have another base.
+    audio_wall_clock: Option<(i64, u64)>,
     /// Whether the anchor has been handed to the segmenter.
     wall_clock_set: bool,
     dropped: u64,
@@ -142,6 +171,7 @@ impl Packager {
             segmenter: None,
             config,
             wall_clock: None,
+            audio_wall_clock: None,
             wall_clock_set: false,
             dropped: 0,
             last_durations: [None, None],
@@ -209,6 +239,33 @@ impl Packager {
             self.wall_clock = Some((capture_us, unix_micros));
         }
         self.apply_wall_clock();
+    }
+
+    /// Sets the part target (seconds, e.g. [`part_target_for`] the camera's frame rate); it counts only
+    /// before the first part is cut, and answers whether it did.
+    pub fn set_part_target(&mut self, secs: f64) -> bool {
+        if self.segmenter.is_some() || !(secs.is_finite() && secs > 0.0) {
+            return false;
+        }
+        self.config.part_target_secs = Some(secs);
+        true
+    }
+
+    /// Anchors the audio capture clock to the wall clock, as [`Self::set_wall_clock`] does the video's
+    /// (only the first call counts): the audio data captured at `capture_us` was read at
+    /// `unix_micros`. When the two capture clocks have different bases, audio is lined up with video by
+    /// these two anchors, so a sound and the frame captured with it keep the same time however late
+    /// the first audio arrives; without it, the first audio chunk is taken to be captured with the
+    /// first video keyframe.
+    pub fn set_audio_wall_clock(&mut self, capture_us: i64, unix_micros: u64) {
+        if self.audio_wall_clock.is_none() {
+            self.audio_wall_clock = Some((capture_us, unix_micros));
+        }
+    }
+
+    /// Whether [`Self::set_audio_wall_clock`] has been called.
+    pub fn has_audio_wall_clock(&self) -> bool {
+        self.audio_wall_clock.is_some()
     }
 
     /// Whether [`Self::set_wall_clock`] has been called.
@@ -332,9 +389,19 @@ impl Packager {
         if chunk.kind == TrackKind::Audio && self.audio_shift_us.is_none() {
             if let (Some(timeline), Some(first_audio)) = (self.timeline, self.first_audio_us) {
                 let gap = timeline.origin_us().saturating_sub(first_audio);
-                // Two capture clocks with different bases: line audio up with video.
+                // Two capture clocks with different bases: line audio up with video, by the wall
+                // clock when both are anchored to it, else at the first audio chunk.
+                let by_wall_clock = match (self.wall_clock, self.audio_wall_clock) {
+                    (Some((video_us, video_unix)), Some((audio_us, audio_unix))) => {
+                        let shift =
+                            i128::from(video_us) - i128::from(video_unix) - i128::from(audio_us)
+                                + i128::from(audio_unix);
+                        i64::try_from(shift).ok()
+                    }
+                    _ => None,
+                };
                 self.audio_shift_us = Some(if gap.abs() > CLOCK_MISMATCH_US {
-                    gap
+                    by_wall_clock.unwrap_or(gap)
                 } else {
                     0
                 });

@@ -260,6 +260,30 @@ fn audio_on_another_clock_is_lined_up() {
 }
 
 #[test]
+fn audio_on_another_clock_is_lined_up_by_the_wall_clock() {
+    const UNIX_US: u64 = 1_700_000_000_000_000;
+    let mut p = Packager::new(true, live_config());
+    // Audio timestamps 1000 s ahead of video; the first audio chunk (100 ms before the first video
+    // frame by `broadcast`'s count) was read 130 ms before it by the wall clock: its 20 ms frames
+    // fall at -130, -110, ... -10, 10, 30 ms of the video's time.
+    p.set_wall_clock(7_000_000, UNIX_US);
+    p.set_audio_wall_clock(7_000_000 - 100_000 + 1_000_000_000, UNIX_US - 130_000);
+    let out = split(broadcast(&mut p, 7_000_000, 1_000_000_000));
+    let init = parse_init(&out.inits[0]).unwrap();
+    let segments = out.segment_bytes();
+    let second = parse_segment(&init, &segments[1], &Limits::default()).unwrap();
+    let at = |id: u32| {
+        let timescale = f64::from(init.track(id).unwrap().timescale);
+        second.track(id).unwrap().base_decode_time as f64 / timescale
+    };
+    // The second segment starts at 2 s; its first audio frame is the one at 2.01 s. Lined up at the
+    // first audio chunk instead (the chunk at -130 ms taken for 0), it would be at 2.0 s.
+    let (video_secs, audio_secs) = (at(VIDEO_TRACK_ID), at(AUDIO_TRACK_ID));
+    assert!((video_secs - 2.0).abs() < 1e-6, "video at {video_secs}");
+    assert!((audio_secs - 2.01).abs() < 1e-3, "audio at {audio_secs}");
+}
+
+#[test]
 fn goes_video_only_when_audio_never_configures() {
     let mut p = Packager::new(true, live_config());
     let mut out = p.set_video_config(1280, 720, avcc()).unwrap();
@@ -322,4 +346,59 @@ fn finish_without_any_video_produces_nothing() {
     let mut p = Packager::new(true, live_config());
     p.push(audio(0)).unwrap();
     assert!(p.finish().unwrap().is_empty());
+}
+
+#[test]
+fn the_part_target_is_whole_frames_of_about_a_fifth_of_a_second() {
+    for (fps, target, frames) in [
+        (30.0, 0.21, 6.0),
+        (60.0, 0.21, 12.0),
+        (29.97, 0.21, 6.0),
+        (25.0, 0.21, 5.0),
+        (24.0, 0.219, 5.0),
+        (15.0, 0.21, 3.0),
+        (12.0, 0.263, 3.0),
+        (5.0, 0.21, 1.0),
+        (2.0, 0.525, 1.0),
+    ] {
+        let t = part_target_for(fps);
+        assert!((t - target).abs() < 1e-9, "{fps} fps: {t}");
+        // Those frames fit the RFC's window: at most the target, at least 85 % of it.
+        let part = frames / fps;
+        assert!(
+            part <= t && part >= 0.85 * t,
+            "{fps} fps: {part} s parts, target {t}"
+        );
+    }
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert_eq!(part_target_for(bad), PART_TARGET_SECS);
+    }
+}
+
+#[test]
+fn a_part_target_set_before_the_start_cuts_the_parts() {
+    let mut p = Packager::new(true, live_config());
+    // 20 fps at parts of 0.1 s: two frames each, 20 per 2 s segment (0.21 s would make 10).
+    assert!(p.set_part_target(0.105));
+    let out = split(broadcast(&mut p, 7_000_000, 0));
+    let first_segment = out.parts.iter().filter(|part| part.sequence == 0).count();
+    assert_eq!(
+        first_segment,
+        20,
+        "{:?}",
+        out.parts
+            .iter()
+            .map(|p| p.duration_secs)
+            .collect::<Vec<_>>()
+    );
+    // (The broadcast's very last part, cut by `finish`, holds what is left.)
+    let cut = out.parts.len().saturating_sub(1);
+    let long: Vec<(u64, u32, f64)> = out.parts[..cut]
+        .iter()
+        .filter(|p| p.duration_secs > 0.105 + 1e-9)
+        .map(|p| (p.sequence, p.index, p.duration_secs))
+        .collect();
+    assert!(long.is_empty(), "{long:?}");
+    // Too late once parts are being cut.
+    assert!(!p.set_part_target(0.5));
 }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use onair_browser::{log, JsError};
+use onair_browser::{log, wall_clock_us, JsError};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
@@ -16,6 +16,7 @@ use super::capture::read;
 use super::encoder::{self, Callbacks};
 use super::js::{buffer_source_to_vec, get};
 use super::state::Core;
+use crate::audio_clock::AudioClock;
 use crate::codec::{AUDIO_BITRATE, AUDIO_CANDIDATES};
 use crate::packager::{AudioConfig, EncodedChunk, TrackKind};
 use crate::BroadcastError;
@@ -82,9 +83,18 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
                 break;
             }
         };
+        // Read right after capture: its wall clock, taken before any await, lines the microphone's
+        // clock up with the camera's.
+        let read_at_us = wall_clock_us();
         if core.stopping.get() {
             data.close();
             break;
+        }
+        if let (Ok(mut s), Some(unix_micros)) = (core.shared.try_borrow_mut(), read_at_us) {
+            if !s.packager.has_audio_wall_clock() {
+                s.packager
+                    .set_audio_wall_clock(data.timestamp() as i64, unix_micros);
+            }
         }
         if encoder.state() == CodecState::Unconfigured {
             if let Err(e) = configure(&core, &encoder, &data).await {
@@ -98,6 +108,12 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
         if encoder.state() != CodecState::Configured {
             data.close();
             break;
+        }
+        if let Ok(mut s) = core.shared.try_borrow_mut() {
+            let rate = data.sample_rate() as u32;
+            s.audio_clock
+                .get_or_insert_with(|| AudioClock::new(rate))
+                .input(data.timestamp() as i64, data.number_of_frames());
         }
         let result = encoder.encode(&data);
         data.close();
@@ -181,10 +197,17 @@ fn on_output(core: &Core, chunk: EncodedAudioChunk, meta: &JsValue) {
                 }
             }
         }
+        let duration_us = chunk.duration().map(|d| d as i64);
+        let encoder_us = chunk.timestamp() as i64;
+        let timestamp_us = match s.audio_clock.as_mut() {
+            // Opus frames are 20 ms; the clock needs a length to walk the samples.
+            Some(clock) => clock.output(duration_us.unwrap_or(20_000), encoder_us),
+            None => encoder_us,
+        };
         outputs.extend(s.packager.push(EncodedChunk {
             kind: TrackKind::Audio,
-            timestamp_us: chunk.timestamp() as i64,
-            duration_us: chunk.duration().map(|d| d as i64),
+            timestamp_us,
+            duration_us,
             keyframe: true,
             data,
         })?);

@@ -25,7 +25,9 @@ pub(super) fn check_supported() -> Result<(), BroadcastError> {
     Ok(())
 }
 
-/// A reader of `track`'s frames (video) or audio data.
+/// A reader of `track`'s frames (video) or audio data. The processor's queue stays Chromium's short
+/// default: a reader that fell behind gets fresh data, not a backlog (a dropped `AudioData` is a gap
+/// that `crate::audio_clock` accounts for).
 pub(super) fn reader_for(
     track: &MediaStreamTrack,
 ) -> Result<ReadableStreamDefaultReader, BroadcastError> {

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use onair_browser::{log, now_ms};
 
+use crate::audio_clock::AudioClock;
 use crate::codec::AudioCodec;
 use crate::keyframe::KeyframeSchedule;
 use crate::packager::{live_config, Output, Packager};
@@ -20,8 +21,8 @@ type StatsCallback = Rc<dyn Fn(BroadcastStats)>;
 
 /// State shared by the reader loops, the encoder callbacks and the upload loop.
 pub(super) struct Core {
-    /// Where the uploads go.
-    pub target: UploadTarget,
+    /// Where the uploads go (its part target set once the camera's frame rate is known).
+    pub target: RefCell<UploadTarget>,
     on_stats: StatsCallback,
     /// What the tasks change.
     pub shared: RefCell<Shared>,
@@ -45,6 +46,8 @@ pub(super) struct Shared {
     pub video_size: (u16, u16),
     /// The codec the audio encoder was configured with.
     pub audio_codec: Option<AudioCodec>,
+    /// Capture timestamps for the audio encoder's output, from its inputs'.
+    pub audio_clock: Option<AudioClock>,
     last_emit_ms: f64,
 }
 
@@ -57,7 +60,7 @@ impl Core {
         audio: bool,
     ) -> Rc<Core> {
         Rc::new(Core {
-            target,
+            target: RefCell::new(target),
             on_stats: Rc::new(on_stats),
             shared: RefCell::new(Shared {
                 packager: Packager::new(audio, live_config()),
@@ -66,6 +69,7 @@ impl Core {
                 schedule: KeyframeSchedule::default(),
                 video_size: (0, 0),
                 audio_codec: None,
+                audio_clock: None,
                 last_emit_ms: 0.0,
             }),
             stopping: Cell::new(false),

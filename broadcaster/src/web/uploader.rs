@@ -109,7 +109,8 @@ pub(super) async fn upload_loop(core: Rc<Core>) {
                 continue;
             }
         };
-        let (attempt, error) = send(&core.target, kind, body).await;
+        let target = core.target.borrow().clone();
+        let (attempt, error) = send(&target, kind, body).await;
         let mut fatal = None;
         if let Ok(mut s) = core.shared.try_borrow_mut() {
             match s.queue.report(now_ms(), &attempt) {

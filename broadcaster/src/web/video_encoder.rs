@@ -18,7 +18,7 @@ use super::encoder::{self, Callbacks};
 use super::js::{buffer_source_to_vec, get, set};
 use super::state::Core;
 use crate::codec::{avc_codec_string, VIDEO_BITRATE};
-use crate::packager::{EncodedChunk, TrackKind};
+use crate::packager::{part_target_for, EncodedChunk, TrackKind};
 use crate::BroadcastError;
 
 /// Raw frames waiting in the video encoder beyond which new frames are skipped.
@@ -122,6 +122,7 @@ async fn frame_loop(
             continue;
         }
         let timestamp = frame.timestamp() as i64;
+
         let key = core
             .shared
             .try_borrow_mut()
@@ -181,6 +182,11 @@ async fn configure(
         "video encoder: {codec} {width}x{height} @ {frame_rate} fps"
     ));
     if let Ok(mut s) = core.shared.try_borrow_mut() {
+        // Parts of whole frames, about 0.1 s: the part target follows the camera's frame rate.
+        let part_target = part_target_for(frame_rate);
+        if s.packager.set_part_target(part_target) {
+            core.target.borrow_mut().part_target_secs = part_target;
+        }
         s.video_size = (
             u16::try_from(width).unwrap_or(u16::MAX),
             u16::try_from(height).unwrap_or(u16::MAX),

@@ -135,7 +135,7 @@ fn proportional_rates() {
         (0.95, 0.95, None),
         (0.75, 0.75, Some(0.95)), // 1 − 0.05
         (0.85, 0.85, Some(0.97)),
-        (3.9, 3.9, Some(1.1)),  // just inside the drift limit
+        (2.9, 2.9, Some(1.1)), // just inside the drift limit (twice the target)
         (1.5, 0.2, Some(0.95)), // buffer low wins
         (0.2, 0.2, Some(0.95)),
     ];
@@ -180,13 +180,35 @@ fn low_buffer_slows_whatever_the_distance() {
     assert_eq!(c.tick(&input(510.0, 3.0, 1.0)), LatencyAction::Rate(1.1));
 }
 
+/// With parts of 0.105 s (`PART-HOLD-BACK` 0.315 s) a buffer of 0.2 s is one whole part: no slowing
+/// down; under a part is low.
+#[test]
+fn low_buffer_is_at_most_one_part_target() {
+    let mut c = LatencyController::new(LatencyConfig::default(), 0.315);
+    assert_eq!(c.tick(&input(0.0, 1.0, 0.2)), LatencyAction::Rate(1.1));
+    assert_eq!(c.tick(&input(10.0, 1.0, 0.1)), LatencyAction::Rate(0.95));
+}
+
+#[test]
+fn a_low_hold_back_is_raised_to_the_minimum_target_and_an_override_is_not() {
+    let c = LatencyController::new(LatencyConfig::default(), 0.315);
+    assert!(close(c.target_secs(), 0.5), "{}", c.target_secs());
+    let config = LatencyConfig {
+        target_override_secs: Some(0.3),
+        ..LatencyConfig::default()
+    };
+    let c = LatencyController::new(config, 0.315);
+    assert!(close(c.target_secs(), 0.3), "{}", c.target_secs());
+}
+
 #[test]
 fn seeks_when_far_behind() {
     let mut c = LatencyController::new(LatencyConfig::default(), 1.0);
+    // Target 1 s: the drift limit is twice the target (2 s), less than the configured 3 s.
     assert_eq!(
-        c.tick(&input(0.0, 4.0, 4.0)),
+        c.tick(&input(0.0, 2.9, 2.9)),
         LatencyAction::Rate(1.1),
-        "3 s over"
+        "1.9 s over"
     );
     match c.tick(&input(100.0, 5.5, 5.0)) {
         LatencyAction::Seek { forward_secs } => assert!(close(forward_secs, 4.5)),
@@ -410,6 +432,7 @@ fn degenerate_config_does_not_panic() {
     let config = LatencyConfig {
         enabled: true,
         target_override_secs: Some(f64::NAN),
+        min_target_secs: f64::NAN,
         min_target_fraction: f64::NAN,
         dead_band_secs: f64::NAN,
         rate_gain: f64::INFINITY,
