@@ -230,3 +230,41 @@ async fn errors_are_briefly_cacheable_on_playback_only() {
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.header(header::CACHE_CONTROL), "no-store");
 }
+
+#[tokio::test]
+async fn the_web_app_is_gzipped_for_clients_that_accept_it() {
+    let t = TestApp::new().await;
+    let dist = t.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>OnAir</title>",
+    )
+    .unwrap();
+    // Stands in for the app's wasm: compressible, over the compression threshold.
+    let wasm = vec![0u8; 64 * 1024];
+    std::fs::write(dist.join("app_bg.wasm"), &wasm).unwrap();
+
+    let plain = t.get("/app_bg.wasm").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.body.len(), wasm.len());
+    assert!(plain.header(header::CONTENT_ENCODING).is_empty());
+
+    let gzipped = get_with(&t, "/app_bg.wasm", &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(gzipped.status, StatusCode::OK);
+    assert_eq!(gzipped.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(&gzipped.body[..2], &[0x1f, 0x8b], "gzip magic");
+    assert!(
+        gzipped.body.len() < wasm.len() / 10,
+        "{} bytes",
+        gzipped.body.len()
+    );
+    assert!(gzipped.header(header::VARY).contains("accept-encoding"));
+    let page = get_with(
+        &t,
+        "/watch/abcdefghij",
+        &[(header::ACCEPT_ENCODING, "gzip")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+}

@@ -171,11 +171,15 @@ pub const CLOCK_READER_JS: &str = r#"(() => {
   if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
 })();"#;
 
-/// What a page's reader recorded and the bytes it fetched, read back by [`CLOCK_REPORT_JS`].
+/// What a page's reader recorded and what it fetched from `/live/` (playlists and media, not the
+/// page's own code): bytes, requests, and when the first one started (ms from navigation start).
 pub const CLOCK_REPORT_JS: &str =
     "const c = window.__clock || { samples: [], misses: 0, origin: 0 };
-    const entries = performance.getEntriesByType('resource');
-    let bytes = 0;
-    for (const e of entries) { bytes += e.encodedBodySize || e.transferSize || 0; }
+    const entries = performance.getEntriesByType('resource').filter(e => e.name.includes('/live/'));
+    let bytes = 0, first = null;
+    for (const e of entries) {
+      bytes += e.encodedBodySize || e.transferSize || 0;
+      if (first === null || e.startTime < first) { first = e.startTime; }
+    }
     return { samples: c.samples, misses: c.misses, origin: c.origin, attached: c.attached,
-             fetched_bytes: bytes, requests: entries.length };";
+             fetched_bytes: bytes, requests: entries.length, first_live_ms: first };";

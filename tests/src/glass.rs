@@ -77,6 +77,9 @@ pub struct PageClock {
     pub fetched_bytes: u64,
     /// `/live/` requests made.
     pub requests: u64,
+    /// When the first `/live/` request started, seconds from navigation start: what loading the page
+    /// and the player took before any playback work.
+    pub first_live_secs: Option<f64>,
     /// `(wall-clock seconds, videoHeight)` seen while watching.
     pub heights: Vec<(f64, u32)>,
     /// The player's own latency report, once a second (our `#player-stats`, hls.js's `latency`).
@@ -103,6 +106,7 @@ impl PageClock {
             origin: report["origin"].as_f64().unwrap_or(0.0) / 1000.0,
             fetched_bytes: report["fetched_bytes"].as_u64().unwrap_or(0),
             requests: report["requests"].as_u64().unwrap_or(0),
+            first_live_secs: report["first_live_ms"].as_f64().map(|ms| ms / 1000.0),
             heights: Vec::new(),
             own_reports: Vec::new(),
         }
@@ -214,6 +218,8 @@ pub struct ViewerFigures {
     pub requests: u64,
     /// The player's own last latency report.
     pub own_report: String,
+    /// When the first `/live/` request started, seconds from navigation start.
+    pub first_live_secs: Option<f64>,
 }
 
 impl ViewerFigures {
@@ -300,6 +306,7 @@ impl ViewerFigures {
             fetched_bytes: viewer.fetched_bytes,
             requests: viewer.requests,
             own_report: viewer.own_reports.last().cloned().unwrap_or_default(),
+            first_live_secs: viewer.first_live_secs,
         }
     }
 }
@@ -591,7 +598,7 @@ fn cell(value: Option<f64>, digits: usize) -> String {
 /// The figures of two viewers of one session side by side, with `ours / theirs` ratios.
 pub fn table(title: &str, session: &Session) -> String {
     let (ours, theirs) = (&session.ours, &session.theirs);
-    let rows: [(&str, Option<f64>, Option<f64>, usize); 6] = [
+    let rows: [(&str, Option<f64>, Option<f64>, usize); 7] = [
         (
             "glass-to-glass p50 (s)",
             ours.latency_p50,
@@ -608,6 +615,12 @@ pub fn table(title: &str, session: &Session) -> String {
             "time to first frame (s)",
             ours.first_frame_secs,
             theirs.first_frame_secs,
+            2,
+        ),
+        (
+            "  of which before 1st /live/",
+            ours.first_live_secs,
+            theirs.first_live_secs,
             2,
         ),
         (

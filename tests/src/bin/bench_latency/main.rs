@@ -2,7 +2,8 @@
 //! stream in the same run.
 //!
 //! ```sh
-//! bash scripts/bench-latency.sh [-- --seconds 30 --profile both --down-kbps 4000 --latency-ms 40]
+//! trunk build --release --offline
+//! ONAIR_WEB_DIR=$PWD/dist cargo run -p onair-tests --bin bench-latency [-- --seconds 30 --profile both --down-kbps 4000 --latency-ms 40]
 //! ```
 //!
 //! Each profile is one session (`onair_tests::glass::run_session`): the origin, a broadcaster on
