@@ -114,7 +114,14 @@ async fn forward(State(shared): State<Arc<Shared>>, mut request: Request) -> Res
         Err(e) => return (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     }
     match shared.client.request(request).await {
-        Ok(response) => response.map(Body::new),
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            // Hop-by-hop: this proxy frames its own answer.
+            for name in ["transfer-encoding", "connection", "keep-alive"] {
+                response.headers_mut().remove(name);
+            }
+            response
+        }
         Err(e) => (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     }
 }

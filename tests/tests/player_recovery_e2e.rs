@@ -13,17 +13,18 @@ use onair_tests::{
 };
 
 /// What the page shows.
-const STATE: &str = "const v = document.querySelector('#player');
+const STATE: &str =
+    "const v = document.querySelector('#player') || { currentTime: 0, paused: true, error: null };
     return { t: v.currentTime, paused: v.paused, error: v.error && v.error.message,
              stats: (document.querySelector('#player-stats') || {}).textContent || '',
              status: (document.querySelector('#player-status') || {}).textContent || '',
              marker: window.__onairMarker === 1 };";
 
-/// `currentTime` past `at` plus `ahead`, playing, no media error.
+/// `currentTime` past `at` plus `ahead`, playing, no media error (false while the page has no player).
 fn played_past(at: f64, ahead: f64) -> String {
     format!(
         "const v = document.querySelector('#player');
-         return v.currentTime > {at} + {ahead} && !v.paused && !v.error;"
+         return !!v && v.currentTime > {at} + {ahead} && !v.paused && !v.error;"
     )
 }
 
