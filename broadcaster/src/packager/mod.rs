@@ -263,11 +263,6 @@ impl Packager {
         }
     }
 
-    /// Whether [`Self::set_audio_wall_clock`] has been called.
-    pub fn has_audio_wall_clock(&self) -> bool {
-        self.audio_wall_clock.is_some()
-    }
-
     /// Whether [`Self::set_wall_clock`] has been called.
     pub fn has_wall_clock(&self) -> bool {
         self.wall_clock.is_some()

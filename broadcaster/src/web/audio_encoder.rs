@@ -83,18 +83,12 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
                 break;
             }
         };
-        // Read right after capture: its wall clock, taken before any await, lines the microphone's
-        // clock up with the camera's.
+        // Read right after capture: its wall clock, taken before any await (configuring the encoder
+        // awaits), lines the microphone's clock up with the camera's.
         let read_at_us = wall_clock_us();
         if core.stopping.get() {
             data.close();
             break;
-        }
-        if let (Ok(mut s), Some(unix_micros)) = (core.shared.try_borrow_mut(), read_at_us) {
-            if !s.packager.has_audio_wall_clock() {
-                s.packager
-                    .set_audio_wall_clock(data.timestamp() as i64, unix_micros);
-            }
         }
         if encoder.state() == CodecState::Unconfigured {
             if let Err(e) = configure(&core, &encoder, &data).await {
@@ -110,10 +104,14 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
             break;
         }
         if let Ok(mut s) = core.shared.try_borrow_mut() {
-            let rate = data.sample_rate() as u32;
+            let (timestamp_us, rate) = (data.timestamp() as i64, data.sample_rate() as u32);
+            // The first call anchors the microphone's clock; later ones are ignored.
+            if let Some(unix_micros) = read_at_us {
+                s.packager.set_audio_wall_clock(timestamp_us, unix_micros);
+            }
             s.audio_clock
                 .get_or_insert_with(|| AudioClock::new(rate))
-                .input(data.timestamp() as i64, data.number_of_frames());
+                .input(timestamp_us, data.number_of_frames());
         }
         let result = encoder.encode(&data);
         data.close();

@@ -122,7 +122,6 @@ async fn frame_loop(
             continue;
         }
         let timestamp = frame.timestamp() as i64;
-
         let key = core
             .shared
             .try_borrow_mut()
@@ -182,7 +181,7 @@ async fn configure(
         "video encoder: {codec} {width}x{height} @ {frame_rate} fps"
     ));
     if let Ok(mut s) = core.shared.try_borrow_mut() {
-        // Parts of whole frames, about 0.1 s: the part target follows the camera's frame rate.
+        // Parts of whole frames, about 0.2 s: the part target follows the camera's frame rate.
         let part_target = part_target_for(frame_rate);
         if s.packager.set_part_target(part_target) {
             core.target.borrow_mut().part_target_secs = part_target;
