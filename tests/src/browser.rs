@@ -25,6 +25,16 @@ pub struct BrowserOptions {
     pub extra_args: Vec<String>,
 }
 
+/// What the watch page shows, for the player tests: `{t, h, paused, error}` of its `<video id="player">`
+/// (zeros before the page has rendered it), its `#player-stats` and `#player-status` lines, and
+/// `marker`: whether `window.__onairMarker` is still 1 (a test sets it; a page reload clears it).
+pub const WATCH_PAGE_STATE: &str = "const v = document.querySelector('#player')
+        || { currentTime: 0, videoHeight: 0, paused: true, error: null };
+    return { t: v.currentTime, h: v.videoHeight, paused: v.paused, error: v.error && v.error.message,
+             stats: (document.querySelector('#player-stats') || {}).textContent || '',
+             status: (document.querySelector('#player-status') || {}).textContent || '',
+             marker: window.__onairMarker === 1 };";
+
 /// Chromium's binary: `CHROME_BIN` or Debian's.
 fn chromium_binary() -> String {
     std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())

@@ -23,6 +23,7 @@ use crate::clock::{clock_y4m, CLOCK_FPS, CLOCK_FRAMES, CLOCK_READER_JS, CLOCK_RE
 use crate::hlsjs::{hlsjs_script, HLSJS_PAGE};
 use crate::paths::web_dir;
 use crate::server::TestServer;
+use crate::stats::{percentile, sorted};
 use crate::waits::wait_for_segments;
 
 /// A gap between two presented frames longer than this is a stall (normal gaps are 1/30 s; a loaded
@@ -82,8 +83,8 @@ pub struct PageClock {
     pub first_live_secs: Option<f64>,
     /// `(wall-clock seconds, videoHeight)` seen while watching.
     pub heights: Vec<(f64, u32)>,
-    /// The player's own latency report, once a second (our `#player-stats`, hls.js's `latency`).
-    pub own_reports: Vec<String>,
+    /// The player's own latency report, the last one read (our `#player-stats`, hls.js's `latency`).
+    pub own_report: String,
 }
 
 impl PageClock {
@@ -108,7 +109,7 @@ impl PageClock {
             requests: report["requests"].as_u64().unwrap_or(0),
             first_live_secs: report["first_live_ms"].as_f64().map(|ms| ms / 1000.0),
             heights: Vec::new(),
-            own_reports: Vec::new(),
+            own_report: String::new(),
         }
     }
 
@@ -179,14 +180,6 @@ pub fn latencies(broadcaster: &PageClock, viewer: &PageClock) -> Vec<(f64, f64)>
     out
 }
 
-/// The `q` quantile (0..=1) of `values` (nearest rank); `None` when empty.
-pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted.get(rank).copied()
-}
-
 /// One viewer's figures over a session.
 #[derive(Debug, Clone)]
 pub struct ViewerFigures {
@@ -245,11 +238,13 @@ impl ViewerFigures {
         frames.sort_by(|a, b| a.0.total_cmp(&b.0));
         let first = frames.first().map(|&(t, _)| t);
         let last = frames.last().map(|&(t, _)| t);
-        let steady: Vec<f64> = latencies(broadcaster, viewer)
-            .into_iter()
-            .filter(|&(t, _)| first.is_some_and(|f| t >= f + warmup_secs))
-            .map(|(_, l)| l)
-            .collect();
+        let steady = sorted(
+            latencies(broadcaster, viewer)
+                .into_iter()
+                .filter(|&(t, _)| first.is_some_and(|f| t >= f + warmup_secs))
+                .map(|(_, l)| l)
+                .collect(),
+        );
         let (mut stalled_secs, mut stalls) = (0.0, 0);
         let mut stall_list = Vec::new();
         for pair in frames.windows(2) {
@@ -293,8 +288,8 @@ impl ViewerFigures {
         });
         ViewerFigures {
             player,
-            latency_p50: quantile(&steady, 0.5),
-            latency_p95: quantile(&steady, 0.95),
+            latency_p50: percentile(&steady, 50.0),
+            latency_p95: percentile(&steady, 95.0),
             latency_samples: steady.len(),
             first_frame_secs: first.map(|f| f - viewer.origin),
             watched_secs,
@@ -305,7 +300,7 @@ impl ViewerFigures {
             read_ratio: viewer.read_ratio(),
             fetched_bytes: viewer.fetched_bytes,
             requests: viewer.requests,
-            own_report: viewer.own_reports.last().cloned().unwrap_or_default(),
+            own_report: viewer.own_report.clone(),
             first_live_secs: viewer.first_live_secs,
         }
     }
@@ -344,8 +339,8 @@ pub struct Viewer {
     /// Its browser.
     pub browser: Browser,
     heights: Vec<(f64, u32)>,
-    /// What the player itself said about its latency, once a second.
-    own_reports: Vec<String>,
+    /// What the player itself said about its latency, the last time it was read.
+    own_report: String,
 }
 
 /// Starts a browser whose pages run the clock reader on the `<video>` matched by `selector`.
@@ -437,7 +432,7 @@ impl ClockSession {
             player,
             browser,
             heights: Vec::new(),
-            own_reports: Vec::new(),
+            own_report: String::new(),
         })
     }
 
@@ -463,9 +458,7 @@ impl ClockSession {
                 );
                 let answer = viewer.browser.js(&script).await?;
                 let height = answer[0].as_u64().unwrap_or(0);
-                viewer
-                    .own_reports
-                    .push(answer[1].as_str().unwrap_or("").to_owned());
+                viewer.own_report = answer[1].as_str().unwrap_or("").to_owned();
                 if height > 0 {
                     viewer
                         .heights
@@ -519,7 +512,8 @@ impl ClockSession {
         Ok(out)
     }
 
-    /// Ends the stream and closes the broadcaster's browser.
+    /// Closes the broadcaster's browser (the stream stops receiving media; it is not ended through the
+    /// API).
     pub async fn close(self) -> Result<()> {
         self.broadcaster.close().await
     }
@@ -530,7 +524,7 @@ impl Viewer {
     pub async fn clock(&self) -> Result<PageClock> {
         let mut clock = PageClock::from_report(&self.browser.js(CLOCK_REPORT_JS).await?);
         clock.heights = self.heights.clone();
-        clock.own_reports = self.own_reports.clone();
+        clock.own_report = self.own_report.clone();
         Ok(clock)
     }
 }
@@ -539,36 +533,14 @@ impl Viewer {
 /// `EXT-X-PROGRAM-DATE-TIME` plus that segment's duration and the trailing parts'.
 pub fn edge_capture_secs(playlist: &onair_media::MediaPlaylist) -> Option<f64> {
     let last = playlist.segments.last()?;
-    let start = parse_utc(last.program_date_time.as_deref()?)?;
+    let start = chrono::DateTime::parse_from_rfc3339(last.program_date_time.as_deref()?).ok()?;
+    let start = start.timestamp_micros() as f64 / 1e6;
     let trailing: f64 = playlist
         .trailing_parts
         .iter()
         .map(|p| p.duration_secs)
         .sum();
     Some(start + last.duration_secs + trailing)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (what the origin writes) as Unix seconds.
-pub fn parse_utc(text: &str) -> Option<f64> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(str::parse::<i64>);
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.splitn(3, ':');
-    let (h, min) = (
-        t.next()?.parse::<f64>().ok()?,
-        t.next()?.parse::<f64>().ok()?,
-    );
-    let sec = t.next()?.parse::<f64>().ok()?;
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + sec)
 }
 
 /// The bitrate of the level `height` pixels high in `bitrates`, or of the only level.
@@ -750,7 +722,7 @@ pub async fn run_session(
                 ours: ours.clone(),
                 theirs: theirs.clone(),
                 broadcaster,
-                edge_age_p50: quantile(&edge_ages, 0.5),
+                edge_age_p50: percentile(&sorted(edge_ages), 50.0),
             }),
             _ => bail!("two viewers"),
         }
@@ -798,6 +770,20 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_is_the_last_segment_s_date_plus_what_follows_it() {
+        let playlist = onair_media::MediaPlaylist::parse(
+            "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.21\n\
+             #EXT-X-MAP:URI=\"init.mp4\"\n\
+             #EXT-X-PROGRAM-DATE-TIME:2026-12-02T14:30:00.500Z\n#EXTINF:2.0,\n0.m4s\n\
+             #EXT-X-PART:DURATION=0.2,URI=\"1.0.m4s\",INDEPENDENT=YES\n\
+             #EXT-X-PART:DURATION=0.2,URI=\"1.1.m4s\"\n",
+        )
+        .unwrap();
+        let edge = edge_capture_secs(&playlist).unwrap();
+        assert!((edge - 1_796_221_802.9).abs() < 1e-3, "{edge}");
+    }
+
+    #[test]
     fn gaps_between_frames_are_stalls_and_a_dropped_frame_is_not() {
         let b: Vec<(f64, u32)> = (0..600).map(|n| (f64::from(n) / 30.0, n)).collect();
         let mut v: Vec<(f64, u32)> = (0..60)
@@ -809,8 +795,5 @@ mod tests {
         let f = ViewerFigures::compute(Player::Ours, &clock(&b), &clock(&v), 0.0, |_| None);
         assert_eq!(f.stalls, 1);
         assert!((f.stalled_secs - 1.0).abs() < 1e-6, "{f:?}");
-        assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
-        assert_eq!(parse_utc("1970-01-02T00:00:01.500Z"), Some(86_401.5));
-        assert_eq!(parse_utc("2026-12-02T14:30:00Z"), Some(1_796_221_800.0));
     }
 }

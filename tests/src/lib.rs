@@ -22,7 +22,8 @@
 //! - [`crowd`]: simulated viewers for the cache tests ([`Crowd`], [`resolve`]);
 //! - [`fmp4`]: fragmented MP4 files read with OnAir's demuxer;
 //! - [`inspect`]: `onair inspect` as the tests run it;
-//! - [`paths`], [`process`]: where things are; free ports and graceful stops.
+//! - [`paths`], [`process`]: where things are; free ports and graceful stops;
+//! - [`stats`]: percentiles, for the benchmarks and the latency figures.
 //!
 //! Fixture bytes (fMP4 made with OnAir's muxer) are not here: they are `onair_media::testing`, behind
 //! the media crate's `testing` feature.
@@ -43,9 +44,10 @@ pub mod paths;
 pub mod process;
 pub mod server;
 pub mod server_process;
+pub mod stats;
 pub mod waits;
 
-pub use browser::{Browser, BrowserOptions};
+pub use browser::{Browser, BrowserOptions, WATCH_PAGE_STATE};
 pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{ffmpeg, ffprobe_json, fmp4_test_encode_args, FfmpegPush, TEST_SOURCE_FPS};
 pub use fmp4::{demux_fmp4_file, first_moof};

@@ -9,14 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Result};
 use onair_tests::{
     artifacts_dir, create_stream, wait_for_segments, Browser, FfmpegPush, TestServer,
+    WATCH_PAGE_STATE,
 };
-
-/// What the page shows.
-const STATE: &str = "const v = document.querySelector('#player');
-    return { t: v.currentTime, h: v.videoHeight, paused: v.paused, error: v.error && v.error.message,
-             stats: (document.querySelector('#player-stats') || {}).textContent || '',
-             status: (document.querySelector('#player-status') || {}).textContent || '',
-             marker: window.__onairMarker === 1 };";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switches_down_and_up_with_the_network_and_survives_an_outage() -> Result<()> {
@@ -48,7 +42,7 @@ async fn switches_down_and_up_with_the_network_and_survives_an_outage() -> Resul
         browser
             .wait_for("playing the top level", &level_is("360"), Duration::from_secs(40))
             .await?;
-        figures.push(format!("playing: {}", browser.js(STATE).await?));
+        figures.push(format!("playing: {}", browser.js(WATCH_PAGE_STATE).await?));
 
         // Below the top level's bandwidth, above the bottom one's.
         browser.throttle(Some((450, 40))).await?;
@@ -61,7 +55,7 @@ async fn switches_down_and_up_with_the_network_and_survives_an_outage() -> Resul
         figures.push(format!(
             "throttled to 450 kbit/s: switched down after {:.1} s: {}",
             down.as_secs_f64(),
-            browser.js(STATE).await?
+            browser.js(WATCH_PAGE_STATE).await?
         ));
 
         browser.throttle(None).await?;
@@ -74,10 +68,10 @@ async fn switches_down_and_up_with_the_network_and_survives_an_outage() -> Resul
             lifted.elapsed().as_secs_f64()
         ));
 
-        let before = browser.js(STATE).await?;
+        let before = browser.js(WATCH_PAGE_STATE).await?;
         browser.offline(true).await?;
         tokio::time::sleep(Duration::from_secs(6)).await;
-        let during = browser.js(STATE).await?;
+        let during = browser.js(WATCH_PAGE_STATE).await?;
         browser.offline(false).await?;
         let back = Instant::now();
         let t0 = during["t"].as_f64().unwrap_or(0.0);
@@ -91,7 +85,7 @@ async fn switches_down_and_up_with_the_network_and_survives_an_outage() -> Resul
                 Duration::from_secs(30),
             )
             .await?;
-        let after = browser.js(STATE).await?;
+        let after = browser.js(WATCH_PAGE_STATE).await?;
         browser.screenshot("player-network-after-outage").await?;
         figures.push(format!(
             "6 s offline: before {before}\n  during {during}\n  playing 3 s further {:.1} s after the network came back: {after}",

@@ -10,15 +10,8 @@ use anyhow::{ensure, Result};
 use onair_tests::faults::FaultProxy;
 use onair_tests::{
     artifacts_dir, create_stream, wait_for_segments, Browser, FfmpegPush, TestServer,
+    WATCH_PAGE_STATE,
 };
-
-/// What the page shows.
-const STATE: &str =
-    "const v = document.querySelector('#player') || { currentTime: 0, paused: true, error: null };
-    return { t: v.currentTime, paused: v.paused, error: v.error && v.error.message,
-             stats: (document.querySelector('#player-stats') || {}).textContent || '',
-             status: (document.querySelector('#player-status') || {}).textContent || '',
-             marker: window.__onairMarker === 1 };";
 
 /// `currentTime` past `at` plus `ahead`, playing, no media error (false while the page has no player).
 fn played_past(at: f64, ahead: f64) -> String {
@@ -48,16 +41,16 @@ async fn plays_through_an_error_burst_and_a_new_period() -> Result<()> {
         browser
             .wait_for("playing", &played_past(0.0, 2.0), Duration::from_secs(40))
             .await?;
-        let before = browser.js(STATE).await?;
+        let before = browser.js(WATCH_PAGE_STATE).await?;
         figures.push(format!("playing: {before}"));
 
         proxy.fail(500, "/live/", Duration::from_secs(2));
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let during = browser.js(STATE).await?;
+        let during = browser.js(WATCH_PAGE_STATE).await?;
         proxy.fail(404, "/live/", Duration::from_secs(2));
         tokio::time::sleep(Duration::from_secs(2)).await;
         let injected = proxy.injected();
-        let end_of_burst = browser.js(STATE).await?;
+        let end_of_burst = browser.js(WATCH_PAGE_STATE).await?;
         figures.push(format!(
             "2 s of 500 then 2 s of 404 on /live/: {injected} requests answered an error\n  during: {during}\n  at its end: {end_of_burst}"
         ));
@@ -71,7 +64,7 @@ async fn plays_through_an_error_burst_and_a_new_period() -> Result<()> {
                 Duration::from_secs(30),
             )
             .await?;
-        let after = browser.js(STATE).await?;
+        let after = browser.js(WATCH_PAGE_STATE).await?;
         browser.screenshot("player-recovery-after-burst").await?;
         figures.push(format!(
             "played 3 s further {:.1} s after the burst: {after}",
@@ -103,7 +96,7 @@ async fn plays_through_an_error_burst_and_a_new_period() -> Result<()> {
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        let at_new_period = browser.js(STATE).await?;
+        let at_new_period = browser.js(WATCH_PAGE_STATE).await?;
         let t1 = at_new_period["t"].as_f64().unwrap_or(0.0);
         // Past everything buffered before the new period (the hold-back is three 2 s segments).
         browser
@@ -113,7 +106,7 @@ async fn plays_through_an_error_burst_and_a_new_period() -> Result<()> {
                 Duration::from_secs(40),
             )
             .await?;
-        let through = browser.js(STATE).await?;
+        let through = browser.js(WATCH_PAGE_STATE).await?;
         browser.screenshot("player-recovery-new-period").await?;
         figures.push(format!(
             "new period listed at t = {t1:.1}: {at_new_period}\n  played 8 s past it: {through}"

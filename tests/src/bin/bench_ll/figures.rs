@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use onair_tests::stats::percentile;
+
 use crate::source::PartId;
 use crate::viewer::{micros_since, Seen, ViewerOutcome};
 
@@ -14,16 +16,6 @@ pub struct Summary {
     pub p50: f64,
     pub p99: f64,
     pub max: f64,
-}
-
-/// The `p`-th percentile (0 < p <= 100) of sorted values, nearest rank: the smallest value with at least
-/// p % of the values at or below it.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() || !(p > 0.0 && p <= 100.0) {
-        return None;
-    }
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
 }
 
 /// The count, p50, p99 and max of `values`; `None` when there are none.
@@ -163,20 +155,6 @@ impl LiveFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_by_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), Some(50.0));
-        assert_eq!(percentile(&v, 99.0), Some(99.0));
-        assert_eq!(percentile(&v, 100.0), Some(100.0));
-        assert_eq!(percentile(&v, 0.5), Some(1.0));
-        assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
-        assert_eq!(percentile(&[1.0, 2.0, 3.0], 50.0), Some(2.0));
-        assert_eq!(percentile(&[], 50.0), None);
-        assert_eq!(percentile(&v, 0.0), None);
-        assert_eq!(percentile(&v, 101.0), None);
-    }
 
     #[test]
     fn summaries_sort_first() {
