@@ -19,7 +19,7 @@ step "clippy (wasm32)"
 cargo clippy --target wasm32-unknown-unknown -p onair-www -p onair-player -p onair-broadcaster -p onair-browser -p onair-media -- -D warnings
 
 step "web app build (trunk)"
-trunk build --release --offline
+bash scripts/build-web.sh
 wasm=$(ls dist/*.wasm | head -1)
 raw=$(stat -c %s "$wasm"); gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "bundle: $(basename "$wasm") ${raw} bytes raw, ${gz} bytes gzip"

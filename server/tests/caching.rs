@@ -268,3 +268,25 @@ async fn the_web_app_is_gzipped_for_clients_that_accept_it() {
     .await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_gzip_sibling_written_at_build_time_is_sent_as_it_is() {
+    let t = TestApp::new().await;
+    let dist = t.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+    let wasm = vec![7u8; 64 * 1024];
+    std::fs::write(dist.join("app_bg.wasm"), &wasm).unwrap();
+    // Not the gzip of the file: proves the sibling was sent rather than a fresh compression.
+    let sibling = b"\x1f\x8b precompressed sibling".to_vec();
+    std::fs::write(dist.join("app_bg.wasm.gz"), &sibling).unwrap();
+
+    let gzipped = get_with(&t, "/app_bg.wasm", &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(gzipped.status, StatusCode::OK);
+    assert_eq!(gzipped.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(gzipped.body, sibling);
+    assert_eq!(gzipped.header(header::CONTENT_TYPE), "application/wasm");
+
+    let plain = t.get("/app_bg.wasm").await;
+    assert_eq!(plain.body, wasm, "a client without gzip gets the file");
+}

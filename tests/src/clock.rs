@@ -132,6 +132,13 @@ pub const CLOCK_READER_JS: &str = r#"(() => {
   try { performance.setResourceTimingBufferSize(1000000); } catch (e) {}
   const clock = { samples: [], misses: 0, origin: performance.timeOrigin, attached: null };
   window.__clock = clock;
+  // Main-thread tasks over 50 ms, for traces: [start ms since navigation, duration ms].
+  clock.longtasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) clock.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
   const canvas = document.createElement('canvas');
   canvas.width = 64; canvas.height = 36;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -150,6 +157,16 @@ pub const CLOCK_READER_JS: &str = r#"(() => {
   };
   const watch = (video) => {
     clock.attached = performance.timeOrigin + performance.now();
+    // The element's state every 100 ms, for traces (`TRACE_JS`): [ms since navigation, currentTime,
+    // end of the buffered range holding it, playbackRate, readyState].
+    clock.states = [];
+    setInterval(() => {
+      if (clock.states.length > 20000) return;
+      const t = video.currentTime, b = video.buffered;
+      let end = null;
+      for (let i = 0; i < b.length; i++) { if (b.start(i) <= t + 0.05 && t <= b.end(i)) end = b.end(i); }
+      clock.states.push([performance.now(), t, end, video.playbackRate, video.readyState]);
+    }, 100);
     const step = (now, meta) => {
       const n = video.videoWidth > 0 ? read(video) : null;
       const t = performance.timeOrigin + (meta && meta.expectedDisplayTime ? meta.expectedDisplayTime : now);
@@ -170,6 +187,14 @@ pub const CLOCK_READER_JS: &str = r#"(() => {
   };
   if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
 })();"#;
+
+/// A page's trace, for a person to read after a run (`ONAIR_TRACE_DIR`): the element's states every
+/// 100 ms, every request's timing and the main thread's long tasks, all in ms since navigation.
+pub const TRACE_JS: &str =
+    "const c = window.__clock || {};
+    const requests = performance.getEntriesByType('resource')
+      .map(e => [e.name.replace(/^https?:\\/\\/[^/]*/, ''), e.startTime, e.responseStart, e.responseEnd, e.encodedBodySize]);
+    return { states: c.states || [], requests, longtasks: c.longtasks || [], marks: performance.getEntriesByType('mark').map(m => [m.name, m.startTime]) };";
 
 /// What a page's reader recorded and what it fetched from `/live/` (playlists and media, not the
 /// page's own code): bytes, requests, and when the first one started (ms from navigation start).

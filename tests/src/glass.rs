@@ -703,6 +703,25 @@ pub async fn run_session(
             .screenshot(&format!("{name}-broadcaster"))
             .await?;
         let broadcaster = session.broadcaster_clock().await?;
+        if let Some(dir) = std::env::var_os("ONAIR_TRACE_DIR") {
+            for (viewer, clock) in viewers.iter().zip(&clocks) {
+                let trace = viewer.browser.js(crate::clock::TRACE_JS).await?;
+                let latency: Vec<(f64, f64)> = latencies(&broadcaster, clock)
+                    .into_iter()
+                    .map(|(t, l)| ((t - clock.origin) * 1000.0, l))
+                    .collect();
+                let file = std::path::Path::new(&dir)
+                    .join(format!("{name}-{}-trace.json", viewer.player.name()));
+                let body = serde_json::json!({
+                    "states": trace["states"],
+                    "requests": trace["requests"],
+                    "longtasks": trace["longtasks"],
+                    "marks": trace["marks"],
+                    "latency_ms_since_navigation": latency,
+                });
+                std::fs::write(&file, serde_json::to_vec(&body)?)?;
+            }
+        }
         for viewer in viewers {
             viewer.browser.close().await?;
         }

@@ -107,9 +107,11 @@ struct Track {
     playlist_failures: u32,
     /// When the last non-blocking playlist request began, ms.
     reload_started_ms: f64,
-    /// The next fragment to load; `None` before the start.
+    /// The next fragment to ask for; `None` before the start.
     next: Option<Position>,
-    fragment_request: Option<RequestId>,
+    /// Fragment requests in flight, in playlist order, with the position each is for: one at a time
+    /// while playing, several while starting ([`PlayerConfig::start_parallel_fragments`]).
+    fragment_requests: Vec<(RequestId, Position)>,
     fragment_timer: bool,
     fragment_failures: u32,
     /// A hinted part the server refused: not asked for again until the playlist moves on.
@@ -152,7 +154,7 @@ impl Track {
             playlist_failures: 0,
             reload_started_ms: 0.0,
             next: None,
-            fragment_request: None,
+            fragment_requests: Vec::new(),
             fragment_timer: false,
             fragment_failures: 0,
             refused_hint: None,
@@ -176,6 +178,14 @@ impl Track {
 
     fn buffered_end(&self) -> Option<f64> {
         self.buffered.last().map(|r| r.1)
+    }
+
+    /// The first fragment not loaded yet: the first one in flight, else the next to ask for.
+    fn loading_from(&self) -> Option<Position> {
+        self.fragment_requests
+            .first()
+            .map(|(_, p)| *p)
+            .or(self.next)
     }
 }
 

@@ -34,7 +34,7 @@ impl Engine {
         let track = self.main()?;
         let view = track.view.as_ref()?;
         let end = track.buffered_end()?;
-        let listed = track.next.map_or(0.0, |n| view.distance_from(n));
+        let listed = track.loading_from().map_or(0.0, |n| view.distance_from(n));
         Some((end - self.media.current_time).max(0.0) + listed)
     }
 

@@ -68,13 +68,18 @@ impl Engine {
         let requests: Vec<Option<u64>> = self
             .tracks
             .iter()
-            .flat_map(|t| [t.fragment_request, t.init_request])
+            .flat_map(|t| {
+                t.fragment_requests
+                    .iter()
+                    .map(|(id, _)| Some(*id))
+                    .chain([t.init_request])
+            })
             .collect();
         for id in requests {
             self.abort(id);
         }
         for track in &mut self.tracks {
-            track.fragment_request = None;
+            track.fragment_requests.clear();
             track.init_request = None;
             track.queue.reset();
             track.buffered.clear();

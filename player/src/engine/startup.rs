@@ -366,7 +366,11 @@ impl Engine {
     fn drop_audio_track(&mut self) {
         let ids: Vec<Option<RequestId>> = self
             .track(TrackKind::Audio)
-            .map(|t| vec![t.playlist_request, t.fragment_request, t.init_request])
+            .map(|t| {
+                let mut ids = vec![t.playlist_request, t.init_request];
+                ids.extend(t.fragment_requests.iter().map(|(id, _)| Some(*id)));
+                ids
+            })
             .unwrap_or_default();
         for id in ids {
             self.abort(id);
@@ -390,7 +394,7 @@ impl Engine {
     }
 
     /// Starts playback once every track has media where the others have it too (MSE plays only where
-    /// all do): at the buffered start, then (`playback`) the latency controller takes over.
+    /// all do), at [`Engine::start_position`]; then (`playback`) the latency controller takes over.
     pub(super) fn maybe_start_playback(&mut self) {
         if self.started || self.buffers != Buffers::Ready {
             return;
@@ -398,18 +402,49 @@ impl Engine {
         if !self.tracks.iter().all(|t| t.appended_media) {
             return;
         }
-        let Some(&(start, _)) = self.media.buffered.first().or_else(|| {
+        let Some(&(start, end)) = self.media.buffered.first().or_else(|| {
             // The element's ranges come with the next media event; the main track's will do.
             self.main().and_then(|t| t.buffered.first())
         }) else {
             return;
         };
+        let Some(at) = self.start_position(start, end) else {
+            return;
+        };
         self.started = true;
-        if self.media.current_time < start || self.media.current_time > start + 0.5 {
-            self.out.push(Command::Seek(start));
+        if self.media.current_time < at - 0.05 || self.media.current_time > at + 0.5 {
+            self.out.push(Command::Seek(at));
         }
         self.out.push(Command::Play);
         self.notify(Notice::Started);
         self.schedule_tick();
+    }
+
+    /// Where playback starts in the first buffered range, `start..end`: for a live stream, at the
+    /// latency target's distance from the live edge (as [`Engine::distance_from_edge`] measures it)
+    /// once [`start_ahead_secs`](crate::PlayerConfig::start_ahead_secs) are buffered after that point
+    /// (`None` until then), or at `start` when the edge is nearer than the target; else at `start`.
+    ///
+    /// The ends are the tracks' own (from their last append), fresher than the element's ranges: the
+    /// edge is the main track's end plus what is listed past it, and what is playable ends where the
+    /// first track's buffer does.
+    pub(super) fn start_position(&self, start: f64, end: f64) -> Option<f64> {
+        let end = self
+            .tracks
+            .iter()
+            .filter_map(Track::buffered_end)
+            .reduce(f64::min)
+            .map_or(end, |e| e.max(end));
+        let live_edge = self.main().and_then(|track| {
+            let view = track.view.as_ref().filter(|v| !v.ended)?;
+            let main_end = track.buffered_end().unwrap_or(end).max(end);
+            Some(main_end + track.loading_from().map_or(0.0, |n| view.distance_from(n)))
+        });
+        let (Some(edge), Some(target)) = (live_edge, self.latency_target()) else {
+            return Some(start);
+        };
+        let at = (edge - target).max(start);
+        let ahead = self.config.start_ahead_secs.min(target).max(0.0);
+        (at == start || end - at + 1e-6 >= ahead).then_some(at)
     }
 }

@@ -31,6 +31,9 @@ pub(super) struct FragmentRequest {
     pub requested_ms: f64,
     pub first_byte_ms: Option<f64>,
     pub bytes: u64,
+    /// It shared the link with another fragment request (while starting): its throughput is not the
+    /// link's, so the estimator does not hear of it.
+    pub parallel: bool,
 }
 
 /// Where loading goes on after `position` in `view`: a later part of a complete segment whose parts
@@ -73,10 +76,15 @@ impl Engine {
         let margin = self.config.blocking_margin_ms;
         let resync_behind = self.config.resync_behind_secs;
         let fragment_timeout = self.config.fragment_timeout_ms;
+        let limit = if started {
+            1
+        } else {
+            self.config.start_parallel_fragments.max(1)
+        };
         let Some(track) = self.track_mut(kind) else {
             return false;
         };
-        if track.fragment_request.is_some() || track.fragment_timer || track.complete {
+        if track.fragment_requests.len() >= limit || track.fragment_timer || track.complete {
             return false;
         }
         let (Some(view), Some(next)) = (track.view.as_ref(), track.next) else {
@@ -129,6 +137,11 @@ impl Engine {
             .discontinuity
             .is_some_and(|d| d != fragment.discontinuity_sequence);
         let new_map = fragment.map_url.is_some() && fragment.map_url != track.init_url;
+        let parallel = !track.fragment_requests.is_empty();
+        if parallel && (after_disc || new_map) {
+            // A new timeline or init waits for what is in flight.
+            return false;
+        }
         track.discontinuity = Some(fragment.discontinuity_sequence);
         let timeout = if fragment.hinted {
             crate::playlist::blocking_timeout_ms(view, margin)
@@ -152,6 +165,8 @@ impl Engine {
             })
         });
         let url = fragment.url.clone();
+        let position = fragment.position;
+        let after = track.view.as_ref().map(|v| v.after(&fragment));
         let requested_ms = self.now;
         let id = self.fetch(
             &url,
@@ -167,12 +182,15 @@ impl Engine {
                 requested_ms,
                 first_byte_ms: None,
                 bytes: 0,
+                parallel,
             }),
         );
-        if let Some(track) = self.track_mut(kind) {
-            track.fragment_request = Some(id);
-        }
-        false
+        let Some(track) = self.track_mut(kind) else {
+            return false;
+        };
+        track.fragment_requests.push((id, position));
+        track.next = after.or(track.next);
+        track.fragment_requests.len() < limit
     }
 
     pub(super) fn fragment_loaded(&mut self, id: RequestId, loaded: FragmentRequest) {
@@ -185,16 +203,22 @@ impl Engine {
             requested_ms,
             first_byte_ms,
             bytes,
+            parallel,
         } = loaded;
         let now = self.now;
-        self.estimator.sample(&Transfer {
-            bytes,
-            request_ms: requested_ms,
-            first_byte_ms: first_byte_ms.unwrap_or(now),
-            end_ms: now,
-            held: fragment.hinted,
-            media_secs: fragment.duration,
-        });
+        let others = self
+            .track(kind)
+            .is_some_and(|t| t.fragment_requests.iter().any(|(r, _)| *r != id));
+        if !parallel && !others {
+            self.estimator.sample(&Transfer {
+                bytes,
+                request_ms: requested_ms,
+                first_byte_ms: first_byte_ms.unwrap_or(now),
+                end_ms: now,
+                held: fragment.hinted,
+                media_secs: fragment.duration,
+            });
+        }
         if let Some(level) = level {
             self.level_failures.remove(&level);
         }
@@ -202,9 +226,7 @@ impl Engine {
         let Some(track) = self.track_mut(kind) else {
             return;
         };
-        if track.fragment_request == Some(id) {
-            track.fragment_request = None;
-        }
+        track.fragment_requests.retain(|(r, _)| *r != id);
         track.fragment_failures = 0;
         match slot {
             Some(slot) => track.queue.complete(slot),
@@ -236,7 +258,9 @@ impl Engine {
             }
         }
         if let Some(view) = track.view.as_ref() {
-            track.next = Some(view.after(&fragment));
+            // Never back over what later requests in flight already asked for.
+            let after = view.after(&fragment);
+            track.next = Some(track.next.map_or(after, |n| n.max(after)));
         }
         self.pump(kind);
         if kind == TrackKind::Main {
@@ -255,12 +279,13 @@ impl Engine {
         error: PlayerError,
     ) {
         let attempts = self.config.fragment_attempts;
+        self.abort_fragments_after(kind, id);
         let Some(track) = self.track_mut(kind) else {
             return;
         };
-        if track.fragment_request == Some(id) {
-            track.fragment_request = None;
-        }
+        track.fragment_requests.retain(|(r, _)| *r != id);
+        // Loading goes on from here (it had moved past it when it was asked for).
+        track.next = Some(fragment.position);
         if let Some(slot) = slot {
             track.queue.cancel(slot);
         }
@@ -297,6 +322,34 @@ impl Engine {
             fatal: false,
         });
         self.retry_fragment_later(kind);
+    }
+
+    /// Aborts the track's fragment requests asked for after `id` (they would append past a hole) and
+    /// gives their slots back.
+    fn abort_fragments_after(&mut self, kind: TrackKind, id: RequestId) {
+        let Some(track) = self.track_mut(kind) else {
+            return;
+        };
+        let Some(at) = track.fragment_requests.iter().position(|(r, _)| *r == id) else {
+            return;
+        };
+        let later: Vec<RequestId> = track
+            .fragment_requests
+            .drain(at + 1..)
+            .map(|(r, _)| r)
+            .collect();
+        for r in later {
+            if let Some(Request::Fragment(FragmentRequest {
+                slot: Some(slot), ..
+            })) = self.requests.get(&r)
+            {
+                let slot = *slot;
+                if let Some(track) = self.track_mut(kind) {
+                    track.queue.cancel(slot);
+                }
+            }
+            self.abort(Some(r));
+        }
     }
 
     /// `EXT-X-PRELOAD-HINT:TYPE=MAP`: the server says which init segment comes next (a new encoder

@@ -31,7 +31,7 @@ impl Engine {
         if track.switch.is_some() {
             return;
         }
-        let Some(next) = track.next else {
+        let Some(next) = track.loading_from() else {
             return;
         };
         let Some(view) = track.view.clone() else {
@@ -171,7 +171,7 @@ impl Engine {
         let Some(track) = self.main() else {
             return;
         };
-        let (Some(switch), Some(next)) = (track.switch.clone(), track.next) else {
+        let (Some(switch), Some(next)) = (track.switch.clone(), track.loading_from()) else {
             return;
         };
         let Some(view) = switch.view.clone() else {

@@ -30,6 +30,8 @@ struct Origin {
     restart_at: Option<u64>,
     /// The playlists hint the next init (`EXT-X-PRELOAD-HINT:TYPE=MAP`) instead of the next part.
     map_hint: bool,
+    /// The first request for a path ending so is answered 500 (later ones normally).
+    fail_once: Option<String>,
 }
 
 impl Origin {
@@ -293,7 +295,9 @@ struct Sim {
     /// Link throughput, bytes per ms, and one-way latency, ms.
     link_bytes_per_ms: f64,
     rtt_ms: f64,
-    link_free_at: f64,
+    /// When the link carries responses already scheduled: `(begin, end)` ms, in time order. A response
+    /// the origin holds (a blocking reload, a hinted part) takes the link when it is sent, not before.
+    link_busy: Vec<(f64, f64)>,
 }
 
 impl Sim {
@@ -319,7 +323,7 @@ impl Sim {
             notices: Vec::new(),
             link_bytes_per_ms: 10_000.0,
             rtt_ms: 10.0,
-            link_free_at: 0.0,
+            link_busy: Vec::new(),
         };
         sim.run_commands();
         sim
@@ -343,6 +347,14 @@ impl Sim {
             Err(0)
         } else if let Some(status) = self.origin.fail_with {
             Err(status)
+        } else if self
+            .origin
+            .fail_once
+            .as_deref()
+            .is_some_and(|f| path.ends_with(f))
+        {
+            self.origin.fail_once = None;
+            Err(500)
         } else if path == "index.m3u8" {
             Ok((self.now, self.multivariant().into_bytes()))
         } else {
@@ -351,9 +363,8 @@ impl Sim {
         match result {
             Ok((ready, data)) => {
                 let start = ready.max(self.now) + self.rtt_ms / 2.0;
-                let begin = start.max(self.link_free_at);
-                let end = begin + data.len() as f64 / self.link_bytes_per_ms;
-                self.link_free_at = end;
+                let (begin, end) =
+                    self.reserve_link(start, data.len() as f64 / self.link_bytes_per_ms);
                 self.queue.push((begin, Event::FetchStarted { id }));
                 self.queue.push((end, Event::FetchChunk { id, data }));
                 self.queue.push((end, Event::FetchDone { id }));
@@ -379,6 +390,23 @@ impl Sim {
                 },
             )),
         }
+    }
+
+    /// The first time from `from` at which the link is free for `duration` ms, reserved.
+    fn reserve_link(&mut self, from: f64, duration: f64) -> (f64, f64) {
+        let now = self.now;
+        self.link_busy.retain(|&(_, end)| end > now);
+        let mut begin = from;
+        for &(b, e) in &self.link_busy {
+            if begin + duration <= b {
+                break;
+            }
+            begin = begin.max(e);
+        }
+        let slot = (begin, begin + duration);
+        let at = self.link_busy.partition_point(|&(b, _)| b < begin);
+        self.link_busy.insert(at, slot);
+        slot
     }
 
     fn run_commands(&mut self) {
@@ -489,6 +517,7 @@ fn one_level() -> Origin {
         offline: false,
         restart_at: None,
         map_hint: false,
+        fail_once: None,
     }
 }
 
@@ -526,6 +555,112 @@ fn starts_fast_at_the_target_and_stays_there() {
         .filter(|u| u.matches('.').count() == 2 && u.ends_with(".m4s"))
         .count();
     assert!(parts > 20, "parts fetched: {parts}");
+}
+
+#[test]
+fn the_first_frame_is_at_the_target_not_at_the_independent_frame_before_it() {
+    // Every start between two independent parts: the edge half a segment, then a whole one, past one.
+    for head_start in [10.5, 10.9, 11.2] {
+        let mut sim = Sim::new(Origin {
+            head_start,
+            ..one_level()
+        });
+        let mut started_at = None;
+        for _ in 0..100 {
+            sim.run_for(10.0);
+            if sim.notices.contains(&Notice::Started) {
+                started_at = Some(sim.now);
+                break;
+            }
+        }
+        let started_at = started_at.unwrap_or_else(|| {
+            panic!(
+                "head start {head_start}: not started: {:?} buffered {:?} ct {}",
+                sim.fetched,
+                sim.media.buffered(),
+                sim.media.current_time
+            )
+        });
+        let target = sim.engine.latency_target().unwrap();
+        let latency = sim.latency();
+        assert!(
+            (latency - target).abs() < PART + 0.05,
+            "head start {head_start}: started {latency:.2} s behind, target {target:.2}"
+        );
+        assert_eq!(sim.media.seeks, 1, "one seek, to the start");
+        sim.run_for(3_000.0);
+        assert_eq!(sim.media.seeks, 1, "no catch-up seek after the start");
+        assert!(
+            sim.media.stalled_ms < 1.0,
+            "stalled {} ms",
+            sim.media.stalled_ms
+        );
+        assert!(started_at < 400.0, "started at {started_at} ms");
+    }
+}
+
+/// When `sim` first notices the start (ms), stepping 10 ms at a time for at most `ms`.
+fn started_within(sim: &mut Sim, ms: f64) -> Option<f64> {
+    let until = sim.now + ms;
+    while sim.now < until {
+        sim.run_for(10.0);
+        if sim.notices.contains(&Notice::Started) {
+            return Some(sim.now);
+        }
+    }
+    None
+}
+
+#[test]
+fn the_parts_before_the_start_load_together_and_a_failed_one_is_loaded_again() {
+    // The edge 0.9 s into a 1 s segment: parts from its start to the target load first.
+    let origin = || Origin {
+        head_start: 10.9,
+        ..one_level()
+    };
+    let mut one_at_a_time = Sim::with_config(
+        origin(),
+        PlayerConfig {
+            start_parallel_fragments: 1,
+            ..PlayerConfig::default()
+        },
+    );
+    one_at_a_time.rtt_ms = 150.0;
+    let sequential = started_within(&mut one_at_a_time, 5_000.0).expect("started");
+    let mut together = Sim::new(origin());
+    together.rtt_ms = 150.0;
+    let parallel = started_within(&mut together, 5_000.0).expect("started");
+    assert!(
+        parallel < sequential - 100.0,
+        "together {parallel} ms, one at a time {sequential} ms"
+    );
+
+    // A part in the middle of the batch fails once: it and the ones after it are asked for again,
+    // and playback starts at the target with nothing missing.
+    let mut failing = Sim::new(Origin {
+        fail_once: Some("9.1.m4s".into()),
+        ..origin()
+    });
+    failing.rtt_ms = 150.0;
+    started_within(&mut failing, 5_000.0).expect("started despite the failure");
+    failing.run_for(3_000.0);
+    let asked = |part: &str| failing.fetched.iter().filter(|u| u.ends_with(part)).count();
+    assert_eq!(asked("/9.1.m4s"), 2, "{:?}", failing.fetched);
+    assert!(asked("/9.2.m4s") >= 1);
+    assert_eq!(
+        failing.media.buffered().len(),
+        1,
+        "{:?}",
+        failing.media.buffered()
+    );
+    assert!(
+        failing.media.stalled_ms < 1.0,
+        "stalled {} ms",
+        failing.media.stalled_ms
+    );
+    let latency = failing.latency();
+    let target = failing.engine.latency_target().unwrap();
+    assert!((latency - target).abs() < 0.4, "{latency} against {target}");
 }
 
 #[test]

@@ -127,16 +127,17 @@ fn ahead_of_target_slows_down() {
 fn proportional_rates() {
     // (distance, buffer, rate asked for from 1.0); target 1 s.
     let cases = [
-        (2.0, 2.0, Some(1.1)),    // capped
-        (1.25, 1.25, Some(1.05)), // 1 + 0.2 × 0.25
-        (1.15, 1.15, Some(1.03)),
-        (1.1, 1.1, None), // dead band edge
+        (2.0, 2.0, Some(1.1)), // capped
+        (1.25, 1.25, None),    // not a catch-up yet (catch_up_start_secs)
+        (1.15, 1.15, None),
+        (1.3, 1.3, Some(1.1)), // 1 + 0.2 × 0.3, up to the next 0.05
+        (1.1, 1.1, None),      // dead band edge
         (1.05, 1.05, None),
         (0.95, 0.95, None),
         (0.75, 0.75, Some(0.95)), // 1 − 0.05
-        (0.85, 0.85, Some(0.97)),
-        (2.9, 2.9, Some(1.1)), // just inside the drift limit (twice the target)
-        (1.5, 0.2, Some(0.95)), // buffer low wins
+        (0.85, 0.85, Some(0.95)), // 0.97, down to the next 0.05
+        (2.9, 2.9, Some(1.1)),    // just inside the drift limit (twice the target)
+        (1.5, 0.2, Some(0.95)),   // buffer low wins
         (0.2, 0.2, Some(0.95)),
     ];
     for (distance, buffer, want) in cases {
@@ -181,11 +182,12 @@ fn low_buffer_slows_whatever_the_distance() {
 }
 
 /// With parts of 0.105 s (`PART-HOLD-BACK` 0.315 s) a buffer of 0.2 s is one whole part: no slowing
-/// down; under a part is low.
+/// down (and, under `speed_up_buffer_secs`, no speeding up); under a part is low.
 #[test]
 fn low_buffer_is_at_most_one_part_target() {
     let mut c = LatencyController::new(LatencyConfig::default(), 0.315);
-    assert_eq!(c.tick(&input(0.0, 1.0, 0.2)), LatencyAction::Rate(1.1));
+    assert_eq!(c.tick(&input(0.0, 1.0, 0.2)), LatencyAction::None);
+    assert_eq!(c.current_rate(), 1.0);
     assert_eq!(c.tick(&input(10.0, 1.0, 0.1)), LatencyAction::Rate(0.95));
 }
 
@@ -439,7 +441,9 @@ fn degenerate_config_does_not_panic() {
         max_rate: f64::NAN,
         min_rate: 5.0,
         low_buffer_secs: f64::NAN,
+        speed_up_buffer_secs: f64::NAN,
         max_drift_secs: f64::NAN,
+        catch_up_start_secs: f64::NAN,
         rate_step: 0.0,
         min_rate_interval_ms: f64::NAN,
         min_seek_interval_ms: -1.0,
@@ -457,4 +461,33 @@ fn degenerate_config_does_not_panic() {
         c.on_stall(0.0);
         assert!(c.target_secs().is_finite());
     }
+}
+
+#[test]
+fn behind_with_little_buffered_it_does_not_speed_up() {
+    // PART-HOLD-BACK 0.63 s; 0.3 s behind the target, but only 0.4 s buffered (a part still loading).
+    let mut latency = LatencyController::new(LatencyConfig::default(), 0.63);
+    assert_eq!(latency.tick(&input(0.0, 0.93, 0.4)), LatencyAction::None);
+    assert_eq!(latency.current_rate(), 1.0);
+    // Once the buffer holds it, it catches up.
+    assert_eq!(rate_of(latency.tick(&input(600.0, 0.93, 0.8))), Some(1.1));
+    // And returns to 1.0 at once when the buffer runs down again.
+    assert_eq!(rate_of(latency.tick(&input(700.0, 0.93, 0.45))), Some(1.0));
+}
+
+#[test]
+fn a_catch_up_starts_past_its_threshold_and_runs_into_the_dead_band() {
+    let mut c = LatencyController::new(LatencyConfig::default(), 1.0);
+    // 0.2 s behind: left alone (a catch-up starts beyond 0.25 s).
+    assert_eq!(c.tick(&input(0.0, 1.2, 1.2)), LatencyAction::None);
+    assert_eq!(c.tick(&input(600.0, 1.3, 1.3)), LatencyAction::Rate(1.1));
+    // Back to 0.2 s behind: the catch-up goes on (slower), not off.
+    assert_eq!(c.tick(&input(1_200.0, 1.2, 1.2)), LatencyAction::Rate(1.05));
+    assert_eq!(c.tick(&input(1_800.0, 1.12, 1.12)), LatencyAction::None);
+    // Inside the band: 1.0 at once, and the next 0.2 s behind is left alone again.
+    assert_eq!(
+        c.tick(&input(1_900.0, 1.05, 1.05)),
+        LatencyAction::Rate(1.0)
+    );
+    assert_eq!(c.tick(&input(2_600.0, 1.2, 1.2)), LatencyAction::None);
 }

@@ -2,7 +2,7 @@
 //! stream in the same run.
 //!
 //! ```sh
-//! trunk build --release --offline
+//! bash scripts/build-web.sh
 //! ONAIR_WEB_DIR=$PWD/dist cargo run -p onair-tests --bin bench-latency [-- --seconds 30 --profile both --down-kbps 4000 --latency-ms 40]
 //! ```
 //!
@@ -14,7 +14,8 @@
 //! latency p50/p95 (after a 5 s warm-up), time to first frame (from navigation start), rebuffer ratio
 //! (gaps between presented frames over 0.3 s) and bits fetched per bit shown, with ours/hls.js ratios.
 //! Everything shares this machine, so only the ratios within one run compare. It asserts nothing and is
-//! not part of `scripts/test.sh`.
+//! not part of `scripts/test.sh`. With `ONAIR_TRACE_DIR` set, each viewer's trace (the element's state
+//! every 100 ms, every `/live/` request's timing, the latency series) is written there as JSON.
 
 use anyhow::{bail, Context, Result};
 use onair_tests::glass::{run_session, table, Throttle};

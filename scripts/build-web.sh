@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the web app (www/) into dist/ with Trunk, then writes a gzip sibling of every text and wasm file,
+# which the server sends as it is to clients that accept gzip (no per-request compression).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trunk build --release --offline
+find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) -exec gzip -9 -k -f {} +
