@@ -67,11 +67,11 @@ pub struct LatencyConfig {
     /// latency target). Never below [`min_target_fraction`](Self::min_target_fraction) of the
     /// hold-back; ignored unless a positive number. It defaults to `None`.
     pub target_override_secs: Option<f64>,
-    /// Lowest target without an override, in seconds, whatever the hold-back. It defaults to 0.5:
-    /// measured from the pixels on a shared 2-core machine, a target of `PART-HOLD-BACK` with 0.1 s
-    /// parts (0.315 s) left a frame or two of decode and scheduling jitter between the playhead and an
-    /// empty buffer, and stalled several times a minute; each stall cost more latency than the 0.2 s
-    /// saved. (OnAir's own parts are 0.2 s, `PART-HOLD-BACK` 0.63 s, above it.)
+    /// Lowest target without an override, in seconds, whatever the hold-back. It defaults to 0.9:
+    /// measured from the pixels on a shared 2-core machine (three Chromiums, an encoder and the origin),
+    /// at OnAir's `PART-HOLD-BACK` (0.63 s) Chromium's pipeline stopped several times a minute with
+    /// 0.3–0.5 s buffered, on loopback and under a 4 Mbit/s throttle; at 0.9 s it did not in 30 s of
+    /// either (hls.js on the same stream ran 2–3 s behind). Each stall cost more than the 0.3 s saved.
     pub min_target_secs: f64,
     /// Lowest target, as a fraction of the hold-back. It defaults to 2/3: with `PART-HOLD-BACK` at
     /// three part targets, two part targets, the least RFC 8216bis allows ("MUST be at least twice the
@@ -101,7 +101,9 @@ pub struct LatencyConfig {
     /// not by 10 s of 1.1× playback. It defaults to 3.
     pub max_drift_secs: f64,
     /// Behind the target by more than this, in seconds, before a catch-up (rate above 1.0) begins; it
-    /// then goes on until the distance is inside the dead band. It defaults to 0.25. With the coarse
+    /// then goes on until the distance is inside the dead band. It defaults to 0.35, more than an
+    /// OnAir part (0.21 s) plus the dead band: the distance steps up by a part each time one is listed,
+    /// which is not a drift. With the coarse
     /// [`rate_step`](Self::rate_step), it keeps rate changes rare: measured from the pixels, Chromium
     /// changed rate 40–60 times in 30 s under the old proportional rule (0.1 s band, 0.01 steps), and
     /// its pipeline stopped (with data buffered) within half a second of a change 9 times out of 10.
@@ -131,7 +133,7 @@ impl Default for LatencyConfig {
         Self {
             enabled: true,
             target_override_secs: None,
-            min_target_secs: 0.5,
+            min_target_secs: 0.9,
             min_target_fraction: 2.0 / 3.0,
             dead_band_secs: 0.1,
             rate_gain: 0.2,
@@ -140,7 +142,7 @@ impl Default for LatencyConfig {
             low_buffer_secs: 0.3,
             speed_up_buffer_secs: 0.5,
             max_drift_secs: 3.0,
-            catch_up_start_secs: 0.25,
+            catch_up_start_secs: 0.35,
             rate_step: 0.05,
             min_rate_interval_ms: 500.0,
             min_seek_interval_ms: 1_000.0,

@@ -234,6 +234,9 @@ pub struct Engine {
     failed: bool,
     /// Distance of the main track's start from its live edge, seconds (where the audio starts).
     start_distance: Option<f64>,
+    /// When every track first had media appended (ms): the start waits for the target position from
+    /// then at most [`PlayerConfig::start_wait_ms`].
+    media_since_ms: Option<f64>,
     last_latency_notice_ms: f64,
     now: f64,
     seed: u64,
@@ -289,6 +292,7 @@ impl Engine {
             ended: false,
             failed: false,
             start_distance: None,
+            media_since_ms: None,
             last_latency_notice_ms: f64::NEG_INFINITY,
             now: now_ms,
             seed: seed | 1,

@@ -93,6 +93,7 @@ impl Engine {
         self.started = false;
         self.startup_seek_done = false;
         self.start_distance = None;
+        self.media_since_ms = None;
         self.ended = false;
         self.buffers = Buffers::Rebuilding;
         self.out.push(Command::RebuildMedia);

@@ -402,6 +402,8 @@ impl Engine {
         if !self.tracks.iter().all(|t| t.appended_media) {
             return;
         }
+        let now = self.now;
+        self.media_since_ms.get_or_insert(now);
         let Some(&(start, end)) = self.media.buffered.first().or_else(|| {
             // The element's ranges come with the next media event; the main track's will do.
             self.main().and_then(|t| t.buffered.first())
@@ -424,6 +426,9 @@ impl Engine {
     /// latency target's distance from the live edge (as [`Engine::distance_from_edge`] measures it)
     /// once [`start_ahead_secs`](crate::PlayerConfig::start_ahead_secs) are buffered after that point
     /// (`None` until then), or at `start` when the edge is nearer than the target; else at `start`.
+    /// A link too slow to bring those fragments within
+    /// [`start_wait_ms`](crate::PlayerConfig::start_wait_ms) of the first media starts where it has
+    /// that much buffered, further back, and the latency controller catches up from there.
     ///
     /// The ends are the tracks' own (from their last append), fresher than the element's ranges: the
     /// edge is the main track's end plus what is listed past it, and what is playable ends where the
@@ -445,6 +450,12 @@ impl Engine {
         };
         let at = (edge - target).max(start);
         let ahead = self.config.start_ahead_secs.min(target).max(0.0);
-        (at == start || end - at + 1e-6 >= ahead).then_some(at)
+        if at == start || end - at + 1e-6 >= ahead {
+            return Some(at);
+        }
+        let waited = self.media_since_ms.is_some_and(|since| {
+            self.now - since >= self.config.start_wait_ms && end - start + 1e-6 >= ahead
+        });
+        waited.then_some((end - ahead).max(start))
     }
 }

@@ -664,6 +664,47 @@ fn the_parts_before_the_start_load_together_and_a_failed_one_is_loaded_again() {
 }
 
 #[test]
+fn on_a_slow_link_the_start_waits_for_the_target_position_only_so_long() {
+    let origin = || Origin {
+        head_start: 10.9,
+        ..one_level()
+    };
+    // 2.4 Mbit/s for a 2 Mbit/s level: the media up to the target position take seconds, since
+    // the edge moves on meanwhile.
+    let run = |config: PlayerConfig| {
+        let mut sim = Sim::with_config(origin(), config);
+        sim.link_bytes_per_ms = 300.0;
+        let started = started_within(&mut sim, 5_000.0);
+        (started, sim)
+    };
+    let (patient, _) = run(PlayerConfig {
+        start_wait_ms: f64::INFINITY,
+        ..PlayerConfig::default()
+    });
+    let patient = patient.unwrap_or(f64::INFINITY);
+    // A wait shorter than the sim's three parts take (the default suits OnAir's ten per segment).
+    let (started, mut sim) = run(PlayerConfig {
+        start_wait_ms: 100.0,
+        ..PlayerConfig::default()
+    });
+    let started = started.expect("started");
+    assert!(
+        started < patient - 100.0,
+        "started at {started} ms, at the target position at {patient} ms"
+    );
+    assert!(sim.latency() > sim.engine.latency_target().unwrap() + 0.2);
+    // Further back than the target, caught up afterwards (on a link with room to spare).
+    sim.link_bytes_per_ms = 10_000.0;
+    sim.run_for(15_000.0);
+    let target = sim.engine.latency_target().unwrap();
+    assert!(
+        (sim.latency() - target).abs() < 0.45,
+        "{} against {target}",
+        sim.latency()
+    );
+}
+
+#[test]
 fn switches_down_when_the_link_drops_and_back_up() {
     let origin = Origin {
         levels: vec![500_000, 1_500_000, 4_000_000],

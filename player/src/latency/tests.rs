@@ -128,9 +128,9 @@ fn proportional_rates() {
     // (distance, buffer, rate asked for from 1.0); target 1 s.
     let cases = [
         (2.0, 2.0, Some(1.1)), // capped
-        (1.25, 1.25, None),    // not a catch-up yet (catch_up_start_secs)
+        (1.35, 1.35, None),    // not a catch-up yet (catch_up_start_secs)
         (1.15, 1.15, None),
-        (1.3, 1.3, Some(1.1)), // 1 + 0.2 × 0.3, up to the next 0.05
+        (1.4, 1.4, Some(1.1)), // 1 + 0.2 × 0.4, up to the next 0.05
         (1.1, 1.1, None),      // dead band edge
         (1.05, 1.05, None),
         (0.95, 0.95, None),
@@ -194,7 +194,7 @@ fn low_buffer_is_at_most_one_part_target() {
 #[test]
 fn a_low_hold_back_is_raised_to_the_minimum_target_and_an_override_is_not() {
     let c = LatencyController::new(LatencyConfig::default(), 0.315);
-    assert!(close(c.target_secs(), 0.5), "{}", c.target_secs());
+    assert!(close(c.target_secs(), 0.9), "{}", c.target_secs());
     let config = LatencyConfig {
         target_override_secs: Some(0.3),
         ..LatencyConfig::default()
@@ -465,22 +465,22 @@ fn degenerate_config_does_not_panic() {
 
 #[test]
 fn behind_with_little_buffered_it_does_not_speed_up() {
-    // PART-HOLD-BACK 0.63 s; 0.3 s behind the target, but only 0.4 s buffered (a part still loading).
+    // PART-HOLD-BACK 0.63 s (a 0.9 s target); 0.4 s behind it, but only 0.4 s buffered (a part still loading).
     let mut latency = LatencyController::new(LatencyConfig::default(), 0.63);
-    assert_eq!(latency.tick(&input(0.0, 0.93, 0.4)), LatencyAction::None);
+    assert_eq!(latency.tick(&input(0.0, 1.3, 0.4)), LatencyAction::None);
     assert_eq!(latency.current_rate(), 1.0);
     // Once the buffer holds it, it catches up.
-    assert_eq!(rate_of(latency.tick(&input(600.0, 0.93, 0.8))), Some(1.1));
+    assert_eq!(rate_of(latency.tick(&input(600.0, 1.3, 0.8))), Some(1.1));
     // And returns to 1.0 at once when the buffer runs down again.
-    assert_eq!(rate_of(latency.tick(&input(700.0, 0.93, 0.45))), Some(1.0));
+    assert_eq!(rate_of(latency.tick(&input(700.0, 1.3, 0.45))), Some(1.0));
 }
 
 #[test]
 fn a_catch_up_starts_past_its_threshold_and_runs_into_the_dead_band() {
     let mut c = LatencyController::new(LatencyConfig::default(), 1.0);
-    // 0.2 s behind: left alone (a catch-up starts beyond 0.25 s).
-    assert_eq!(c.tick(&input(0.0, 1.2, 1.2)), LatencyAction::None);
-    assert_eq!(c.tick(&input(600.0, 1.3, 1.3)), LatencyAction::Rate(1.1));
+    // 0.3 s behind: left alone (a catch-up starts beyond 0.35 s).
+    assert_eq!(c.tick(&input(0.0, 1.3, 1.3)), LatencyAction::None);
+    assert_eq!(c.tick(&input(600.0, 1.4, 1.4)), LatencyAction::Rate(1.1));
     // Back to 0.2 s behind: the catch-up goes on (slower), not off.
     assert_eq!(c.tick(&input(1_200.0, 1.2, 1.2)), LatencyAction::Rate(1.05));
     assert_eq!(c.tick(&input(1_800.0, 1.12, 1.12)), LatencyAction::None);
