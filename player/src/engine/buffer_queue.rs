@@ -11,6 +11,10 @@ use std::collections::VecDeque;
 use super::types::{Command, TrackKind};
 use crate::playlist::Position;
 
+/// Most bytes [`BufferQueue::pump`] joins into one append from several slots (one slot's bytes
+/// already queued always go whole).
+pub const MAX_APPEND_BYTES: usize = 4 << 20;
+
 /// Identifies a slot.
 pub type SlotId = u64;
 
@@ -193,8 +197,8 @@ impl BufferQueue {
                     self.busy = true;
                 }
                 SlotKind::Init(_) | SlotKind::Media { .. } => {
-                    if let Some(data) = head.chunks.pop_front() {
-                        head.started = true;
+                    if !head.chunks.is_empty() {
+                        let data = self.take_appendable();
                         out.push(Command::Append { track, data });
                         self.busy = true;
                         // Finished once its last bytes are in: checked again on `updateend`.
@@ -213,6 +217,28 @@ impl BufferQueue {
             }
         }
         finished
+    }
+
+    /// The bytes of one `appendBuffer`: what the head slot has so far and, while each slot is
+    /// complete, the next init and media slots' bytes too (up to [`MAX_APPEND_BYTES`]). Parts that
+    /// arrived while the buffer was busy go in one operation, not one `updateend` round trip each
+    /// (ten parts before the start took ten).
+    fn take_appendable(&mut self) -> Vec<u8> {
+        let mut data = Vec::new();
+        for slot in self.slots.iter_mut() {
+            let joinable = matches!(slot.kind, SlotKind::Init(_) | SlotKind::Media { .. });
+            if slot.cancelled || !joinable || data.len() >= MAX_APPEND_BYTES {
+                break;
+            }
+            while let Some(chunk) = slot.chunks.pop_front() {
+                slot.started = true;
+                data.extend_from_slice(&chunk);
+            }
+            if !slot.complete {
+                break;
+            }
+        }
+        data
     }
 
     fn slot_mut(&mut self, id: SlotId) -> Option<&mut Slot> {
@@ -234,7 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn appends_in_order_one_at_a_time_as_bytes_arrive() {
+    fn appends_in_order_one_at_a_time_as_bytes_arrive_joining_what_waited() {
         let mut q = BufferQueue {
             ready: true,
             ..Default::default()
@@ -253,9 +279,11 @@ mod tests {
         q.push(init, vec![1]);
         q.complete(init);
         q.pump(t, &mut out);
-        assert_eq!(appends(&out), [vec![1]]);
-        // Busy until updateend.
+        // The init, complete, and what the part has so far: one append.
+        assert_eq!(appends(&out), [vec![1, 2]]);
+        // Busy until updateend; what arrives meanwhile waits, joined.
         q.push(part, vec![3]);
+        q.push(part, vec![4]);
         out.clear();
         assert!(q.pump(t, &mut out).is_empty());
         assert!(out.is_empty());
@@ -263,17 +291,48 @@ mod tests {
         let done = q.pump(t, &mut out);
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].id, init);
-        assert_eq!(appends(&out), [vec![2]]);
-        q.updated();
-        out.clear();
-        q.pump(t, &mut out);
-        assert_eq!(appends(&out), [vec![3]]);
+        assert_eq!(appends(&out), [vec![3, 4]]);
         q.updated();
         q.complete(part);
         out.clear();
         let done = q.pump(t, &mut out);
         assert_eq!(done.len(), 1);
         assert!(q.idle());
+    }
+
+    #[test]
+    fn complete_fragments_go_in_one_append_and_a_removal_is_not_joined() {
+        let mut q = BufferQueue::default();
+        let t = TrackKind::Main;
+        let media = |q: &mut BufferQueue, msn: u64, byte: u8| {
+            let id = q.open(SlotKind::Media {
+                position: Position::segment(msn),
+                duration: 0.2,
+            });
+            q.push(id, vec![byte]);
+            q.complete(id);
+        };
+        media(&mut q, 1, 1);
+        media(&mut q, 2, 2);
+        q.open(SlotKind::Remove(0.0, 1.0));
+        media(&mut q, 3, 3);
+        // Queued before the buffer existed.
+        q.ready = true;
+        let mut out = Vec::new();
+        q.pump(t, &mut out);
+        assert_eq!(appends(&out), [vec![1, 2]]);
+        q.updated();
+        out.clear();
+        let done = q.pump(t, &mut out);
+        assert_eq!(done.len(), 3, "both fragments finished, the removal issued");
+        assert!(
+            matches!(out.as_slice(), [Command::Remove { .. }]),
+            "{out:?}"
+        );
+        q.updated();
+        out.clear();
+        q.pump(t, &mut out);
+        assert_eq!(appends(&out), [vec![3]]);
     }
 
     #[test]

@@ -91,6 +91,12 @@ impl Engine {
         let (Some(view), Some(next)) = (track.view.as_ref(), track.next) else {
             return false;
         };
+        // Before the start, the fragments up to the start position are all wanted at once.
+        let max_queued = if started {
+            max_queued
+        } else {
+            max_queued.max(4 * limit)
+        };
         if track.queue.media_pending() >= max_queued {
             return false;
         }

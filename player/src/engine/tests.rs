@@ -176,6 +176,26 @@ fn media_bytes(index: u64, start: f64, duration: f64, size: usize) -> Vec<u8> {
     testing::fragment(index, &[fragment])
 }
 
+/// `data` cut into its init segment and fragments: a new piece begins at `ftyp`, `styp`, `prft` or
+/// `moof` once the current one holds an `mdat` or a `moov`.
+fn split_segments(data: &[u8]) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let (mut start, mut at, mut closed) = (0usize, 0usize, false);
+    while at + 8 <= data.len() {
+        let size = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &data[at + 4..at + 8];
+        if closed && matches!(kind, b"ftyp" | b"styp" | b"prft" | b"moof") {
+            pieces.push(&data[start..at]);
+            start = at;
+            closed = false;
+        }
+        closed |= matches!(kind, b"mdat" | b"moov");
+        at += size.max(8);
+    }
+    pieces.push(&data[start..]);
+    pieces
+}
+
 /// The `<video>` element: buffered ranges per track from what was appended.
 #[derive(Default)]
 struct Media {
@@ -190,7 +210,14 @@ struct Media {
 }
 
 impl Media {
+    /// One `appendBuffer`: an init segment and fragments in any mix, as MSE takes them.
     fn append(&mut self, track: TrackKind, data: &[u8]) {
+        for piece in split_segments(data) {
+            self.append_one(track, piece);
+        }
+    }
+
+    fn append_one(&mut self, track: TrackKind, data: &[u8]) {
         if let Ok(init) = onair_media::parse_init(data) {
             self.init = Some(init);
             return;
