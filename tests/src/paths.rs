@@ -26,7 +26,7 @@ pub fn web_dir() -> Result<PathBuf> {
         .unwrap_or_else(|| workspace_root().join("dist"));
     if !dir.join("index.html").is_file() {
         bail!(
-            "the web app is not built: {} has no index.html (run `trunk build --release` or the README's test command)",
+            "the web app is not built: {} has no index.html (run `bash scripts/build-web.sh` or the README's test command)",
             dir.display()
         );
     }

@@ -155,6 +155,18 @@ impl BufferQueue {
             .count()
     }
 
+    /// Seconds of media loaded whole and still waiting to be appended.
+    pub fn loaded_media_secs(&self) -> f64 {
+        self.slots
+            .iter()
+            .filter(|s| s.complete && !s.started && !s.cancelled)
+            .map(|s| match s.kind {
+                SlotKind::Media { duration, .. } if duration.is_finite() => duration.max(0.0),
+                _ => 0.0,
+            })
+            .sum()
+    }
+
     /// Whether nothing is queued or running.
     pub fn idle(&self) -> bool {
         self.slots.is_empty() && !self.busy
@@ -331,8 +343,14 @@ mod tests {
         );
         q.updated();
         out.clear();
+        assert_eq!(
+            q.loaded_media_secs(),
+            0.2,
+            "the last fragment waits behind the removal"
+        );
         q.pump(t, &mut out);
         assert_eq!(appends(&out), [vec![3]]);
+        assert_eq!(q.loaded_media_secs(), 0.0);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::buffer_queue::SlotKind;
 use super::policy::AbrInput;
 use super::types::{Notice, RequestId, TrackKind};
 use super::{Engine, Request, Switch};
+use crate::buffer::buffered_ahead;
 use crate::playlist::{blocking_timeout_ms, report_url, MediaView, Position};
 
 impl Engine {
@@ -39,7 +40,15 @@ impl Engine {
         };
         let abr_levels = self.abr_levels();
         let penalized = self.penalized();
-        let buffer_ahead = self.buffer_ahead();
+        // What is buffered ahead (the track's own ranges are fresher than the element's last report),
+        // and what is loaded but not appended yet: a switch is considered right after a fragment
+        // loads, before its append, and without it a 2 s segment was missing from the buffer the up
+        // rule asks for (no switch up in 45 s at 6.2 s behind a 6 s target).
+        let current_time = self.media.current_time;
+        let buffer_ahead = self.buffer_ahead().max(
+            self.main()
+                .map_or(0.0, |t| buffered_ahead(current_time, &t.buffered)),
+        ) + self.main().map_or(0.0, |t| t.queue.loaded_media_secs());
         let target = self.latency_target().unwrap_or(3.0);
         let chosen = self.abr.choose(
             &AbrInput {
