@@ -35,6 +35,30 @@ pub const WATCH_PAGE_STATE: &str = "const v = document.querySelector('#player')
              status: (document.querySelector('#player-status') || {}).textContent || '',
              marker: window.__onairMarker === 1 };";
 
+/// A script for [`Browser::wait_for`]: the watch page's `currentTime` past `at` plus `ahead`, playing,
+/// no media error (false while the page has no player).
+pub fn watch_page_played_past(at: f64, ahead: f64) -> String {
+    format!(
+        "const v = document.querySelector('#player');
+         return !!v && v.currentTime > {at} + {ahead} && !v.paused && !v.error;"
+    )
+}
+
+/// That a [`WATCH_PAGE_STATE`] shows the same page still playing: not reloaded, no media error, the
+/// player not failed.
+pub fn ensure_watch_page_playing_on(state: &serde_json::Value) -> Result<()> {
+    anyhow::ensure!(
+        state["marker"] == true,
+        "the page was not reloaded: {state}"
+    );
+    anyhow::ensure!(state["error"].is_null(), "{state}");
+    anyhow::ensure!(
+        !state["status"].as_str().unwrap_or("").starts_with("Error"),
+        "not failed: {state}"
+    );
+    Ok(())
+}
+
 /// Chromium's binary: `CHROME_BIN` or Debian's.
 fn chromium_binary() -> String {
     std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())

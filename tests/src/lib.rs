@@ -47,7 +47,9 @@ pub mod server_process;
 pub mod stats;
 pub mod waits;
 
-pub use browser::{Browser, BrowserOptions, WATCH_PAGE_STATE};
+pub use browser::{
+    ensure_watch_page_playing_on, watch_page_played_past, Browser, BrowserOptions, WATCH_PAGE_STATE,
+};
 pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{ffmpeg, ffprobe_json, fmp4_test_encode_args, FfmpegPush, TEST_SOURCE_FPS};
 pub use fmp4::{demux_fmp4_file, first_moof};
