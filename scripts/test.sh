@@ -21,7 +21,8 @@ cargo clippy --target wasm32-unknown-unknown -p onair-www -p onair-player -p ona
 step "web app build (trunk)"
 bash scripts/build-web.sh
 wasm=$(ls dist/*.wasm | head -1)
-raw=$(stat -c %s "$wasm"); gz=$(gzip -9 -c "$wasm" | wc -c)
+# build-web.sh wrote its gzip -9 sibling, the bytes the server sends.
+raw=$(stat -c %s "$wasm"); gz=$(stat -c %s "$wasm.gz")
 echo "bundle: $(basename "$wasm") ${raw} bytes raw, ${gz} bytes gzip"
 
 step "fuzz (20 s per target)"

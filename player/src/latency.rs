@@ -25,7 +25,8 @@
 //!    rate 1.0 (a catch-up starts beyond it and runs until the dead band, so rates change rarely).
 //! 7. Otherwise proportional: `1 + rate_gain × (distance − target)`, between
 //!    [`LatencyConfig::min_rate`] and [`LatencyConfig::max_rate`], quantised to
-//!    [`LatencyConfig::rate_step`] away from 1.0, changed at most once per [`LatencyConfig::min_rate_interval_ms`].
+//!    [`LatencyConfig::rate_step`] away from 1.0, changed at most once per
+//!    [`LatencyConfig::min_rate_interval_ms`].
 //!    Behind speeds up, ahead (too close to the edge, or after the target grew) slows down.
 //!
 //! The target: `PART-HOLD-BACK` (or `HOLD-BACK`, or three target durations; the caller passes it), or

@@ -5,8 +5,8 @@
 //! server streams its bytes as they are produced and they are appended as they arrive. hls.js parses
 //! hints but never fetches them (its issue #3988). One fragment per track is in flight while playing
 //! (several before the start, so the parts up to the start position do not take a round trip each); the
-//! init it needs is queued ahead of it. A discontinuity's first fragment is held until complete, its start read, and a
-//! `timestampOffset` set so its timeline continues the buffer's.
+//! init it needs is queued ahead of it. A discontinuity's first fragment is held until complete, its
+//! start read, and a `timestampOffset` set so its timeline continues the buffer's.
 
 use onair_media::demux::Limits;
 

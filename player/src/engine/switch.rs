@@ -44,11 +44,8 @@ impl Engine {
         // and what is loaded but not appended yet: a switch is considered right after a fragment
         // loads, before its append, and without it a 2 s segment was missing from the buffer the up
         // rule asks for (no switch up in 45 s at 6.2 s behind a 6 s target).
-        let current_time = self.media.current_time;
-        let buffer_ahead = self.buffer_ahead().max(
-            self.main()
-                .map_or(0.0, |t| buffered_ahead(current_time, &t.buffered)),
-        ) + self.main().map_or(0.0, |t| t.queue.loaded_media_secs());
+        let own = buffered_ahead(self.media.current_time, &track.buffered);
+        let buffer_ahead = self.buffer_ahead().max(own) + track.queue.loaded_media_secs();
         let target = self.latency_target().unwrap_or(3.0);
         let chosen = self.abr.choose(
             &AbrInput {
