@@ -5,15 +5,20 @@
 # Pinned versions (see ../shared/FACTS.md for why):
 #   trunk 0.21.14            (0.22 needs a newer rustc)
 #   wasm-bindgen-cli 0.2.130 (exactly the `wasm-bindgen = "=0.2.130"` of Cargo.toml, so Trunk never downloads one)
+#   geckodriver 0.37.1       (drives Debian's firefox-esr in the end-to-end tests)
 #   hls.js 1.7.4 from npm    (the reference player the end-to-end tests play our streams with; into
 #                             tests/js/node_modules, which git ignores)
+#   terser 5.51.2 from npm   (minifies the embeddable player's script, scripts/build-player.sh; into
+#                             scripts/js/node_modules)
 # Debian's binaryen (wasm-opt 108) breaks the wasm it touches; the web app builds with data-wasm-opt="0".
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
+GECKODRIVER_VERSION=0.37.1
 HLSJS_VERSION=1.7.4
-APT_PACKAGES=(chromium chromium-driver ffmpeg nginx)
+TERSER_VERSION=5.51.2
+APT_PACKAGES=(chromium chromium-driver firefox-esr ffmpeg nginx)
 # npm (and node) only when missing: a machine may have a newer one of its own.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,6 +58,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   # Not --locked: its lockfile pins a webpki-roots version the registry no longer has.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
+if [ "$(geckodriver --version 2>/dev/null | head -1 | cut -d' ' -f1-2)" != "geckodriver $GECKODRIVER_VERSION" ]; then
+  say "installing geckodriver $GECKODRIVER_VERSION (about 4 minutes)"
+  cargo install geckodriver --locked --version "$GECKODRIVER_VERSION"
+fi
 # cargo-fuzz for the bounded fuzz runs (the nightly toolchain comes with this machine image).
 CARGO_FUZZ_VERSION=0.13.2
 if rustup run nightly rustc --version >/dev/null 2>&1; then
@@ -63,14 +72,17 @@ if rustup run nightly rustc --version >/dev/null 2>&1; then
 else
   say "warning: no nightly toolchain; scripts/fuzz.sh cannot run"
 fi
-# hls.js, pinned, outside git's view (tests/js/node_modules is ignored).
-HLSJS_DIR="$ROOT/tests/js"
-have_hlsjs=$(node -p "require('$HLSJS_DIR/node_modules/hls.js/package.json').version" 2>/dev/null || true)
-if [ "$have_hlsjs" != "$HLSJS_VERSION" ]; then
-  say "installing hls.js $HLSJS_VERSION from npm into tests/js"
-  mkdir -p "$HLSJS_DIR"
-  npm install --prefix "$HLSJS_DIR" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-    "hls.js@$HLSJS_VERSION"
-fi
+# npm packages, pinned, outside git's view (node_modules is ignored): npm_pinned NAME VERSION DIR.
+npm_pinned() {
+  local have
+  have=$(node -p "require('$ROOT/$3/node_modules/$1/package.json').version" 2>/dev/null || true)
+  if [ "$have" != "$2" ]; then
+    say "installing $1 $2 from npm into $3"
+    mkdir -p "$ROOT/$3"
+    npm install --prefix "$ROOT/$3" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$1@$2"
+  fi
+}
+npm_pinned hls.js "$HLSJS_VERSION" tests/js    # the reference player of the end-to-end tests
+npm_pinned terser "$TERSER_VERSION" scripts/js # minifies the player bundle's script
 
-say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), hls.js $HLSJS_VERSION"
+say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), $(geckodriver --version 2>/dev/null | head -1 | cut -d' ' -f1-2), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), hls.js $HLSJS_VERSION, terser $TERSER_VERSION"

@@ -15,6 +15,7 @@
 //! - [`ts`]: MPEG transport streams: a demuxer and a transmuxer of TS segments to CMAF.
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
 //!   (variants and `EXT-X-MEDIA` audio renditions) rendered here.
+//! - [`webvtt`]: WebVTT subtitle segments (cues, `X-TIMESTAMP-MAP`), bounded and never panicking.
 //!
 //! - [`testing`] (feature `testing`, for tests only): fixture builders, real fMP4 bytes of a small
 //!   H.264 + Opus stream made with the muxer.
@@ -32,6 +33,7 @@ pub mod segmenter;
 pub mod testing;
 pub mod track;
 pub mod ts;
+pub mod webvtt;
 
 pub use demux::{
     parse_init, parse_segment, parse_segment_at, Limits, MediaSegment, SampleEntry, TrackSamples,

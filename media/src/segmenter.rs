@@ -267,8 +267,9 @@ impl Segmenter {
     /// [`MIN_PART_FRACTION`] of the part target and another frame (expected one frame interval later)
     /// would not fit, and it never runs past the target: when a frame arrives late enough to take it
     /// over, the part ends before that frame ("The duration of a Partial Segment MUST be
-    /// less than or equal to the Part Target Duration", RFC 8216bis 4.4.4.9). Only a single frame
-    /// longer than the target makes a longer part.
+    /// less than or equal to the Part Target Duration", RFC 8216bis 4.4.4.9), or, when that would
+    /// leave it under [`MIN_PART_FRACTION`] of the target, the frame before stays in it, cut short to
+    /// end at the target. Only a single frame longer than the target makes a longer part.
     fn next_cut(&self, q: &TrackQueue) -> Option<(usize, bool)> {
         let first = q.frames.front()?;
         let segment_start = self.segment_start_dts.unwrap_or(first.dts);
@@ -276,8 +277,18 @@ impl Segmenter {
         let part_target = self.config.part_target_secs;
         q.frames.iter().enumerate().skip(1).find_map(|(i, f)| {
             let part_secs = q.secs(f.dts.saturating_sub(first.dts));
-            if part_target.is_some_and(|p| part_secs > p + CUT_EPSILON_SECS) && i >= 2 {
-                return Some((i - 1, false));
+            if let Some(p) = part_target.filter(|p| part_secs > p + CUT_EPSILON_SECS && i >= 2) {
+                // Frame `i` is late enough that the frames before it would outlast the target. Ending
+                // before frame `i - 1` instead may leave a part too short for the 85 % rule (at 4
+                // frames a part, always): then frame `i - 1` stays, cut short to end at the target
+                // (`emit`), and a hole of the lateness follows it.
+                let without = q.secs(
+                    q.frames
+                        .get(i - 1)
+                        .map_or(0, |g| g.dts.saturating_sub(first.dts)),
+                );
+                let too_short = without + CUT_EPSILON_SECS < p * MIN_PART_FRACTION;
+                return Some((if q.is_video && too_short { i } else { i - 1 }, false));
             }
             let segment_long =
                 q.secs(f.dts.saturating_sub(segment_start)) + CUT_EPSILON_SECS >= target;

@@ -3,6 +3,7 @@
 //! with an audio group). Each is parsed, checked field by field, rendered, and parsed again to the same
 //! model.
 
+use onair_media::playlist::{ByteRange, KeyMethod, SubtitleRendition};
 use onair_media::{
     AudioRendition, MediaPlaylist, MultivariantPlaylist, Part, PlaylistSegment, PlaylistType,
     PreloadHint, PreloadHintType, RenditionReport, ServerControl, Variant,
@@ -208,6 +209,7 @@ fn multivariant_lists_variants() {
             resolution: Some((1280, 720)),
             frame_rate: Some(30.0),
             audio: None,
+            subtitles: None,
         }],
         ..MultivariantPlaylist::default()
     }
@@ -246,9 +248,11 @@ fn audio_group() -> MultivariantPlaylist {
         resolution: Some(size),
         frame_rate: Some(25.0),
         audio: Some("audio".into()),
+        subtitles: None,
     };
     MultivariantPlaylist {
         audio: vec![audio("stream_2", true), audio("stream_3", false)],
+        subtitles: Vec::new(),
         variants: vec![
             video("stream_0", 730_400, (640, 360)),
             video("stream_1", 235_400, (320, 180)),
@@ -276,6 +280,20 @@ fn table_of_multivariant_round_trips() {
         ..MultivariantPlaylist::default()
     };
     cases.push(("audio only", only_audio));
+    let mut with_subtitles = audio_group();
+    with_subtitles.subtitles = vec![SubtitleRendition {
+        group_id: "subs".into(),
+        name: "English".into(),
+        language: Some("en".into()),
+        default: true,
+        autoselect: true,
+        forced: false,
+        uri: "subs/en.m3u8".into(),
+    }];
+    for v in &mut with_subtitles.variants {
+        v.subtitles = Some("subs".into());
+    }
+    cases.push(("subtitles", with_subtitles));
     for (name, p) in cases {
         let text = p.render();
         let again =
@@ -283,7 +301,11 @@ fn table_of_multivariant_round_trips() {
         assert_eq!(again, p, "{name}\n{text}");
         let m = onair_media::m3u8_rs::parse_master_playlist_res(text.as_bytes())
             .unwrap_or_else(|e| panic!("{name}: {e:?}\n{text}"));
-        assert_eq!(m.alternatives.len(), p.audio.len(), "{name}");
+        assert_eq!(
+            m.alternatives.len(),
+            p.audio.len() + p.subtitles.len(),
+            "{name}"
+        );
         for (theirs, ours) in m.alternatives.iter().zip(&p.audio) {
             assert_eq!(theirs.group_id, ours.group_id, "{name}");
             assert_eq!(theirs.default, ours.default, "{name}");
@@ -293,6 +315,7 @@ fn table_of_multivariant_round_trips() {
         }
         for (theirs, ours) in m.variants.iter().zip(&p.variants) {
             assert_eq!(theirs.audio, ours.audio, "{name}");
+            assert_eq!(theirs.subtitles, ours.subtitles, "{name}");
             assert_eq!(theirs.bandwidth, ours.bandwidth, "{name}");
         }
     }
@@ -403,4 +426,64 @@ fn part_and_map_hints_together() {
     let again = MediaPlaylist::parse(&swapped).unwrap();
     assert_eq!(again.preload_hint, p.preload_hint);
     assert_eq!(again.preload_map_hint, p.preload_map_hint);
+}
+
+#[test]
+fn ffmpeg_aes128_playlist() {
+    let p = MediaPlaylist::parse(include_str!("test_data/ffmpeg_aes128.m3u8")).unwrap();
+    assert_eq!(p.segments.len(), 4);
+    for s in &p.segments {
+        let key = s.key.as_ref().expect("every segment is under the key");
+        assert_eq!(key.method, KeyMethod::Aes128);
+        assert_eq!(key.uri, "enc.key");
+        assert_eq!(
+            key.iv,
+            Some([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+        );
+        assert!(key.identity());
+    }
+    round_trip(&p);
+    // A key that ends: METHOD=NONE after the second segment.
+    let mut cleared = p.clone();
+    for s in cleared.segments.iter_mut().skip(2) {
+        s.key = None;
+    }
+    let text = cleared.render();
+    assert!(text.contains("#EXT-X-KEY:METHOD=NONE"), "{text}");
+    round_trip(&cleared);
+}
+
+#[test]
+fn ffmpeg_single_file_byte_ranges() {
+    let p = MediaPlaylist::parse(include_str!("test_data/ffmpeg_byterange_fmp4.m3u8")).unwrap();
+    assert_eq!(p.map_uri, "byterange_fmp4.m4s");
+    assert_eq!(
+        p.map_byte_range,
+        Some(ByteRange {
+            offset: 0,
+            length: 1354
+        })
+    );
+    let ranges: Vec<ByteRange> = p.segments.iter().filter_map(|s| s.byte_range).collect();
+    assert_eq!(ranges.len(), 4);
+    assert_eq!(ranges[0].offset, 1354);
+    // Each sub-range follows the one before it.
+    for w in ranges.windows(2) {
+        assert_eq!(w[0].end(), w[1].offset);
+    }
+    round_trip(&p);
+    // Without offsets, the ranges follow on from the previous one of the same resource.
+    let implicit = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n#EXT-X-BYTERANGE:100@0\nall.ts\n\
+                    #EXTINF:1,\n#EXT-X-BYTERANGE:50\nall.ts\n#EXT-X-ENDLIST\n";
+    let p = MediaPlaylist::parse(implicit).unwrap();
+    assert_eq!(
+        p.segments[1].byte_range,
+        Some(ByteRange {
+            offset: 100,
+            length: 50
+        })
+    );
+    // ... and a first range without one is an error, not offset 0.
+    let orphan = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n#EXT-X-BYTERANGE:100\nall.ts\n";
+    assert!(MediaPlaylist::parse(orphan).is_err());
 }

@@ -5,6 +5,9 @@ use onair_browser::Backoff;
 
 use crate::engine::policy::{AbrConfig, LatencyConfig};
 
+/// [`PlayerConfig::transmux_worker_url`]'s default: the origin's `/player/onair-transmux.js`.
+pub const DEFAULT_TRANSMUX_WORKER_URL: &str = "/player/onair-transmux.js";
+
 /// Player settings. [`PlayerConfig::default`] suits OnAir's Low-Latency HLS and any standard stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayerConfig {
@@ -84,6 +87,14 @@ pub struct PlayerConfig {
     /// How often the element is looked at while playing, in milliseconds (stalls fire no events). It
     /// defaults to 250.
     pub tick_ms: f64,
+    /// The line captions without a `line` setting of their own are shown on (negative: counted from
+    /// the bottom, as WebVTT's `line:-3`), to keep them clear of a page's controls; `None` (the
+    /// default) leaves them where the browser puts them.
+    pub caption_line: Option<f64>,
+    /// The transmuxer worker's script (`onair-transmux.js`, beside the embeddable player), resolved
+    /// against the page: started on the first MPEG-TS segment. The default is where the origin serves
+    /// it, for pages of the origin itself; the embeddable player sets its own.
+    pub transmux_worker_url: String,
     /// Adaptive bitrate.
     pub abr: AbrConfig,
     /// Latency control, on by default.
@@ -123,6 +134,8 @@ impl Default for PlayerConfig {
             start_parallel_fragments: 4,
             start_wait_ms: 500.0,
             tick_ms: 250.0,
+            caption_line: None,
+            transmux_worker_url: DEFAULT_TRANSMUX_WORKER_URL.to_owned(),
             abr: AbrConfig::default(),
             latency: LatencyConfig::default(),
         }

@@ -54,6 +54,29 @@ pub enum PlayerError {
     Destroyed,
 }
 
+/// What kind of trouble an error is, as the JS API reports it (`error` events' `type`, named as hls.js
+/// names its error types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Loading failed: HTTP errors, the network, playlists.
+    Network,
+    /// The media could not be used: bad or unsupported segments, decoder errors, buffers.
+    Media,
+    /// Anything else (a browser API that threw).
+    Other,
+}
+
+impl ErrorKind {
+    /// The name in the JS API: `networkError`, `mediaError` or `otherError`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Network => "networkError",
+            Self::Media => "mediaError",
+            Self::Other => "otherError",
+        }
+    }
+}
+
 /// What a failed request means for the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
@@ -69,6 +92,15 @@ impl PlayerError {
         Self::Js {
             context,
             error: error.into(),
+        }
+    }
+
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Http { .. } | Self::Network { .. } | Self::Playlist { .. } => ErrorKind::Network,
+            Self::Unsupported { .. } | Self::Media(_) => ErrorKind::Media,
+            Self::Js { .. } | Self::Destroyed => ErrorKind::Other,
         }
     }
 
@@ -111,5 +143,7 @@ mod tests {
         assert_eq!(net.retry(false), Retry::Yes);
         assert_eq!(PlayerError::Destroyed.retry(true), Retry::No);
         assert_eq!(http(404).to_string(), "HTTP 404 for u");
+        assert_eq!(http(500).kind().as_str(), "networkError");
+        assert_eq!(PlayerError::Media("x".into()).kind(), ErrorKind::Media);
     }
 }

@@ -22,6 +22,24 @@ pub enum Phase {
     Failed,
 }
 
+impl Phase {
+    /// The phase once the playhead moved or a seek ended (`timeupdate`, `seeked`) in phase `current`:
+    /// buffering is over when the element plays with enough data (`readyState` at least
+    /// `HAVE_FUTURE_DATA`), or has the frame at a paused playhead (`HAVE_CURRENT_DATA`). Firefox does
+    /// not always fire `playing` after a `waiting` it fired around a seek or an append.
+    pub fn after_time_update(current: Phase, paused: bool, ready_state: u16) -> Option<Phase> {
+        const HAVE_CURRENT_DATA: u16 = 2;
+        const HAVE_FUTURE_DATA: u16 = 3;
+        if current != Phase::Buffering {
+            return None;
+        }
+        match paused {
+            false => (ready_state >= HAVE_FUTURE_DATA).then_some(Phase::Playing),
+            true => (ready_state >= HAVE_CURRENT_DATA).then_some(Phase::Paused),
+        }
+    }
+}
+
 /// A status update.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlayerStatus {
@@ -72,6 +90,21 @@ impl std::fmt::Display for PlayerStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffering_ends_when_the_playhead_moves_with_data() {
+        assert_eq!(
+            Phase::after_time_update(Phase::Buffering, false, 4),
+            Some(Phase::Playing)
+        );
+        assert_eq!(Phase::after_time_update(Phase::Buffering, false, 2), None);
+        assert_eq!(
+            Phase::after_time_update(Phase::Buffering, true, 2),
+            Some(Phase::Paused)
+        );
+        assert_eq!(Phase::after_time_update(Phase::Buffering, true, 1), None);
+        assert_eq!(Phase::after_time_update(Phase::Paused, false, 4), None);
+    }
 
     #[test]
     fn display() {

@@ -26,6 +26,12 @@ pub const ROUTE_LIVE_STREAM_FILE: &str = "/{id}/{file}";
 /// Pattern, under [`LIVE`], of a rendition's files (media playlists, init, segments, parts).
 pub const ROUTE_LIVE_RENDITION_FILE: &str = "/{id}/{rendition}/{file}";
 
+/// Where the embeddable player is served (`onair-player.js` and its wasm), under the web directory's
+/// `player/`.
+pub const PLAYER: &str = "/player";
+/// The embeddable player's script, under [`PLAYER`]: a stable name for the one-snippet embed.
+pub const PLAYER_SCRIPT: &str = "onair-player.js";
+
 /// `GET` one stream.
 pub fn stream(id: &str) -> String {
     format!("{STREAMS}/{id}")

@@ -290,3 +290,67 @@ async fn a_gzip_sibling_written_at_build_time_is_sent_as_it_is() {
     let plain = t.get("/app_bg.wasm").await;
     assert_eq!(plain.body, wasm, "a client without gzip gets the file");
 }
+
+#[tokio::test]
+async fn the_embeddable_player_is_open_to_every_site_and_cached_by_name() {
+    let t = TestApp::new().await;
+    let player = t.dir.path().join("dist").join("player");
+    std::fs::create_dir_all(&player).unwrap();
+    std::fs::write(
+        t.dir.path().join("dist").join("index.html"),
+        "<!doctype html>",
+    )
+    .unwrap();
+    std::fs::write(player.join("onair-player.js"), "(function(){})();").unwrap();
+    std::fs::write(player.join("onair-player-0123456789abcdef.wasm"), b"\0asm").unwrap();
+    let sibling = b"\x1f\x8b sibling".to_vec();
+    std::fs::write(player.join("onair-player.js.gz"), &sibling).unwrap();
+
+    let origin = (header::ORIGIN, "https://blog.example");
+    let script = get_with(&t, "/player/onair-player.js", std::slice::from_ref(&origin)).await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert_eq!(script.header(header::CACHE_CONTROL), "public, max-age=300");
+    assert_eq!(script.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    assert!(script.header(header::CONTENT_TYPE).contains("javascript"));
+    assert!(!script.header(header::LAST_MODIFIED).is_empty());
+    let gzipped = get_with(
+        &t,
+        "/player/onair-player.js",
+        &[origin.clone(), (header::ACCEPT_ENCODING, "gzip")],
+    )
+    .await;
+    assert_eq!(gzipped.body, sibling);
+    // The transmuxer worker's script keeps a stable name too.
+    std::fs::write(player.join("onair-transmux.js"), "(function(){})();").unwrap();
+    let worker = get_with(
+        &t,
+        "/player/onair-transmux.js",
+        std::slice::from_ref(&origin),
+    )
+    .await;
+    assert_eq!(worker.status, StatusCode::OK);
+    assert_eq!(worker.header(header::CACHE_CONTROL), "public, max-age=300");
+
+    let wasm = get_with(
+        &t,
+        "/player/onair-player-0123456789abcdef.wasm",
+        std::slice::from_ref(&origin),
+    )
+    .await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.header(header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(
+        wasm.header(header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(wasm.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    assert_eq!(
+        wasm.header(HeaderName::from_static("cross-origin-resource-policy")),
+        "cross-origin"
+    );
+
+    // A file that is not there is a 404, not the web app's page, and is not cached for a year.
+    let missing = get_with(&t, "/player/onair-player-ffffffffffffffff.wasm", &[origin]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.header(header::CACHE_CONTROL).is_empty());
+}

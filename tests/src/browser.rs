@@ -15,7 +15,8 @@ pub struct Browser {
     /// The WebDriver session.
     pub client: Client,
     driver: Child,
-    _profile: tempfile::TempDir,
+    /// Chromium's `--user-data-dir`, removed with the browser.
+    _profile: Option<tempfile::TempDir>,
 }
 
 /// What a test may add to a [`Browser`]'s start.
@@ -59,6 +60,45 @@ pub fn ensure_watch_page_playing_on(state: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// Starts a WebDriver server (`bin`) on `port`, its log in `tests/artifacts/{name}-{port}.log`; `hint`
+/// says how to get it when it is missing.
+fn spawn_driver(bin: &str, name: &str, port: u16, hint: &str) -> Result<Child> {
+    let log = std::fs::File::create(artifacts_dir().join(format!("{name}-{port}.log")))?;
+    Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {bin} ({hint})"))
+}
+
+/// A WebDriver session with `caps` from the driver listening on `port` (retried while it starts, 30 s at
+/// most; the driver is killed if none comes).
+async fn session(
+    driver: &mut Child,
+    port: u16,
+    caps: serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<Client> {
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(e) if Instant::now() > deadline => {
+                let _ = driver.kill();
+                bail!("{name} did not start a session: {e}");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
 /// Chromium's binary: `CHROME_BIN` or Debian's.
 fn chromium_binary() -> String {
     std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())
@@ -75,13 +115,12 @@ impl Browser {
         let port = free_port()?;
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let log = std::fs::File::create(artifacts_dir().join(format!("chromedriver-{port}.log")))?;
-        let mut driver = Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {driver_bin} (apt-get install chromium-driver)"))?;
+        let mut driver = spawn_driver(
+            &driver_bin,
+            "chromedriver",
+            port,
+            "apt-get install chromium-driver",
+        )?;
         let profile = tempfile::tempdir()?;
         let mut args = vec![
             "--headless=new".to_string(),
@@ -111,27 +150,52 @@ impl Browser {
             "goog:loggingPrefs".into(),
             serde_json::json!({ "browser": "ALL" }),
         );
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() > deadline => {
-                    let _ = driver.kill();
-                    bail!("chromedriver did not start a session: {e}");
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        };
+        let client = session(&mut driver, port, caps, "chromedriver").await?;
         Ok(Browser {
             client,
             driver,
-            _profile: profile,
+            _profile: Some(profile),
+        })
+    }
+
+    /// Starts Firefox (Debian's `firefox-esr`, `FIREFOX_BIN` to override) headless behind geckodriver
+    /// (`GECKODRIVER`, else `geckodriver` on `PATH`, installed by `scripts/setup.sh`), with a fresh
+    /// profile, fake camera and microphone (by its prefs), and autoplay allowed. Chromium-only helpers
+    /// (`cdp`) fail on it.
+    pub async fn start_firefox() -> Result<Browser> {
+        let port = free_port()?;
+        let driver_bin = std::env::var("GECKODRIVER").unwrap_or_else(|_| "geckodriver".into());
+        let mut driver = spawn_driver(
+            &driver_bin,
+            "geckodriver",
+            port,
+            "scripts/setup.sh installs it with cargo install",
+        )?;
+        let binary = std::env::var("FIREFOX_BIN").unwrap_or_else(|_| "/usr/bin/firefox-esr".into());
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "moz:firefoxOptions".into(),
+            serde_json::json!({
+                "binary": binary,
+                "args": ["-headless", "--width=1280", "--height=900"],
+                "prefs": {
+                    "media.navigator.streams.fake": true,
+                    "media.navigator.permission.disabled": true,
+                    "media.autoplay.default": 0,
+                    "media.autoplay.blocking_policy": 0,
+                    "app.update.enabled": false,
+                    "browser.shell.checkDefaultBrowser": false,
+                    "datareporting.policy.dataSubmissionEnabled": false,
+                    "toolkit.telemetry.reportingpolicy.firstRun": false
+                }
+            }),
+        );
+        let client = session(&mut driver, port, caps, "geckodriver").await?;
+        Ok(Browser {
+            client,
+            driver,
+            // geckodriver makes a fresh profile of its own for each session.
+            _profile: None,
         })
     }
 

@@ -295,3 +295,31 @@ pub fn fmp4_test_encode_args(video_kbps: u32, gop: u32, audio_kbps: u32) -> Vec<
     .map(String::from)
     .to_vec()
 }
+
+/// The captions of the subtitled VOD, as SRT (ffmpeg turns them into segmented WebVTT).
+pub const CAPTIONS_SRT: &str = "1\n00:00:00,500 --> 00:00:02,500\nFirst caption\n\n\
+    2\n00:00:03,000 --> 00:00:05,000\nSecond caption\n\n\
+    3\n00:00:05,500 --> 00:00:07,500\nThird caption\n";
+
+/// ffmpeg's HLS muxer writing 8 s of TS (640x360 H.264 + AAC) with a WebVTT subtitle rendition into `dir`: `master.m3u8` with
+/// an `EXT-X-MEDIA:TYPE=SUBTITLES` group, the video's `stream_main.m3u8` and the subtitles'
+/// `stream_main_vtt.m3u8` (ffmpeg 5.1 writes its cues without `X-TIMESTAMP-MAP`, 0.08 s later than
+/// the SRT).
+pub fn write_subtitled_vod(dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let srt = dir.join("captions.srt");
+    std::fs::write(&srt, CAPTIONS_SRT)?;
+    let mut args: Vec<&str> = vec!["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"];
+    args.extend(["-f", "lavfi", "-i", "sine=frequency=440"]);
+    args.extend(["-i", srt.to_str().context("path")?, "-t", "8"]);
+    args.extend(["-map", "0:v", "-map", "1:a", "-map", "2:s"]);
+    args.extend(["-c:v", "libx264", "-preset", "veryfast", "-g", "25"]);
+    args.extend(["-c:a", "aac", "-b:a", "64k"]);
+    args.extend(["-c:s", "webvtt", "-metadata:s:s:0", "language=eng"]);
+    args.extend(["-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod"]);
+    args.extend(["-master_pl_name", "master.m3u8"]);
+    args.extend(["-var_stream_map", "v:0,a:0,s:0,sgroup:subs,name:main"]);
+    let out = dir.join("stream_%v.m3u8");
+    args.push(out.to_str().context("path")?);
+    ffmpeg(&args)
+}

@@ -51,7 +51,9 @@ pub use browser::{
     ensure_watch_page_playing_on, watch_page_played_past, Browser, BrowserOptions, WATCH_PAGE_STATE,
 };
 pub use crowd::{resolve, Crowd};
-pub use ffmpeg::{ffmpeg, ffprobe_json, fmp4_test_encode_args, FfmpegPush, TEST_SOURCE_FPS};
+pub use ffmpeg::{
+    ffmpeg, ffprobe_json, fmp4_test_encode_args, write_subtitled_vod, FfmpegPush, TEST_SOURCE_FPS,
+};
 pub use fmp4::{demux_fmp4_file, first_moof};
 pub use hlsjs::{hlsjs_script, hlsjs_web_dir, HLSJS_PAGE, HLSJS_STATE};
 pub use inspect::onair_inspect;

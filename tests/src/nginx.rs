@@ -90,6 +90,20 @@ http {
 }
 "#;
 
+/// What [`NginxCache::start_static_cors`] puts in [`NGINX_STATIC_CONF`]'s place: HLS types, and the
+/// headers a player on another origin needs (any origin, `Range` allowed, the answers' lengths
+/// readable, preflights answered), with every answer revalidated (a live playlist changes).
+const CORS_TYPES: &str =
+    "types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; video/iso.segment m4s; \
+     video/mp4 mp4; text/html html; text/javascript js; }";
+const CORS_LOCATION: &str = r#"location / {
+            add_header Access-Control-Allow-Origin * always;
+            add_header Access-Control-Allow-Headers Range always;
+            add_header Access-Control-Expose-Headers "Content-Length, Content-Range" always;
+            add_header Cache-Control no-cache always;
+            if ($request_method = OPTIONS) { return 204; }
+        }"#;
+
 impl NginxCache {
     /// Starts nginx in front of `origin` and waits until it answers.
     pub async fn start(origin: SocketAddr) -> Result<NginxCache> {
@@ -100,6 +114,21 @@ impl NginxCache {
     /// starts empty, and waits until it answers.
     pub async fn start_static() -> Result<NginxCache> {
         Self::start_conf(NGINX_STATIC_CONF).await
+    }
+
+    /// [`NginxCache::start_static`] for players on other origins: CORS headers, HLS content types.
+    pub async fn start_static_cors() -> Result<NginxCache> {
+        let conf = NGINX_STATIC_CONF
+            .replace(
+                "types { video/iso.segment m4s; video/mp4 mp4; }",
+                CORS_TYPES,
+            )
+            .replace("location / { }", CORS_LOCATION);
+        anyhow::ensure!(
+            conf.contains("Access-Control-Allow-Origin") && conf.contains("mpegurl"),
+            "NGINX_STATIC_CONF changed: update start_static_cors"
+        );
+        Self::start_conf(&conf).await
     }
 
     /// Starts nginx the same way with another configuration (e.g. a static file server over

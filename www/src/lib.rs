@@ -2,8 +2,8 @@
 //!
 //! OnAir's web app, a Leptos client-side-rendered single page served as static files by the server:
 //! the list of live streams, the go-live page (camera preview and broadcasting through
-//! `onair-broadcaster`), the watch and embed pages (playback through `onair-player`), and short about
-//! and help pages.
+//! `onair-broadcaster`), the watch and embed pages (playback through `onair-player`), a page that plays
+//! any HLS URL (`/play?src=`), and short about and help pages.
 //!
 //! What it owns: pages, navigation, the JSON API client ([`api`], on the bodies and paths of the wire
 //! contract, `onair-protocol`) and how errors are shown ([`components::error_view`]). It leaves
@@ -23,7 +23,7 @@ pub mod routes;
 
 use routes::{
     about::About, embed::Embed, go_live::GoLive, help::Help, home::Home, not_found::NotFound,
-    watch::Watch,
+    play::Play, watch::Watch,
 };
 
 /// The whole app: header navigation and the routes.
@@ -53,6 +53,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/embed/:id") view=Embed />
                 <Route path=path!("/about") view=About />
                 <Route path=path!("/help") view=Help />
+                <Route path=path!("/play") view=Play />
             </Routes>
         </main>
     }

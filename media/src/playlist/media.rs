@@ -1,10 +1,8 @@
 //! The media playlist: segments, their parts, and the Low-Latency HLS tags around them.
 
+use super::access::{ByteRange, SegmentKey};
 use super::format_secs;
-use super::tags::{
-    part_inf_from_attributes, skip_from_attributes, Part, PreloadHint, PreloadHintType,
-    RenditionReport, ServerControl,
-};
+use super::tags::{Part, PreloadHint, RenditionReport, ServerControl};
 use thiserror::Error;
 
 /// Protocol version written without low-latency features: 7 covers fMP4 with EXT-X-MAP (RFC 8216bis 8).
@@ -60,6 +58,12 @@ pub struct PlaylistSegment {
     /// it (a new init segment after a discontinuity); `None`: the one in force stays (the playlist's
     /// [`MediaPlaylist::map_uri`] for the first segment).
     pub map_uri: Option<String>,
+    /// `BYTERANGE` of that new `EXT-X-MAP`.
+    pub map_byte_range: Option<ByteRange>,
+    /// `EXT-X-BYTERANGE`: the segment is this sub-range of its URI.
+    pub byte_range: Option<ByteRange>,
+    /// The `EXT-X-KEY` in force for it (`None`: not encrypted).
+    pub key: Option<SegmentKey>,
 }
 
 /// A media playlist snapshot.
@@ -73,6 +77,8 @@ pub struct MediaPlaylist {
     pub discontinuity_sequence: u64,
     /// `EXT-X-MAP` URI of the init segment.
     pub map_uri: String,
+    /// `BYTERANGE` of that `EXT-X-MAP`: the init is this sub-range of its URI.
+    pub map_byte_range: Option<ByteRange>,
     /// Segments in order (after the skipped ones).
     pub segments: Vec<PlaylistSegment>,
     /// `EXT-X-ENDLIST`: no more segments will be added.
@@ -119,49 +125,53 @@ impl MediaPlaylist {
 
     /// The playlist text.
     pub fn render(&self) -> String {
-        let map = m3u8_rs::Map {
-            uri: self.map_uri.clone(),
-            ..Default::default()
-        };
-        let mut map_in_force = self.map_uri.clone();
-        let segments: Vec<m3u8_rs::MediaSegment> =
-            self.segments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let changed = match &s.map_uri {
-                        Some(uri) if *uri != map_in_force => {
-                            map_in_force = uri.clone();
-                            true
-                        }
-                        _ => false,
-                    };
-                    let mut unknown_tags: Vec<m3u8_rs::ExtTag> = Vec::new();
-                    if s.gap {
-                        unknown_tags.push(m3u8_rs::ExtTag {
-                            tag: "X-GAP".into(),
-                            rest: None,
-                        });
+        let mut map_in_force = (self.map_uri.clone(), self.map_byte_range);
+        let mut key_in_force: Option<&SegmentKey> = None;
+        let segments: Vec<m3u8_rs::MediaSegment> = self
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let changed = match &s.map_uri {
+                    Some(uri) if (uri.clone(), s.map_byte_range) != map_in_force => {
+                        map_in_force = (uri.clone(), s.map_byte_range);
+                        true
                     }
-                    unknown_tags.extend(s.parts.iter().map(|p| ext("X-PART", p.to_attributes())));
-                    m3u8_rs::MediaSegment {
-                        uri: s.uri.clone(),
-                        duration: s.duration_secs as f32,
-                        discontinuity: s.discontinuity,
-                        map: (!map_in_force.is_empty() && (i == 0 || s.discontinuity || changed))
-                            .then(|| m3u8_rs::Map {
-                                uri: map_in_force.clone(),
-                                ..map.clone()
-                            }),
-                        program_date_time: s
-                            .program_date_time
-                            .as_deref()
-                            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
-                        unknown_tags,
-                        ..Default::default()
-                    }
-                })
-                .collect();
+                    _ => false,
+                };
+                // A key is written where it changes (`METHOD=NONE` where encryption stops).
+                let key = (s.key.as_ref() != key_in_force)
+                    .then(|| s.key.as_ref().map(SegmentKey::to_m3u8).unwrap_or_default());
+                key_in_force = s.key.as_ref();
+                let mut unknown_tags: Vec<m3u8_rs::ExtTag> = Vec::new();
+                if s.gap {
+                    unknown_tags.push(m3u8_rs::ExtTag {
+                        tag: "X-GAP".into(),
+                        rest: None,
+                    });
+                }
+                unknown_tags.extend(s.parts.iter().map(|p| ext("X-PART", p.to_attributes())));
+                m3u8_rs::MediaSegment {
+                    uri: s.uri.clone(),
+                    duration: s.duration_secs as f32,
+                    byte_range: s.byte_range.map(ByteRange::to_m3u8),
+                    discontinuity: s.discontinuity,
+                    key,
+                    map: (!map_in_force.0.is_empty() && (i == 0 || s.discontinuity || changed))
+                        .then(|| m3u8_rs::Map {
+                            uri: map_in_force.0.clone(),
+                            byte_range: map_in_force.1.map(ByteRange::to_m3u8),
+                            ..Default::default()
+                        }),
+                    program_date_time: s
+                        .program_date_time
+                        .as_deref()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
+                    unknown_tags,
+                    ..Default::default()
+                }
+            })
+            .collect();
         let mut playlist = m3u8_rs::MediaPlaylist {
             version: Some(if self.low_latency() {
                 LOW_LATENCY_VERSION
@@ -219,144 +229,9 @@ impl MediaPlaylist {
         out
     }
 
-    /// Reads a media playlist, low-latency tags included.
-    pub fn parse(text: &str) -> Result<MediaPlaylist, PlaylistError> {
-        let lines: Vec<&str> = text.lines().collect();
-        let last_uri = lines
-            .iter()
-            .rposition(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-        let (head, tail): (Vec<&str>, &[&str]) = match last_uri {
-            Some(i) => (
-                lines.get(..=i).unwrap_or_default().to_vec(),
-                lines.get(i + 1..).unwrap_or_default(),
-            ),
-            None => (lines.clone(), &lines[..]),
-        };
-        let mut head_text = head.join("\n");
-        head_text.push('\n');
-        let parsed = m3u8_rs::parse_media_playlist_res(head_text.as_bytes())
-            .map_err(|e| PlaylistError::Syntax(format!("{e:?}").chars().take(200).collect()))?;
-        let mut playlist = MediaPlaylist {
-            target_duration: parsed.target_duration,
-            media_sequence: parsed.media_sequence,
-            discontinuity_sequence: parsed.discontinuity_sequence,
-            ended: parsed.end_list,
-            playlist_type: parsed.playlist_type.as_ref().map(|t| match t {
-                m3u8_rs::MediaPlaylistType::Vod => PlaylistType::Vod,
-                _ => PlaylistType::Event,
-            }),
-            ..MediaPlaylist::default()
-        };
-        let mut map_in_force = String::new();
-        for s in &parsed.segments {
-            let mut new_map = None;
-            if let Some(m) = &s.map {
-                if playlist.map_uri.is_empty() {
-                    playlist.map_uri = m.uri.clone();
-                } else if m.uri != map_in_force {
-                    new_map = Some(m.uri.clone());
-                }
-                map_in_force = m.uri.clone();
-            }
-            let mut segment = PlaylistSegment {
-                uri: s.uri.clone(),
-                // EXTINF travels as f32 through m3u8-rs: keep the microseconds it can carry.
-                duration_secs: (f64::from(s.duration) * 1e6).round() / 1e6,
-                discontinuity: s.discontinuity,
-                program_date_time: s
-                    .program_date_time
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-                map_uri: new_map,
-                ..PlaylistSegment::default()
-            };
-            for tag in &s.unknown_tags {
-                let rest = tag.rest.as_deref().unwrap_or("");
-                match tag.tag.as_str() {
-                    "X-GAP" => segment.gap = true,
-                    "X-PART" => segment
-                        .parts
-                        .push(tag_err("EXT-X-PART", Part::from_attributes(rest))?),
-                    other => playlist.apply_playlist_tag(other, rest)?,
-                }
-            }
-            playlist.segments.push(segment);
-        }
-        for line in tail {
-            let Some(rest) = line.trim().strip_prefix("#EXT-") else {
-                continue;
-            };
-            let (tag, attributes) = rest.split_once(':').unwrap_or((rest, ""));
-            match tag {
-                "X-PART" => playlist
-                    .trailing_parts
-                    .push(tag_err("EXT-X-PART", Part::from_attributes(attributes))?),
-                "X-PRELOAD-HINT" => {
-                    let hint = tag_err(
-                        "EXT-X-PRELOAD-HINT",
-                        PreloadHint::from_attributes(attributes),
-                    )?;
-                    let part_hint_known = playlist
-                        .preload_hint
-                        .as_ref()
-                        .is_some_and(|h| h.hint_type == PreloadHintType::Part);
-                    if hint.hint_type == PreloadHintType::Map && part_hint_known {
-                        playlist.preload_map_hint = Some(hint);
-                    } else if hint.hint_type == PreloadHintType::Part {
-                        // A MAP hint seen first moves to its own field.
-                        if let Some(map) = playlist.preload_hint.replace(hint) {
-                            playlist.preload_map_hint = Some(map);
-                        }
-                    } else {
-                        playlist.preload_hint = Some(hint);
-                    }
-                }
-                "X-RENDITION-REPORT" => playlist.rendition_reports.push(tag_err(
-                    "EXT-X-RENDITION-REPORT",
-                    RenditionReport::from_attributes(attributes),
-                )?),
-                "X-ENDLIST" => playlist.ended = true,
-                "X-MAP" if playlist.map_uri.is_empty() => {
-                    let a = tag_err("EXT-X-MAP", super::parse_attributes(attributes))?;
-                    if let Some(uri) = a.get("URI") {
-                        playlist.map_uri = uri.as_str().to_string();
-                    }
-                }
-                other => playlist.apply_playlist_tag(other, attributes)?,
-            }
-        }
-        Ok(playlist)
-    }
-
-    /// Playlist-level low-latency tags, wherever they stand.
-    fn apply_playlist_tag(&mut self, tag: &str, attributes: &str) -> Result<(), PlaylistError> {
-        match tag {
-            "X-SERVER-CONTROL" => {
-                self.server_control = Some(tag_err(
-                    "EXT-X-SERVER-CONTROL",
-                    ServerControl::from_attributes(attributes),
-                )?)
-            }
-            "X-PART-INF" => {
-                self.part_target = Some(tag_err(
-                    "EXT-X-PART-INF",
-                    part_inf_from_attributes(attributes),
-                )?)
-            }
-            "X-SKIP" => {
-                self.skipped_segments = tag_err("EXT-X-SKIP", skip_from_attributes(attributes))?
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
     /// Media sequence number of the last complete segment, if any.
     pub fn last_msn(&self) -> Option<u64> {
         let listed = self.skipped_segments + self.segments.len() as u64;
         listed.checked_sub(1).map(|n| self.media_sequence + n)
     }
-}
-
-fn tag_err<T>(tag: &'static str, r: Result<T, String>) -> Result<T, PlaylistError> {
-    r.map_err(|reason| PlaylistError::Tag { tag, reason })
 }

@@ -1,20 +1,26 @@
 //! The HLS playlist model (RFC 8216bis): typed media playlists with the Low-Latency HLS tags, and
-//! multivariant playlists with audio renditions (`EXT-X-MEDIA`). Media playlists are written and parsed
-//! with `m3u8-rs`; the low-latency tags, which it does not know, ride in its unknown tags (`ExtTag`), one
-//! type per tag with paired `to_attributes`/`from_attributes`. Multivariant playlists are written and
-//! parsed here, with the same pairing for `EXT-X-MEDIA` and `EXT-X-STREAM-INF`.
+//! multivariant playlists with audio and subtitle renditions (`EXT-X-MEDIA`). Media playlists are
+//! written with `m3u8-rs`; the low-latency tags, which it does not know, ride in its unknown tags
+//! (`ExtTag`), one type per tag with paired `to_attributes`/`from_attributes`. They are read here
+//! ([`parse`](MediaPlaylist::parse), one pass over the lines), which keeps m3u8-rs's parser (nom, chrono)
+//! out of the player's bundle. Multivariant playlists are written and parsed here, with the same
+//! pairing for `EXT-X-MEDIA` and `EXT-X-STREAM-INF`.
 //!
 //! `m3u8-rs` 6.0.1 drops every line after the last segment URI (the parts of the segment being produced,
-//! `EXT-X-PRELOAD-HINT`, `EXT-X-RENDITION-REPORT`), so that tail is written and read here.
+//! `EXT-X-PRELOAD-HINT`, `EXT-X-RENDITION-REPORT`), so that tail is written here.
 
+mod access;
 mod attrs;
+pub mod date;
 mod media;
 mod multivariant;
+mod parse;
 mod tags;
 
+pub use access::{ByteRange, KeyMethod, SegmentKey};
 pub use attrs::{parse_attributes, AttributeValue};
 pub use media::{MediaPlaylist, PlaylistError, PlaylistSegment, PlaylistType};
-pub use multivariant::{AudioRendition, MultivariantPlaylist, Variant};
+pub use multivariant::{AudioRendition, MultivariantPlaylist, SubtitleRendition, Variant};
 pub use tags::{Part, PreloadHint, PreloadHintType, RenditionReport, ServerControl};
 
 /// The peak segment bit rate in bits per second: "the largest bit rate of any contiguous set of segments

@@ -91,6 +91,60 @@ impl AudioRendition {
     }
 }
 
+/// `EXT-X-MEDIA` with `TYPE=SUBTITLES`: a WebVTT subtitle rendition that variants name by its
+/// `GROUP-ID` in their `SUBTITLES` attribute. Its `URI` is required (RFC 8216bis 4.4.6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SubtitleRendition {
+    /// `GROUP-ID`.
+    pub group_id: String,
+    /// `NAME`: what the captions menu shows.
+    pub name: String,
+    /// `LANGUAGE`, an RFC 5646 tag.
+    pub language: Option<String>,
+    /// `DEFAULT=YES`: shown unless the viewer chooses otherwise.
+    pub default: bool,
+    /// `AUTOSELECT=YES`.
+    pub autoselect: bool,
+    /// `FORCED=YES`: only the parts of the content in another language.
+    pub forced: bool,
+    /// `URI` of its media playlist (of WebVTT segments), relative to the multivariant playlist.
+    pub uri: String,
+}
+
+impl SubtitleRendition {
+    /// The attribute list.
+    pub fn to_attributes(&self) -> String {
+        let yes_no = |b: bool| if b { "YES" } else { "NO" };
+        let mut s = format!(
+            "TYPE=SUBTITLES,GROUP-ID=\"{}\",NAME=\"{}\"",
+            self.group_id, self.name
+        );
+        if let Some(language) = &self.language {
+            s.push_str(&format!(",LANGUAGE=\"{language}\""));
+        }
+        s.push_str(&format!(
+            ",DEFAULT={},AUTOSELECT={},FORCED={},URI=\"{}\"",
+            yes_no(self.default),
+            yes_no(self.autoselect),
+            yes_no(self.forced),
+            self.uri
+        ));
+        s
+    }
+
+    fn from_parsed(a: &Attributes) -> Result<SubtitleRendition, String> {
+        Ok(SubtitleRendition {
+            group_id: required(a, MEDIA_TAG, "GROUP-ID")?.to_string(),
+            name: required(a, MEDIA_TAG, "NAME")?.to_string(),
+            language: a.get("LANGUAGE").map(|v| v.as_str().to_string()),
+            default: yes(a, "DEFAULT"),
+            autoselect: yes(a, "AUTOSELECT"),
+            forced: yes(a, "FORCED"),
+            uri: required(a, MEDIA_TAG, "URI")?.to_string(),
+        })
+    }
+}
+
 /// `EXT-X-STREAM-INF` and the URI line after it: one variant of a multivariant playlist.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Variant {
@@ -110,6 +164,8 @@ pub struct Variant {
     pub frame_rate: Option<f64>,
     /// `AUDIO`: the `GROUP-ID` of the [`AudioRendition`]s that play with this variant.
     pub audio: Option<String>,
+    /// `SUBTITLES`: the `GROUP-ID` of its subtitle renditions.
+    pub subtitles: Option<String>,
 }
 
 impl Variant {
@@ -130,6 +186,9 @@ impl Variant {
         }
         if let Some(group) = &self.audio {
             s.push_str(&format!(",AUDIO=\"{group}\""));
+        }
+        if let Some(group) = &self.subtitles {
+            s.push_str(&format!(",SUBTITLES=\"{group}\""));
         }
         s
     }
@@ -167,6 +226,7 @@ impl Variant {
             resolution,
             frame_rate,
             audio: a.get("AUDIO").map(|v| v.as_str().to_string()),
+            subtitles: a.get("SUBTITLES").map(|v| v.as_str().to_string()),
         })
     }
 }
@@ -184,6 +244,8 @@ fn format_frame_rate(rate: f64) -> String {
 pub struct MultivariantPlaylist {
     /// The `EXT-X-MEDIA:TYPE=AUDIO` tags, in order.
     pub audio: Vec<AudioRendition>,
+    /// The `EXT-X-MEDIA:TYPE=SUBTITLES` tags, in order.
+    pub subtitles: Vec<SubtitleRendition>,
     /// The variants, in order.
     pub variants: Vec<Variant>,
 }
@@ -194,6 +256,9 @@ impl MultivariantPlaylist {
         let mut out = format!("#EXTM3U\n#EXT-X-VERSION:{VERSION}\n#EXT-X-INDEPENDENT-SEGMENTS\n");
         for audio in &self.audio {
             out.push_str(&format!("#{MEDIA_TAG}:{}\n", audio.to_attributes()));
+        }
+        for subtitles in &self.subtitles {
+            out.push_str(&format!("#{MEDIA_TAG}:{}\n", subtitles.to_attributes()));
         }
         for variant in &self.variants {
             out.push_str(&format!(
@@ -231,10 +296,14 @@ impl MultivariantPlaylist {
                     Some(Variant::from_attributes(attributes).map_err(tag_error(STREAM_INF_TAG))?);
             } else if let Some(attributes) = tag_value(line, MEDIA_TAG) {
                 let a = parse_attributes(attributes).map_err(tag_error(MEDIA_TAG))?;
-                if a.get("TYPE").map(AttributeValue::as_str) == Some("AUDIO") {
-                    playlist
+                match a.get("TYPE").map(AttributeValue::as_str) {
+                    Some("AUDIO") => playlist
                         .audio
-                        .push(AudioRendition::from_parsed(&a).map_err(tag_error(MEDIA_TAG))?);
+                        .push(AudioRendition::from_parsed(&a).map_err(tag_error(MEDIA_TAG))?),
+                    Some("SUBTITLES") => playlist
+                        .subtitles
+                        .push(SubtitleRendition::from_parsed(&a).map_err(tag_error(MEDIA_TAG))?),
+                    _ => {}
                 }
             } else if !line.starts_with('#') {
                 let mut variant = pending.take().ok_or_else(|| {
@@ -331,6 +400,7 @@ mod tests {
             resolution: Some((640, 360)),
             frame_rate: Some(29.97),
             audio: Some("aud".into()),
+            subtitles: None,
         };
         assert_eq!(
             v.to_attributes(),

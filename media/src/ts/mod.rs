@@ -6,8 +6,9 @@
 //! `pes` (PES reassembly across packets), [`demux`] (continuity counters, PIDs → [`TsEvent`]s), `annexb`,
 //! `avc` and `hevc` (H.264/H.265 access units → length-prefixed samples and `avcC`/`hvcC` from the
 //! parameter sets), `adts` and `mpa` (AAC frames + AudioSpecificConfig, MP3 frame headers), `audio`
-//! (frames across PES), [`time`] (33-bit PTS/DTS unwrapping, PCR) and [`transmux`] (segments →
-//! [`write_init`](crate::write_init) / [`write_fragment`](crate::write_fragment) output).
+//! (frames across PES), [`time`] (33-bit PTS/DTS unwrapping, PCR), [`transmux`] (segments →
+//! [`write_init`](crate::write_init) / [`write_fragment`](crate::write_fragment) output) and [`wire`]
+//! (that output as one byte array, for the player's transmuxer worker).
 //!
 //! Like the rest of the crate it is pure (bytes in, bytes out), never panics on any input and never
 //! allocates from a size field it has not bounded (a PES is at most [`pes::MAX_PES_BYTES`], a section
@@ -61,6 +62,7 @@ pub mod psi;
 pub mod time;
 pub mod transmux;
 mod video;
+pub mod wire;
 
 pub use demux::{TsDemuxer, TsEvent};
 pub use error::TsError;

@@ -27,21 +27,24 @@ pub mod policy;
 mod recovery;
 mod startup;
 mod stream;
+mod subtitles;
 mod switch;
+mod transform;
 pub mod types;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use crate::buffer::{buffered_ahead, Range, StallWatchdog};
 use crate::config::PlayerConfig;
 use crate::error::PlayerError;
 use crate::playlist::{Level, MediaView, Position};
-use buffer_queue::{BufferQueue, SlotId};
+use crate::small_map::SmallMap;
+use buffer_queue::{BufferQueue, SlotId, SlotKind};
 use policy::{AbrController, BandwidthEstimator, LatencyController};
-pub use types::{Command, Event, LevelInfo, MediaSnapshot, Notice, RequestId, TimerId, TrackKind};
+pub use types::{
+    Command, Event, LevelInfo, MediaSnapshot, Notice, RequestId, TextCue, TimerId, TrackKind,
+};
 
 /// Answers "can this browser play `mime`" (`MediaSource.isTypeSupported`).
 pub type TypeSupport = Box<dyn Fn(&str) -> bool>;
@@ -72,6 +75,25 @@ enum Request {
         body: Vec<u8>,
     },
     Fragment(stream::FragmentRequest),
+    /// An `EXT-X-KEY` key file.
+    Key {
+        url: String,
+        body: Vec<u8>,
+    },
+    /// A fragment being decrypted ([`Command::Decrypt`] under the fragment's request id).
+    Decrypt(stream::FragmentRequest),
+    /// A TS segment being transmuxed ([`Command::Transmux`] under the fragment's request id).
+    Transmux {
+        track: TrackKind,
+        fragment: crate::playlist::FragmentRef,
+        new_timeline: bool,
+    },
+    /// Subtitle rendition `index`'s playlist (`msn` none) or its segment `msn`.
+    Subtitles {
+        index: usize,
+        msn: Option<u64>,
+        body: Vec<u8>,
+    },
 }
 
 /// What a timer is for.
@@ -81,6 +103,8 @@ enum Timer {
     Reload(TrackKind),
     Fragment(TrackKind),
     Tick,
+    /// Reload subtitle rendition `index`'s playlist.
+    Subtitles(usize),
 }
 
 /// A pending level switch.
@@ -140,6 +164,8 @@ struct Track {
     /// Every fragment up to the end of an ended playlist is queued.
     complete: bool,
     switch: Option<Switch>,
+    /// The next TS segment goes to a new transmuxer (the first, or another level's).
+    transmux_reset: bool,
 }
 
 impl Track {
@@ -173,11 +199,26 @@ impl Track {
             resynced: false,
             complete: false,
             switch: None,
+            transmux_reset: true,
         }
     }
 
     fn buffered_end(&self) -> Option<f64> {
         self.buffered.last().map(|r| r.1)
+    }
+
+    /// The media from here on has `codecs`: while no `SourceBuffer` exists they are simply what it
+    /// will be made for; after, a `changeType` is queued when they differ from the ones in force.
+    fn set_codecs(&mut self, codecs: String) {
+        if self.codecs.as_deref() == Some(codecs.as_str()) {
+            return;
+        }
+        if self.mime.is_some() {
+            let mime = self.kind.mime(&codecs);
+            self.queue.open(SlotKind::ChangeType(mime.clone()));
+            self.mime = Some(mime);
+        }
+        self.codecs = Some(codecs);
     }
 
     /// The first fragment not loaded yet: the first one in flight, else the next to ask for.
@@ -210,18 +251,27 @@ pub struct Engine {
     url: String,
     out: Vec<Command>,
     next_id: u64,
-    requests: HashMap<RequestId, Request>,
-    timers: HashMap<TimerId, Timer>,
+    requests: SmallMap<RequestId, Request>,
+    /// `EXT-X-KEY` keys by URL: loading, or loaded.
+    keys: SmallMap<String, transform::KeyState>,
+    timers: SmallMap<TimerId, Timer>,
     manifest_failures: u32,
     levels: Vec<Level>,
     playable: Vec<bool>,
     level: usize,
-    level_failures: HashMap<usize, u32>,
-    penalty: HashMap<usize, f64>,
+    level_failures: SmallMap<usize, u32>,
+    penalty: SmallMap<usize, f64>,
     tracks: Vec<Track>,
     estimator: BandwidthEstimator,
     abr: AbrController,
     latency: Option<LatencyController>,
+    /// The subtitle renditions, in the multivariant playlist's order.
+    subtitles: Vec<subtitles::SubtitleTrack>,
+    /// Where the first main media appended starts, in the element's time: WebVTT cues without an
+    /// `X-TIMESTAMP-MAP` count from there.
+    media_start: Option<f64>,
+    /// [`Command::PrepareTransmux`] was given.
+    transmux_prepared: bool,
     gap: StallWatchdog,
     media: MediaSnapshot,
     buffers: Buffers,
@@ -271,16 +321,20 @@ impl Engine {
             url: url.to_owned(),
             out: Vec::new(),
             next_id: 0,
-            requests: HashMap::new(),
-            timers: HashMap::new(),
+            requests: SmallMap::new(),
+            keys: SmallMap::new(),
+            timers: SmallMap::new(),
             manifest_failures: 0,
             levels: Vec::new(),
             playable: Vec::new(),
             level: 0,
-            level_failures: HashMap::new(),
-            penalty: HashMap::new(),
+            level_failures: SmallMap::new(),
+            penalty: SmallMap::new(),
             tracks: Vec::new(),
             latency: None,
+            subtitles: Vec::new(),
+            media_start: None,
+            transmux_prepared: false,
             gap: StallWatchdog::default(),
             media: MediaSnapshot::default(),
             buffers: Buffers::None,
@@ -325,6 +379,10 @@ impl Engine {
             Event::MediaError { message } => self.media_error(&message),
             Event::MediaRebuilt => self.media_rebuilt(),
             Event::Timer { id } => self.timer(id),
+            Event::Decrypted { id, data } => self.decrypted(id, data),
+            Event::DecryptFailed { id, error } => self.decrypt_failed(id, error),
+            Event::Transmuxed { id, data } => self.transmuxed(id, &data),
+            Event::TransmuxFailed { id, error } => self.transmux_failed(id, &error),
         }
     }
 
@@ -337,6 +395,34 @@ impl Engine {
     pub fn set_level(&mut self, level: Option<usize>) {
         self.abr.set_manual(level);
         self.consider_switch();
+    }
+
+    /// Sets the distance from the live edge to aim at, in seconds (`None`: back to the playlist's
+    /// hold-back). Applies at once and to a controller made later.
+    pub fn set_latency_target(&mut self, target_secs: Option<f64>) {
+        let target_secs = target_secs.filter(|t| t.is_finite() && *t > 0.0);
+        self.config.latency.target_override_secs = target_secs;
+        if let Some(latency) = self.latency.as_mut() {
+            latency.set_target_override(target_secs);
+        }
+    }
+
+    /// Jumps to the latency target when playback is behind it by more than a second (the LIVE
+    /// badge's click): a seek inside what is buffered, or, when that does not reach, as far as it
+    /// does while loading catches up. Does nothing for a stream that is not live.
+    pub fn seek_to_live(&mut self) {
+        if !self.live() {
+            return;
+        }
+        let (Some(distance), Some(target)) = (self.distance_from_edge(), self.latency_target())
+        else {
+            return;
+        };
+        let end = self.media.buffered.last().map_or(0.0, |r| r.1);
+        let to = (self.media.current_time + distance - target).min(end - 0.1);
+        if distance > target + 1.0 && to > self.media.current_time {
+            self.out.push(Command::Seek(to));
+        }
     }
 
     /// The level loading now.
@@ -376,14 +462,29 @@ impl Engine {
         revalidate: bool,
         request: Request,
     ) -> RequestId {
+        self.fetch_range(url, None, timeout_ms, stream, revalidate, request)
+    }
+
+    /// [`Engine::fetch`] of a sub-range of `url`.
+    fn fetch_range(
+        &mut self,
+        url: &str,
+        range: Option<onair_media::playlist::ByteRange>,
+        timeout_ms: f64,
+        stream: bool,
+        revalidate: bool,
+        request: Request,
+    ) -> RequestId {
         let id = self.id();
         self.requests.insert(id, request);
         self.out.push(Command::Fetch {
             id,
             url: url.to_owned(),
             timeout_ms,
-            stream,
+            // A ranged answer may be the whole file (a 200), cut once complete: never streamed.
+            stream: stream && range.is_none(),
             revalidate,
+            range,
         });
         id
     }
@@ -447,6 +548,7 @@ impl Engine {
         }
         self.requests.clear();
         self.notify(Notice::Error {
+            kind: error.kind(),
             message: error.to_string(),
             fatal: true,
         });
@@ -474,6 +576,7 @@ impl Engine {
                 self.ticking = false;
                 self.tick();
             }
+            Timer::Subtitles(index) => self.request_subtitle_playlist(index),
         }
     }
 
@@ -494,8 +597,11 @@ impl Engine {
                 Request::Manifest { body }
                 | Request::Playlist { body, .. }
                 | Request::Init { body, .. }
-                | Request::NextInit { body, .. },
+                | Request::NextInit { body, .. }
+                | Request::Key { body, .. }
+                | Request::Subtitles { body, .. },
             ) => body.extend_from_slice(&data),
+            Some(Request::Decrypt(_) | Request::Transmux { .. }) => {}
             Some(Request::Fragment(stream::FragmentRequest {
                 track,
                 slot,
@@ -552,6 +658,12 @@ impl Engine {
                 }
             }
             Request::Fragment(loaded) => self.fragment_loaded(id, loaded),
+            Request::Key { url, body } => self.key_loaded(id, &url, &body),
+            Request::Subtitles { index, msn, body } => self.subtitles_loaded(index, msn, &body),
+            // Not fetches: answered by `Event::Decrypted` and `Event::Transmuxed`.
+            r @ (Request::Decrypt(_) | Request::Transmux { .. }) => {
+                self.requests.insert(id, r);
+            }
         }
     }
 
@@ -583,7 +695,19 @@ impl Engine {
                 slot,
                 ..
             }) => self.fragment_failed(track, id, fragment, level, slot, error),
+            Request::Key { url, .. } => self.key_failed(id, &url, error),
+            Request::Subtitles { index, msn, .. } => self.subtitle_failed(index, msn),
+            r @ (Request::Decrypt(_) | Request::Transmux { .. }) => {
+                self.requests.insert(id, r);
+            }
         }
+    }
+
+    /// Whether a TS segment of `kind` is with the transmuxer.
+    fn transmuxing(&self, kind: TrackKind) -> bool {
+        self.requests
+            .iter()
+            .any(|(_, r)| matches!(r, Request::Transmux { track, .. } if *track == kind))
     }
 
     /// Runs a track's buffer queue and reacts to what finished.
@@ -610,6 +734,13 @@ impl Engine {
     }
 
     fn buffer_updated(&mut self, kind: TrackKind, buffered: Vec<Range>) {
+        if kind == TrackKind::Main && self.media_start.is_none() {
+            self.media_start = buffered.first().map(|r| r.0);
+            if self.media_start.is_some() {
+                self.flush_unmapped_cues();
+                self.set_duration();
+            }
+        }
         if let Some(track) = self.track_mut(kind) {
             track.buffered = buffered;
             track.queue.updated();

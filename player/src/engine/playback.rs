@@ -172,16 +172,34 @@ impl Engine {
         }
     }
 
+    /// The element's duration, once the first media is in, for a stream that had ended when playback
+    /// began (a VOD): where its first media starts plus the seconds listed from there. A live stream's
+    /// duration is left to the media source (what is buffered; `endOfStream` when it ends).
+    pub(super) fn set_duration(&mut self) {
+        let (Some(start), Some(listed)) = (self.media_start, self.start_distance) else {
+            return;
+        };
+        let ended = self
+            .track(TrackKind::Main)
+            .and_then(|t| t.view.as_ref())
+            .is_some_and(|v| v.ended);
+        if ended && listed > 0.0 {
+            self.out.push(Command::SetDuration(start + listed));
+        }
+    }
+
     /// Ends the media source once every track queued its last fragment and appended it.
     pub(super) fn maybe_end_of_stream(&mut self) {
         if self.ended || self.buffers != Buffers::Ready {
             return;
         }
         let all_done = !self.tracks.is_empty()
-            && self
-                .tracks
-                .iter()
-                .all(|t| t.view.as_ref().is_some_and(|v| v.ended) && t.complete && t.queue.idle());
+            && self.tracks.iter().all(|t| {
+                t.view.as_ref().is_some_and(|v| v.ended)
+                    && t.complete
+                    && t.queue.idle()
+                    && !self.transmuxing(t.kind)
+            });
         if all_done {
             self.ended = true;
             self.out.push(Command::EndOfStream);

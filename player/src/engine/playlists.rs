@@ -3,7 +3,7 @@
 //! (`_HLS_msn`/`_HLS_part`), and for a delta update (`_HLS_skip=YES`) where it can skip; elsewhere RFC
 //! 8216's reload timing. A delta that cannot be merged makes the next request ask for everything.
 
-use super::types::{Notice, RequestId, TrackKind};
+use super::types::{Command, Notice, RequestId, TrackKind};
 use super::{Engine, Request, Timer};
 use crate::error::{PlayerError, Retry};
 use crate::playlist::{blocking_timeout_ms, reload_delay_ms, reload_url, MediaView};
@@ -112,9 +112,15 @@ impl Engine {
         }
         let blocking = view.can_block_reload && !view.ended;
         let ended = view.ended;
+        let ts = view.lists_ts();
         let delay = reload_delay_ms(&view, changed, now - track.reload_started_ms, min_reload);
         track.view = Some(view);
-        if track.next.is_none() {
+        if ts && !self.transmux_prepared {
+            // Its wasm loads while the first segment does.
+            self.transmux_prepared = true;
+            self.out.push(Command::PrepareTransmux);
+        }
+        if self.track(kind).is_some_and(|t| t.next.is_none()) {
             self.start_track(kind);
         } else {
             self.load_next(kind);
@@ -147,6 +153,7 @@ impl Engine {
             } else {
                 // A playlist that worked before: keep playing what is buffered, keep asking.
                 self.notify(Notice::Error {
+                    kind: error.kind(),
                     message: format!("{error}; retrying"),
                     fatal: false,
                 });
@@ -157,6 +164,7 @@ impl Engine {
             self.notify(Notice::WaitingForStream);
         } else {
             self.notify(Notice::Error {
+                kind: error.kind(),
                 message: format!("{error}; retrying"),
                 fatal: false,
             });

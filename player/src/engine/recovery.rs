@@ -4,13 +4,13 @@
 
 use super::types::{Command, Notice, TrackKind};
 use super::{Buffers, Engine};
-use crate::error::PlayerError;
+use crate::error::{ErrorKind, PlayerError};
 
 impl Engine {
     /// A fragment or playlist of `level` failed: enough failures in a row put it in the penalty box for
     /// a while, and ABR picks another.
     pub(super) fn level_failed(&mut self, level: usize) {
-        let count = self.level_failures.entry(level).or_insert(0);
+        let count = self.level_failures.get_or_insert_with(level, || 0);
         *count = count.saturating_add(1);
         if *count >= self.config.penalty_failures && self.levels.len() > 1 {
             self.level_failures.remove(&level);
@@ -40,6 +40,7 @@ impl Engine {
                 }
             }
             self.notify(Notice::Error {
+                kind: ErrorKind::Media,
                 message: format!("{} buffer full; freeing space", kind.name()),
                 fatal: false,
             });
@@ -62,6 +63,7 @@ impl Engine {
         }
         self.rebuilds += 1;
         self.notify(Notice::Error {
+            kind: ErrorKind::Media,
             message: format!("media error ({message}); restarting playback"),
             fatal: false,
         });
@@ -78,12 +80,16 @@ impl Engine {
         for id in requests {
             self.abort(id);
         }
+        // What the transmuxer sends back for the old media source is not wanted.
+        self.requests
+            .retain(|_, r| !matches!(r, super::Request::Transmux { .. }));
         for track in &mut self.tracks {
             track.fragment_requests.clear();
             track.init_request = None;
             track.queue.reset();
             track.buffered.clear();
             track.init_url = None;
+            track.transmux_reset = true;
             track.next = None;
             track.discontinuity = None;
             track.offset = 0.0;

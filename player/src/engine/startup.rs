@@ -5,7 +5,7 @@ use super::buffer_queue::{SlotId, SlotKind};
 use super::policy::{AbrInput, LatencyController};
 use super::types::{Command, LevelInfo, Notice, RequestId, TrackKind};
 use super::{Buffers, Engine, Request, Timer, Track};
-use crate::error::{PlayerError, Retry};
+use crate::error::{ErrorKind, PlayerError, Retry};
 use crate::playlist::{parse_manifest, Level, Manifest, MediaView};
 
 impl Engine {
@@ -31,6 +31,7 @@ impl Engine {
             self.notify(Notice::WaitingForStream);
         } else {
             self.notify(Notice::Error {
+                kind: error.kind(),
                 message: format!("{error}; retrying"),
                 fatal: false,
             });
@@ -62,7 +63,10 @@ impl Engine {
                 self.notify_levels();
                 self.playlist_loaded_view(TrackKind::Main, *view);
             }
-            Ok(Manifest::Levels(levels)) => self.levels_loaded(levels),
+            Ok(Manifest::Levels(levels, subtitles)) => {
+                self.subtitles_listed(subtitles);
+                self.levels_loaded(levels);
+            }
         }
     }
 
@@ -70,7 +74,7 @@ impl Engine {
         let playable: Vec<bool> = levels
             .iter()
             .map(|l| match &l.all_codecs {
-                Some(codecs) => (self.supported)(&format!("video/mp4; codecs=\"{codecs}\"")),
+                Some(codecs) => (self.supported)(&TrackKind::Main.mime(codecs)),
                 // Unknown until its init segment is read.
                 None => true,
             })
@@ -218,7 +222,12 @@ impl Engine {
 
     /// Queues the init segment at `url` for a track (from the cache when it is the one loaded last),
     /// ahead of the fragments that need it.
-    pub(super) fn queue_init(&mut self, kind: TrackKind, url: &str) {
+    pub(super) fn queue_init(
+        &mut self,
+        kind: TrackKind,
+        url: &str,
+        range: Option<onair_media::playlist::ByteRange>,
+    ) {
         let Some(track) = self.track_mut(kind) else {
             return;
         };
@@ -236,8 +245,9 @@ impl Engine {
         }
         self.abort_init(kind);
         let timeout = self.config.request_timeout_ms;
-        let id = self.fetch(
+        let id = self.fetch_range(
             url,
+            range,
             timeout,
             false,
             false,
@@ -304,22 +314,11 @@ impl Engine {
             track.init_request = None;
         }
         track.queue.cancel(slot);
-        if error.retry(true) == Retry::No {
-            self.fail(&error);
-            return;
-        }
-        self.notify(Notice::Error {
-            message: format!("{error}; retrying"),
-            fatal: false,
-        });
         // Asked for again, in the same place of the queue, by the next fragment that needs it.
-        if let Some(track) = self.track_mut(kind) {
-            if track.init_url.as_deref() == Some(url) {
-                track.init_url = None;
-            }
-            track.fragment_failures = track.fragment_failures.saturating_add(1);
+        if track.init_url.as_deref() == Some(url) {
+            track.init_url = None;
         }
-        self.retry_fragment_later(kind);
+        self.retry_or_fail(&[kind], &error);
     }
 
     /// Creates every `SourceBuffer` once every track's codecs are known (MSE cannot add one after the
@@ -336,10 +335,7 @@ impl Engine {
         let mut drop_audio = false;
         for track in &self.tracks {
             let codecs = track.codecs.clone().unwrap_or_default();
-            let mime = match track.kind {
-                TrackKind::Main => format!("video/mp4; codecs=\"{codecs}\""),
-                TrackKind::Audio => format!("audio/mp4; codecs=\"{codecs}\""),
-            };
+            let mime = track.kind.mime(&codecs);
             if !(self.supported)(&mime) {
                 if track.kind == TrackKind::Audio {
                     drop_audio = true;
@@ -377,6 +373,7 @@ impl Engine {
         }
         self.tracks.retain(|t| t.kind != TrackKind::Audio);
         self.notify(Notice::Error {
+            kind: ErrorKind::Media,
             message: "this browser cannot play the audio rendition; playing without it".into(),
             fatal: false,
         });

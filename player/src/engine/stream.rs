@@ -8,8 +8,6 @@
 //! init it needs is queued ahead of it. A discontinuity's first fragment is held until complete, its
 //! start read, and a `timestampOffset` set so its timeline continues the buffer's.
 
-use onair_media::demux::Limits;
-
 use super::buffer_queue::{SlotId, SlotKind};
 use super::policy::Transfer;
 use super::types::{Notice, RequestId, TrackKind};
@@ -35,6 +33,8 @@ pub(super) struct FragmentRequest {
     /// It shared the link with another fragment request (while starting): its throughput is not the
     /// link's, so the estimator does not hear of it.
     pub parallel: bool,
+    /// It is the first of a new discontinuity sequence (held, its start read before it is queued).
+    pub new_timeline: bool,
 }
 
 /// Where loading goes on after `position` in `view`: a later part of a complete segment whose parts
@@ -145,27 +145,38 @@ impl Engine {
             .is_some_and(|d| d != fragment.discontinuity_sequence);
         let new_map = fragment.map_url.is_some() && fragment.map_url != track.init_url;
         let parallel = !track.fragment_requests.is_empty();
-        if parallel && (after_disc || new_map) {
+        // Decrypted or transmuxed: needs the whole body, in order (`transform`).
+        let held = fragment.key.is_some() || fragment.is_ts();
+        if parallel && (after_disc || new_map || held) {
             // A new timeline or init waits for what is in flight.
             return false;
         }
-        track.discontinuity = Some(fragment.discontinuity_sequence);
         let timeout = if fragment.hinted {
             crate::playlist::blocking_timeout_ms(view, margin)
         } else {
             fragment_timeout
         };
+        if let Some(key) = fragment.key.clone() {
+            if !self.key_ready(kind, &key) {
+                return false;
+            }
+        }
+        let Some(track) = self.track_mut(kind) else {
+            return false;
+        };
+        track.discontinuity = Some(fragment.discontinuity_sequence);
         if new_map {
             if let Some(map) = fragment.map_url.clone() {
-                self.queue_init(kind, &map);
+                self.queue_init(kind, &map, fragment.map_range);
             }
         }
         let level = (kind == TrackKind::Main).then_some(self.level);
         let Some(track) = self.track_mut(kind) else {
             return false;
         };
-        // A discontinuity's first fragment is held whole; the others stream into their slot.
-        let slot = (!after_disc).then(|| {
+        // A discontinuity's first fragment is held whole, and so is one to decrypt or transmux; the
+        // others stream into their slot.
+        let slot = (!after_disc && !held).then(|| {
             track.queue.open(SlotKind::Media {
                 position: fragment.position,
                 duration: fragment.duration,
@@ -175,8 +186,10 @@ impl Engine {
         let position = fragment.position;
         let after = track.view.as_ref().map(|v| v.after(&fragment));
         let requested_ms = self.now;
-        let id = self.fetch(
+        let range = fragment.range;
+        let id = self.fetch_range(
             &url,
+            range,
             timeout,
             slot.is_some(),
             false,
@@ -190,6 +203,7 @@ impl Engine {
                 first_byte_ms: None,
                 bytes: 0,
                 parallel,
+                new_timeline: after_disc,
             }),
         );
         let Some(track) = self.track_mut(kind) else {
@@ -200,74 +214,56 @@ impl Engine {
         track.fragment_requests.len() < limit
     }
 
-    pub(super) fn fragment_loaded(&mut self, id: RequestId, loaded: FragmentRequest) {
-        let FragmentRequest {
-            track: kind,
-            fragment,
-            level,
-            slot,
-            held,
-            requested_ms,
-            first_byte_ms,
-            bytes,
-            parallel,
-        } = loaded;
+    pub(super) fn fragment_loaded(&mut self, id: RequestId, mut loaded: FragmentRequest) {
         let now = self.now;
+        let kind = loaded.track;
         let others = self
             .track(kind)
             .is_some_and(|t| t.fragment_requests.iter().any(|(r, _)| *r != id));
-        if !parallel && !others {
+        if !loaded.parallel && !others {
             self.estimator.sample(&Transfer {
-                bytes,
-                request_ms: requested_ms,
-                first_byte_ms: first_byte_ms.unwrap_or(now),
+                bytes: loaded.bytes,
+                request_ms: loaded.requested_ms,
+                first_byte_ms: loaded.first_byte_ms.unwrap_or(now),
                 end_ms: now,
-                held: fragment.hinted,
-                media_secs: fragment.duration,
+                held: loaded.fragment.hinted,
+                media_secs: loaded.fragment.duration,
             });
         }
-        if let Some(level) = level {
+        if let Some(level) = loaded.level {
             self.level_failures.remove(&level);
         }
-        let max_gap = self.config.max_gap_secs;
+        if loaded.slot.is_none() && loaded.fragment.key.is_some() {
+            self.start_decrypt(id, loaded);
+            return;
+        }
+        let body = std::mem::take(&mut loaded.held);
+        self.fragment_complete(id, loaded, body);
+    }
+
+    /// A fragment is loaded (and decrypted): into the buffer's queue with it, and on to the next.
+    pub(super) fn fragment_complete(
+        &mut self,
+        id: RequestId,
+        loaded: FragmentRequest,
+        body: Vec<u8>,
+    ) {
+        let kind = loaded.track;
         let Some(track) = self.track_mut(kind) else {
             return;
         };
         track.fragment_requests.retain(|(r, _)| *r != id);
         track.fragment_failures = 0;
-        match slot {
+        match loaded.slot {
             Some(slot) => track.queue.complete(slot),
-            None => {
-                // A discontinuity: continue the buffer's timeline when the new one jumps.
-                let start = track
-                    .init
-                    .as_ref()
-                    .and_then(|(_, init)| onair_media::parse_init(init).ok())
-                    .and_then(|init| {
-                        onair_media::parse_segment(&init, &held, &Limits::default())
-                            .ok()
-                            .map(|s| s.start_secs(&init))
-                    });
-                if let (Some(start), Some(end)) = (start, track.buffered_end()) {
-                    let shown = start + track.offset;
-                    if (shown - end).abs() > max_gap {
-                        track.offset = end - start;
-                        let offset = track.offset;
-                        track.queue.open(SlotKind::Offset(offset));
-                    }
-                }
-                let slot = track.queue.open(SlotKind::Media {
-                    position: fragment.position,
-                    duration: fragment.duration,
-                });
-                track.queue.push(slot, held);
-                track.queue.complete(slot);
-            }
+            None => self.queue_held(id, kind, &loaded.fragment, loaded.new_timeline, body),
         }
-        if let Some(view) = track.view.as_ref() {
-            // Never back over what later requests in flight already asked for.
-            let after = view.after(&fragment);
-            track.next = Some(track.next.map_or(after, |n| n.max(after)));
+        if let Some(track) = self.track_mut(kind) {
+            if let Some(view) = track.view.as_ref() {
+                // Never back over what later requests in flight already asked for.
+                let after = view.after(&loaded.fragment);
+                track.next = Some(track.next.map_or(after, |n| n.max(after)));
+            }
         }
         self.pump(kind);
         if kind == TrackKind::Main {
@@ -318,6 +314,7 @@ impl Engine {
                 }
             }
             self.notify(Notice::Error {
+                kind: error.kind(),
                 message: format!("{error}; skipped {} {}", kind.name(), fragment.url),
                 fatal: false,
             });
@@ -325,6 +322,7 @@ impl Engine {
             return;
         }
         self.notify(Notice::Error {
+            kind: error.kind(),
             message: format!("{error}; retrying"),
             fatal: false,
         });
@@ -390,6 +388,26 @@ impl Engine {
         if let Some(track) = self.track_mut(kind) {
             track.next_init_request = Some(id);
             track.next_init_url = Some(url);
+        }
+    }
+
+    /// After a request these tracks need failed (an init, a key): gives up when `error` is not worth
+    /// retrying, else says so and loads each track's next fragment after its retry backoff.
+    pub(super) fn retry_or_fail(&mut self, kinds: &[TrackKind], error: &PlayerError) {
+        if error.retry(true) == Retry::No {
+            self.fail(error);
+            return;
+        }
+        self.notify(Notice::Error {
+            kind: error.kind(),
+            message: format!("{error}; retrying"),
+            fatal: false,
+        });
+        for &kind in kinds {
+            if let Some(t) = self.track_mut(kind) {
+                t.fragment_failures = t.fragment_failures.saturating_add(1);
+            }
+            self.retry_fragment_later(kind);
         }
     }
 

@@ -4,11 +4,11 @@
 //! can block, while the old level keeps loading up to it: the switch costs no stall and no extra round
 //! trip on the critical path. A separate audio rendition is left untouched.
 
-use super::buffer_queue::SlotKind;
 use super::policy::AbrInput;
 use super::types::{Notice, RequestId, TrackKind};
 use super::{Engine, Request, Switch};
 use crate::buffer::buffered_ahead;
+use crate::error::ErrorKind;
 use crate::playlist::{blocking_timeout_ms, report_url, MediaView, Position};
 
 impl Engine {
@@ -38,6 +38,10 @@ impl Engine {
         let Some(view) = track.view.clone() else {
             return;
         };
+        if track.complete || (view.ended && next.msn >= view.next_msn()) {
+            // Everything of an ended playlist is loaded: nothing left to load from another level.
+            return;
+        }
         let abr_levels = self.abr_levels();
         let penalized = self.penalized();
         // What is buffered ahead (the track's own ranges are fresher than the element's last report),
@@ -142,6 +146,7 @@ impl Engine {
             Err(e) => {
                 self.cancel_switch();
                 self.notify(Notice::Error {
+                    kind: ErrorKind::Network,
                     message: format!("{e}; staying on the current level"),
                     fatal: false,
                 });
@@ -199,6 +204,10 @@ impl Engine {
                 Some(f) => Position::segment(f),
                 None => return,
             }
+        } else if view.ended {
+            // The new level ended before the switch position: nothing to switch to.
+            self.cancel_switch();
+            return;
         } else {
             // Not there yet: ask again, blocking at the switch position.
             if let Some(s) = self
@@ -227,15 +236,10 @@ impl Engine {
         track.delta = true;
         track.next = Some(at);
         track.playlist_failures = 0;
-        if let (Some(codecs), Some(old)) = (level.codecs.clone(), track.codecs.clone()) {
-            if codecs != old {
-                let mime = format!("video/mp4; codecs=\"{codecs}\"");
-                if track.mime.is_some() {
-                    track.queue.open(SlotKind::ChangeType(mime.clone()));
-                    track.mime = Some(mime);
-                }
-                track.codecs = Some(codecs);
-            }
+        // Another rendition's TS: its own continuity counters and configuration.
+        track.transmux_reset = true;
+        if let (Some(codecs), Some(_)) = (level.codecs.clone(), &track.codecs) {
+            track.set_codecs(codecs);
         }
         self.level = switch.level;
         self.notify(Notice::LevelSwitched {

@@ -1,8 +1,10 @@
 //! What flows in and out of the engine: [`Event`]s the browser glue reports, [`Command`]s the glue runs,
 //! and [`Notice`]s for the page (the JS API's events).
 
+use onair_media::playlist::ByteRange;
+
 use crate::buffer::Range;
-use crate::error::PlayerError;
+use crate::error::{ErrorKind, PlayerError};
 
 /// Identifies one request, for its answer events and for aborting it.
 pub type RequestId = u64;
@@ -25,6 +27,12 @@ impl TrackKind {
             TrackKind::Main => "video",
             TrackKind::Audio => "audio",
         }
+    }
+
+    /// Its `SourceBuffer`'s MIME type for `codecs`: `video/mp4; codecs="..."` (the main track, which
+    /// may hold audio too) or `audio/mp4; codecs="..."`.
+    pub fn mime(self, codecs: &str) -> String {
+        format!("{}/mp4; codecs=\"{codecs}\"", self.name())
     }
 }
 
@@ -106,6 +114,35 @@ pub enum Event {
         /// The timer.
         id: TimerId,
     },
+    /// [`Command::Decrypt`] `id` finished: the plaintext.
+    Decrypted {
+        /// The request whose body it was.
+        id: RequestId,
+        /// The plaintext, padding removed.
+        data: Vec<u8>,
+    },
+    /// [`Command::Transmux`] `id` finished: the transmuxer's answer, packed by
+    /// [`onair_media::ts::wire::encode`].
+    Transmuxed {
+        /// The request whose body it was.
+        id: RequestId,
+        /// The packed answer.
+        data: Vec<u8>,
+    },
+    /// [`Command::Transmux`] `id` could not run (the transmuxer's worker or wasm did not load).
+    TransmuxFailed {
+        /// The request whose body it was.
+        id: RequestId,
+        /// What the browser said.
+        error: PlayerError,
+    },
+    /// [`Command::Decrypt`] `id` failed (a wrong key, a body that is not whole blocks).
+    DecryptFailed {
+        /// The request whose body it was.
+        id: RequestId,
+        /// What the browser said.
+        error: PlayerError,
+    },
 }
 
 /// Something for the glue to do.
@@ -123,7 +160,42 @@ pub enum Command {
         stream: bool,
         /// Ask caches to revalidate (playlists without blocking directives).
         revalidate: bool,
+        /// Only these bytes of it (`EXT-X-BYTERANGE`): a `Range` header, and the range cut out of a
+        /// whole body if the server ignores it.
+        range: Option<ByteRange>,
     },
+    /// AES-128-CBC decryption with PKCS7 padding (WebCrypto), answered by [`Event::Decrypted`] or
+    /// [`Event::DecryptFailed`] with the same id; [`Command::Abort`] with it means the answer is not
+    /// wanted any more.
+    Decrypt {
+        /// The request whose body this is.
+        id: RequestId,
+        /// The 16-byte key.
+        key: [u8; 16],
+        /// The IV.
+        iv: [u8; 16],
+        /// The ciphertext.
+        data: Vec<u8>,
+    },
+    /// Transmux a whole MPEG-TS segment of `track` to CMAF (the transmuxer's worker, started on the
+    /// first), answered by [`Event::Transmuxed`] or [`Event::TransmuxFailed`] with the same id. The
+    /// track's transmuxer carries its timeline and codecs across segments: `reset` starts a new one
+    /// (another level), `discontinuity` a new timeline.
+    Transmux {
+        /// The request whose body this is.
+        id: RequestId,
+        /// The track.
+        track: TrackKind,
+        /// Start the track's transmuxer afresh.
+        reset: bool,
+        /// `EXT-X-DISCONTINUITY` before this segment.
+        discontinuity: bool,
+        /// The TS segment.
+        data: Vec<u8>,
+    },
+    /// Start the transmuxer now (a playlist lists TS segments), so that it is ready when the first
+    /// one arrives; nothing answers it.
+    PrepareTransmux,
     /// Abort request `id`; no more events come for it.
     Abort {
         /// The request.
@@ -171,6 +243,9 @@ pub enum Command {
     },
     /// `MediaSource.endOfStream()`.
     EndOfStream,
+    /// `MediaSource.duration = secs` (a stream with an end, so the element and its seek bar know
+    /// how long it is before it is all loaded); the glue applies it once no `SourceBuffer` is updating.
+    SetDuration(f64),
     /// `play()` (muted if autoplay with sound is refused).
     Play,
     /// `currentTime = t`.
@@ -189,6 +264,38 @@ pub enum Command {
     RebuildMedia,
     /// Tell the page.
     Notify(Notice),
+    /// Make text track `index` (`kind` subtitles) on the element, showing when `default`.
+    AddTextTrack {
+        /// Its index among the subtitle renditions.
+        index: usize,
+        /// `NAME`.
+        name: String,
+        /// `LANGUAGE`, empty when unknown.
+        language: String,
+        /// Show it from the start.
+        default: bool,
+    },
+    /// Add cues to text track `index`, in the element's time.
+    AddCues {
+        /// The text track.
+        index: usize,
+        /// The cues.
+        cues: Vec<TextCue>,
+    },
+}
+
+/// A subtitle cue for the element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextCue {
+    /// Start, seconds of element time.
+    pub start: f64,
+    /// End, seconds of element time.
+    pub end: f64,
+    /// The payload.
+    pub text: String,
+    /// Its WebVTT settings, read ([`onair_media::webvtt::CueSettings`]); a line chosen by
+    /// [`crate::PlayerConfig::caption_line`] where it has none.
+    pub settings: onair_media::webvtt::CueSettings,
 }
 
 /// What the page is told: the JS API's events.
@@ -212,6 +319,8 @@ pub enum Notice {
     },
     /// An error: what happened and whether the player is retrying (`fatal` false) or gave up.
     Error {
+        /// What kind of error.
+        kind: ErrorKind,
         /// What happened, for a person.
         message: String,
         /// Whether playback stopped for good.

@@ -3,7 +3,7 @@
 //! crate's model ([`onair_media::MediaPlaylist`]), and delta updates (`EXT-X-SKIP`) merged into the
 //! copy they extend.
 
-use onair_media::playlist::{MediaPlaylist, PreloadHintType};
+use onair_media::playlist::{ByteRange, KeyMethod, MediaPlaylist, PreloadHintType, SegmentKey};
 
 use crate::error::PlayerError;
 use crate::url::resolve;
@@ -38,6 +38,30 @@ pub struct PartRef {
     pub gap: bool,
 }
 
+/// `EXT-X-KEY`: how a segment's bytes are encrypted, resolved for that segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRef {
+    /// `METHOD`.
+    pub method: KeyMethod,
+    /// Whether the key file holds the raw key (`KEYFORMAT` absent or `identity`).
+    pub identity: bool,
+    /// Resolved URL of the key.
+    pub url: String,
+    /// The IV: the tag's, else the segment's media sequence number.
+    pub iv: [u8; 16],
+}
+
+impl KeyRef {
+    fn new(key: &SegmentKey, playlist_url: &str, msn: u64) -> Self {
+        KeyRef {
+            method: key.method.clone(),
+            identity: key.identity(),
+            url: resolve(playlist_url, &key.uri),
+            iv: key.iv_for(msn),
+        }
+    }
+}
+
 /// One complete segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRef {
@@ -49,6 +73,12 @@ pub struct SegmentRef {
     pub duration: f64,
     /// Resolved URL of the `EXT-X-MAP` in force for it.
     pub map_url: Option<String>,
+    /// That map's `BYTERANGE`.
+    pub map_range: Option<ByteRange>,
+    /// `EXT-X-BYTERANGE`: the segment is this sub-range of its URL.
+    pub range: Option<ByteRange>,
+    /// `EXT-X-KEY` in force for it.
+    pub key: Option<KeyRef>,
     /// `EXT-X-DISCONTINUITY` before it.
     pub discontinuity: bool,
     /// Its discontinuity sequence number (`EXT-X-DISCONTINUITY-SEQUENCE` plus the discontinuities
@@ -99,6 +129,11 @@ pub struct MediaView {
     pub map_hint: Option<String>,
     /// The `EXT-X-MAP` in force after the last segment (for the trailing parts).
     pub map_url: Option<String>,
+    /// That map's `BYTERANGE`.
+    pub map_range: Option<ByteRange>,
+    /// The `EXT-X-KEY` in force after the last segment (for the trailing parts), as a key entry
+    /// and its resolved URL.
+    pub key: Option<(SegmentKey, String)>,
     /// `EXT-X-ENDLIST`.
     pub ended: bool,
     /// `EXT-X-PLAYLIST-TYPE` is `VOD` or `EVENT`: nothing is ever removed, so seeking back stays possible.
@@ -134,6 +169,12 @@ pub struct FragmentRef {
     pub independent: bool,
     /// The init segment it needs.
     pub map_url: Option<String>,
+    /// That init's `BYTERANGE`.
+    pub map_range: Option<ByteRange>,
+    /// The sub-range of `url` it is (`EXT-X-BYTERANGE`).
+    pub range: Option<ByteRange>,
+    /// How it is encrypted.
+    pub key: Option<KeyRef>,
     /// Its discontinuity sequence number.
     pub discontinuity_sequence: u64,
     /// Whether it is the preload-hinted part (requested before it exists).
@@ -142,7 +183,25 @@ pub struct FragmentRef {
     pub gap: bool,
 }
 
+/// Whether a segment with this `EXT-X-MAP` is MPEG-TS: it has none (fMP4 segments always have one,
+/// RFC 8216bis 3.2).
+fn is_ts(map_url: Option<&String>) -> bool {
+    map_url.is_none()
+}
+
+impl FragmentRef {
+    /// Whether it is MPEG-TS ([`is_ts`]).
+    pub fn is_ts(&self) -> bool {
+        is_ts(self.map_url.as_ref())
+    }
+}
+
 impl MediaView {
+    /// Whether it lists MPEG-TS segments (the rule of [`FragmentRef::is_ts`]).
+    pub fn lists_ts(&self) -> bool {
+        self.segments.iter().any(|s| is_ts(s.map_url.as_ref()))
+    }
+
     /// Reads `text`, a media playlist fetched from `url`. A delta update is merged into `previous` (the
     /// last copy of the same playlist); without a previous copy that covers the skipped segments it is an
     /// error, and the caller asks for the whole playlist.
@@ -178,6 +237,8 @@ impl MediaView {
         let first_listed = p.media_sequence.saturating_add(p.skipped_segments);
         let mut segments: Vec<SegmentRef> = Vec::with_capacity(p.segments.len());
         let mut map_url = (!p.map_uri.is_empty()).then(|| resolve(url, &p.map_uri));
+        let mut map_range = p.map_byte_range;
+        let mut key: Option<SegmentKey> = None;
         let mut discontinuity_sequence = p.discontinuity_sequence;
         if p.skipped_segments > 0 {
             let previous =
@@ -198,6 +259,7 @@ impl MediaView {
                 discontinuity_sequence = last.discontinuity_sequence;
                 if map_url.is_none() {
                     map_url.clone_from(&last.map_url);
+                    map_range = last.map_range;
                 }
             }
             segments.extend(skipped);
@@ -205,15 +267,21 @@ impl MediaView {
         for (i, s) in p.segments.iter().enumerate() {
             if let Some(uri) = &s.map_uri {
                 map_url = Some(resolve(url, uri));
+                map_range = s.map_byte_range;
             }
+            key.clone_from(&s.key);
+            let msn = first_listed.saturating_add(i as u64);
             if s.discontinuity && (i > 0 || p.skipped_segments > 0) {
                 discontinuity_sequence = discontinuity_sequence.saturating_add(1);
             }
             segments.push(SegmentRef {
-                msn: first_listed.saturating_add(i as u64),
+                msn,
                 url: resolve(url, &s.uri),
                 duration: finite(s.duration_secs),
                 map_url: map_url.clone(),
+                map_range,
+                range: s.byte_range,
+                key: s.key.as_ref().map(|k| KeyRef::new(k, url, msn)),
                 discontinuity: s.discontinuity,
                 discontinuity_sequence,
                 gap: s.gap,
@@ -246,6 +314,8 @@ impl MediaView {
             hint,
             map_hint,
             map_url,
+            map_range,
+            key: key.map(|k| (k, url.to_owned())),
             ended: p.ended,
             fixed_start: p.playlist_type.is_some(),
             part_target: p.part_target,
@@ -318,6 +388,9 @@ impl MediaView {
                     duration: p.duration,
                     independent: p.independent,
                     map_url: segment.map_url.clone(),
+                    map_range: segment.map_range,
+                    range: None,
+                    key: segment.key.clone(),
                     discontinuity_sequence: segment.discontinuity_sequence,
                     hinted: false,
                     gap: p.gap || segment.gap,
@@ -331,6 +404,9 @@ impl MediaView {
                     duration: segment.duration,
                     independent: true,
                     map_url: segment.map_url.clone(),
+                    map_range: segment.map_range,
+                    range: segment.range,
+                    key: segment.key.clone(),
                     discontinuity_sequence: segment.discontinuity_sequence,
                     hinted: false,
                     gap: segment.gap,
@@ -341,6 +417,10 @@ impl MediaView {
             return None;
         }
         let discontinuity_sequence = self.segments.last().map_or(0, |s| s.discontinuity_sequence);
+        let key = self
+            .key
+            .as_ref()
+            .map(|(k, playlist_url)| KeyRef::new(k, playlist_url, msn));
         if let Some(p) = self.trailing_parts.get(index) {
             return Some(FragmentRef {
                 position,
@@ -349,6 +429,9 @@ impl MediaView {
                 duration: p.duration,
                 independent: p.independent,
                 map_url: self.map_url.clone(),
+                map_range: self.map_range,
+                range: None,
+                key,
                 discontinuity_sequence,
                 hinted: false,
                 gap: p.gap,
@@ -363,6 +446,9 @@ impl MediaView {
             // Unknown until listed: a part that starts a segment always is (it starts on a keyframe).
             independent: part == 0,
             map_url: self.map_url.clone(),
+            map_range: self.map_range,
+            range: None,
+            key,
             discontinuity_sequence,
             hinted: true,
             gap: false,

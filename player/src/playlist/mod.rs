@@ -7,8 +7,8 @@ pub mod media;
 pub mod multivariant;
 pub mod reload;
 
-pub use media::{FragmentRef, HintRef, MediaView, PartRef, Position, Report, SegmentRef};
-pub use multivariant::{parse_manifest, AudioTrack, Level, Manifest};
+pub use media::{FragmentRef, HintRef, KeyRef, MediaView, PartRef, Position, Report, SegmentRef};
+pub use multivariant::{parse_manifest, AudioTrack, Level, Manifest, SubtitleInfo};
 pub use reload::{blocking_timeout_ms, reload_delay_ms, reload_url, report_url};
 
 #[cfg(test)]

@@ -47,8 +47,8 @@ pub struct AudioTrack {
 /// What a playlist URL turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Manifest {
-    /// A multivariant playlist's levels, in its order.
-    Levels(Vec<Level>),
+    /// A multivariant playlist's levels, in its order, and its subtitle renditions.
+    Levels(Vec<Level>, Vec<SubtitleInfo>),
     /// A media playlist: one level without a multivariant playlist.
     Media(Box<MediaView>),
 }
@@ -112,7 +112,48 @@ pub fn parse_manifest(text: &str, url: &str) -> Result<Manifest, PlayerError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(Manifest::Levels(levels(&playlist, url)))
+    let subtitles = subtitles(&playlist, url);
+    Ok(Manifest::Levels(levels(&playlist, url), subtitles))
+}
+
+/// A subtitle rendition as the player loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubtitleInfo {
+    /// `NAME`.
+    pub name: String,
+    /// `LANGUAGE`.
+    pub language: Option<String>,
+    /// `DEFAULT=YES`: shown unless the viewer chooses otherwise.
+    pub default: bool,
+    /// Its media playlist, resolved.
+    pub url: String,
+}
+
+/// The most subtitle renditions loaded (each is a playlist and its segments).
+pub const MAX_SUBTITLE_TRACKS: usize = 8;
+
+/// The subtitle renditions of the first variant's `SUBTITLES` group (every variant names the same one
+/// in practice), else none.
+pub fn subtitles(playlist: &MultivariantPlaylist, url: &str) -> Vec<SubtitleInfo> {
+    let Some(group) = playlist
+        .variants
+        .iter()
+        .find_map(|v| v.subtitles.as_deref())
+    else {
+        return Vec::new();
+    };
+    playlist
+        .subtitles
+        .iter()
+        .filter(|s| s.group_id == group)
+        .take(MAX_SUBTITLE_TRACKS)
+        .map(|s| SubtitleInfo {
+            name: s.name.clone(),
+            language: s.language.clone(),
+            default: s.default,
+            url: resolve(url, &s.uri),
+        })
+        .collect()
 }
 
 /// The levels of a multivariant playlist fetched from `url`.
@@ -178,7 +219,8 @@ v360/index.m3u8
 
     #[test]
     fn levels_with_a_separate_audio_rendition() {
-        let Manifest::Levels(levels) = parse_manifest(GROUP, "http://h/live/x/index.m3u8").unwrap()
+        let Manifest::Levels(levels, _) =
+            parse_manifest(GROUP, "http://h/live/x/index.m3u8").unwrap()
         else {
             panic!("levels expected");
         };
@@ -201,7 +243,8 @@ v360/index.m3u8
 #EXT-X-STREAM-INF:BANDWIDTH=2628000,CODECS=\"avc1.42e01f,opus\",RESOLUTION=1280x720
 r0/index.m3u8
 ";
-        let Manifest::Levels(levels) = parse_manifest(text, "/live/abc/index.m3u8").unwrap() else {
+        let Manifest::Levels(levels, _) = parse_manifest(text, "/live/abc/index.m3u8").unwrap()
+        else {
             panic!("levels expected");
         };
         assert_eq!(levels[0].url, "/live/abc/r0/index.m3u8");

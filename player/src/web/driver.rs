@@ -2,7 +2,7 @@
 //! runs the commands it answers with; the page hears about it through the status.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -12,10 +12,14 @@ use web_sys::{Event as DomEvent, HtmlVideoElement, MediaSource, SourceBuffer};
 
 use super::fetch::{self, InFlight};
 use super::media;
+use super::{crypto, transmux};
 use crate::engine::{Command, Engine, Event, Notice, RequestId, TimerId, TrackKind};
+use crate::events::PlayerEvent;
+use crate::small_map::SmallMap;
 use crate::status::{Phase, PlayerStatus};
 
 pub(super) type StatusCallback = Rc<dyn Fn(PlayerStatus)>;
+pub(super) type EventCallback = Rc<dyn Fn(&PlayerEvent)>;
 pub(super) type Listener = (&'static str, Closure<dyn FnMut(DomEvent)>);
 
 /// One `SourceBuffer` and its listeners.
@@ -35,20 +39,33 @@ pub(super) struct Driver {
     /// `CreateBuffers` that came before `sourceopen`.
     pub pending_buffers: RefCell<Option<Vec<(TrackKind, String)>>>,
     pub rebuilding: Cell<bool>,
+    /// The transmuxer's worker, once a TS segment started it, and where its script is.
+    pub transmux: RefCell<Option<transmux::Worker>>,
+    pub transmux_url: String,
+    /// A [`Command::SetDuration`] waiting for the `SourceBuffer`s to be idle.
+    pub pending_duration: Cell<Option<f64>>,
     pub buffers: RefCell<Vec<Buffer>>,
-    pub requests: RefCell<HashMap<RequestId, InFlight>>,
-    pub timers: RefCell<HashMap<TimerId, Timeout>>,
+    /// The subtitle renditions' text tracks, by index.
+    pub text_tracks: RefCell<Vec<web_sys::TextTrack>>,
+    pub requests: RefCell<SmallMap<RequestId, InFlight>>,
+    pub timers: RefCell<SmallMap<TimerId, Timeout>>,
     pub listeners: RefCell<Vec<Listener>>,
     pub source_listeners: RefCell<Vec<Listener>>,
     pub status: RefCell<PlayerStatus>,
     pub on_status: RefCell<Option<StatusCallback>>,
+    pub on_event: RefCell<Option<EventCallback>>,
     pub destroyed: Cell<bool>,
     inbox: RefCell<VecDeque<Event>>,
     running: Cell<bool>,
 }
 
 impl Driver {
-    pub fn new(engine: Engine, video: HtmlVideoElement, media_source: MediaSource) -> Rc<Driver> {
+    pub fn new(
+        engine: Engine,
+        video: HtmlVideoElement,
+        media_source: MediaSource,
+        transmux_url: String,
+    ) -> Rc<Driver> {
         Rc::new(Driver {
             engine: RefCell::new(engine),
             video,
@@ -57,13 +74,18 @@ impl Driver {
             source_open: Cell::new(false),
             pending_buffers: RefCell::new(None),
             rebuilding: Cell::new(false),
+            pending_duration: Cell::new(None),
+            transmux: RefCell::new(None),
+            transmux_url,
             buffers: RefCell::new(Vec::new()),
-            requests: RefCell::new(HashMap::new()),
-            timers: RefCell::new(HashMap::new()),
+            text_tracks: RefCell::new(Vec::new()),
+            requests: RefCell::new(SmallMap::new()),
+            timers: RefCell::new(SmallMap::new()),
             listeners: RefCell::new(Vec::new()),
             source_listeners: RefCell::new(Vec::new()),
             status: RefCell::new(PlayerStatus::default()),
             on_status: RefCell::new(None),
+            on_event: RefCell::new(None),
             destroyed: Cell::new(false),
             inbox: RefCell::new(VecDeque::new()),
             running: Cell::new(false),
@@ -122,7 +144,17 @@ impl Driver {
                 timeout_ms,
                 stream,
                 revalidate,
-            } => fetch::start(self, id, url, timeout_ms, stream, revalidate),
+                range,
+            } => fetch::start(self, id, url, timeout_ms, stream, revalidate, range),
+            Command::Decrypt { id, key, iv, data } => crypto::decrypt(self, id, key, iv, data),
+            Command::PrepareTransmux => transmux::prepare(self),
+            Command::Transmux {
+                id,
+                track,
+                reset,
+                discontinuity,
+                data,
+            } => transmux::transmux(self, id, track, reset, discontinuity, data),
             Command::Abort { id } => {
                 if let Some(request) = self.requests.borrow_mut().remove(&id) {
                     request.controller.abort();
@@ -145,6 +177,10 @@ impl Driver {
             Command::ChangeType { track, mime } => media::change_type(self, track, &mime),
             Command::SetTimestampOffset { track, offset } => media::set_offset(self, track, offset),
             Command::EndOfStream => media::end_of_stream(self),
+            Command::SetDuration(secs) => {
+                self.pending_duration.set(Some(secs));
+                media::apply_duration(self);
+            }
             Command::Play => media::play(self),
             Command::Seek(t) => {
                 if t.is_finite() {
@@ -157,11 +193,21 @@ impl Driver {
                 }
             }
             Command::RebuildMedia => media::rebuild(self),
+            Command::AddTextTrack {
+                index,
+                name,
+                language,
+                default,
+            } => media::add_text_track(self, index, &name, &language, default),
+            Command::AddCues { index, cues } => media::add_cues(self, index, &cues),
             Command::Notify(notice) => self.notice(notice),
         }
     }
 
     fn notice(&self, notice: Notice) {
+        if let Some(event) = PlayerEvent::from_notice(&notice) {
+            self.emit(&event);
+        }
         match notice {
             Notice::Levels(levels) => self.update_status(|s| s.levels = levels),
             Notice::LevelSwitched { index } => {
@@ -177,7 +223,7 @@ impl Driver {
                 s.latency_target_secs = Some(target);
                 s.playback_rate = rate;
             }),
-            Notice::Error { message, fatal } => {
+            Notice::Error { message, fatal, .. } => {
                 log(&format!("player: {message}"));
                 if fatal {
                     self.set_phase(Phase::Failed, Some(message));
@@ -222,12 +268,27 @@ impl Driver {
 
     /// Moves to `phase`, unless the player has failed (final).
     pub fn set_phase(&self, phase: Phase, detail: Option<String>) {
+        let mut change = None;
         self.update_status(|s| {
             if matches!(s.phase, Phase::Failed) {
                 return;
             }
+            change = Some((s.phase, phase));
             s.phase = phase;
             s.detail = detail;
         });
+        if let Some(event) =
+            change.and_then(|(before, after)| PlayerEvent::from_phase(before, after))
+        {
+            self.emit(&event);
+        }
+    }
+
+    /// Tells the page's event callback.
+    fn emit(&self, event: &PlayerEvent) {
+        let callback = self.on_event.borrow().clone();
+        if let Some(callback) = callback {
+            callback(event);
+        }
     }
 }

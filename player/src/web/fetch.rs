@@ -6,9 +6,12 @@ use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use js_sys::{Reflect, Uint8Array};
 use onair_browser::JsError;
+use onair_media::playlist::ByteRange;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{AbortController, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
+use web_sys::{
+    AbortController, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response,
+};
 
 use super::driver::Driver;
 use crate::engine::{Event, RequestId};
@@ -28,6 +31,7 @@ pub(super) fn start(
     timeout_ms: f64,
     stream: bool,
     revalidate: bool,
+    range: Option<ByteRange>,
 ) {
     let Ok(controller) = AbortController::new() else {
         driver.dispatch(Event::FetchFailed {
@@ -52,7 +56,7 @@ pub(super) fn start(
     );
     let driver = driver.clone();
     spawn_local(async move {
-        let result = run(&driver, id, &url, &signal, stream, revalidate).await;
+        let result = run(&driver, id, &url, &signal, stream, revalidate, range).await;
         // Aborted by the engine: it expects nothing more.
         if driver.requests.borrow_mut().remove(&id).is_none() {
             return;
@@ -75,6 +79,7 @@ async fn run(
     signal: &web_sys::AbortSignal,
     stream: bool,
     revalidate: bool,
+    range: Option<ByteRange>,
 ) -> Result<(), PlayerError> {
     let network = |e: &JsValue| PlayerError::Network {
         url: url.to_owned(),
@@ -88,6 +93,13 @@ async fn run(
     init.set_signal(Some(signal));
     if revalidate {
         init.set_cache(RequestCache::NoCache);
+    }
+    if let Some(range) = range {
+        let headers = Headers::new().map_err(|e| network(&e))?;
+        headers
+            .set("Range", &range.header_value())
+            .map_err(|e| network(&e))?;
+        init.set_headers(&headers);
     }
     let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
@@ -108,11 +120,12 @@ async fn run(
         let bytes = JsFuture::from(response.array_buffer().map_err(|e| network(&e))?)
             .await
             .map_err(|e| network(&e))?;
+        let mut data = Uint8Array::new(&bytes).to_vec();
+        if let Some(range) = range {
+            data = crate::range::sub_range(url, response.status(), range, data)?;
+        }
         if alive(driver, id) {
-            driver.dispatch(Event::FetchChunk {
-                id,
-                data: Uint8Array::new(&bytes).to_vec(),
-            });
+            driver.dispatch(Event::FetchChunk { id, data });
         }
         return Ok(());
     };

@@ -15,9 +15,10 @@ use web_sys::{
 
 use super::driver::{Buffer, Driver, Listener};
 use crate::buffer::Range;
-use crate::engine::{Event, MediaSnapshot, TrackKind};
+use crate::engine::{Event, MediaSnapshot, TextCue, TrackKind};
 use crate::error::PlayerError;
 use crate::status::Phase;
+use onair_media::webvtt::CueLine;
 
 /// The ranges of `ranges`, as pairs.
 pub(super) fn ranges(ranges: &TimeRanges) -> Vec<Range> {
@@ -97,6 +98,13 @@ pub(super) fn install_element_listeners(driver: &Rc<Driver>) {
                 };
                 driver.set_phase(phase, None);
             }
+            if event == "timeupdate" || event == "seeked" {
+                let current = driver.status.borrow().phase;
+                let (paused, ready) = (driver.video.paused(), driver.video.ready_state());
+                if let Some(phase) = Phase::after_time_update(current, paused, ready) {
+                    driver.set_phase(phase, None);
+                }
+            }
             if event == "error" {
                 let message = driver
                     .video
@@ -150,6 +158,7 @@ pub(super) fn create_buffers(driver: &Rc<Driver>, tracks: Vec<(TrackKind, String
         let sb = source_buffer.clone();
         let updated = listen(source_buffer.unchecked_ref(), "updateend", move |_| {
             if let Some(driver) = weak.upgrade() {
+                apply_duration(&driver);
                 let buffered = sb.buffered().map(|r| ranges(&r)).unwrap_or_default();
                 driver.dispatch(Event::BufferUpdated {
                     track: kind,
@@ -238,6 +247,36 @@ pub(super) fn set_offset(driver: &Driver, kind: TrackKind, offset: f64) {
     }
 }
 
+/// Sets the media source's duration asked for, once it is open and no `SourceBuffer` is updating
+/// (else `InvalidStateError`; the next `updateend` tries again). Never below what is buffered.
+pub(super) fn apply_duration(driver: &Driver) {
+    let Some(secs) = driver.pending_duration.get() else {
+        return;
+    };
+    let source = driver.media_source.borrow();
+    let buffers = driver.buffers.borrow();
+    if source.ready_state() != MediaSourceReadyState::Open
+        || buffers.is_empty()
+        || buffers.iter().any(|b| b.source_buffer.updating())
+    {
+        return;
+    }
+    driver.pending_duration.set(None);
+    let buffered_end = buffers
+        .iter()
+        .filter_map(|b| b.source_buffer.buffered().ok())
+        .filter_map(|r| r.length().checked_sub(1).and_then(|last| r.end(last).ok()))
+        .fold(0.0, f64::max);
+    // A duration not set yet is NaN, unequal to any.
+    if secs > buffered_end && source.duration() != secs {
+        // Through Reflect, which catches what the setter throws (web-sys's setter does not).
+        let set = js_sys::Reflect::set(&source, &JsValue::from_str("duration"), &secs.into());
+        if let Err(e) = set {
+            log(&format!("player: duration: {}", JsError::from(&e)));
+        }
+    }
+}
+
 pub(super) fn end_of_stream(driver: &Driver) {
     let source = driver.media_source.borrow();
     if source.ready_state() == MediaSourceReadyState::Open {
@@ -292,4 +331,64 @@ pub(super) fn play(driver: &Rc<Driver>) {
 async fn try_play(media: &HtmlMediaElement) -> Result<(), JsValue> {
     let promise = media.play()?;
     JsFuture::from(promise).await.map(|_| ())
+}
+
+/// Makes the text track of subtitle rendition `index` (they come in order).
+pub(super) fn add_text_track(
+    driver: &Driver,
+    index: usize,
+    name: &str,
+    language: &str,
+    default: bool,
+) {
+    let track = driver.video.add_text_track_with_label_and_language(
+        web_sys::TextTrackKind::Subtitles,
+        name,
+        language,
+    );
+    track.set_mode(if default {
+        web_sys::TextTrackMode::Showing
+    } else {
+        web_sys::TextTrackMode::Hidden
+    });
+    let mut tracks = driver.text_tracks.borrow_mut();
+    if tracks.len() == index {
+        tracks.push(track);
+    }
+}
+
+/// Adds cues to text track `index`, with their settings (set as properties: web-sys deprecates its
+/// setters for the union-typed ones).
+pub(super) fn add_cues(driver: &Driver, index: usize, cues: &[TextCue]) {
+    let tracks = driver.text_tracks.borrow();
+    let Some(track) = tracks.get(index) else {
+        return;
+    };
+    let set = |cue: &JsValue, key: &str, value: JsValue| {
+        let _ = js_sys::Reflect::set(cue, &JsValue::from_str(key), &value);
+    };
+    for c in cues {
+        let Ok(cue) = web_sys::VttCue::new(c.start, c.end, &c.text) else {
+            continue;
+        };
+        let s = &c.settings;
+        match s.line {
+            Some(CueLine::Number(n)) => set(&cue, "line", n.into()),
+            Some(CueLine::Percent(p)) => {
+                set(&cue, "snapToLines", false.into());
+                set(&cue, "line", p.into());
+            }
+            None => {}
+        }
+        if let Some(p) = s.position {
+            set(&cue, "position", p.into());
+        }
+        if let Some(size) = s.size {
+            set(&cue, "size", size.into());
+        }
+        if let Some(align) = &s.align {
+            set(&cue, "align", JsValue::from_str(align));
+        }
+        track.add_cue(&cue);
+    }
 }

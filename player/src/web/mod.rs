@@ -5,11 +5,16 @@
 //! - `driver.rs`: the loop: an event in, the engine's commands run, the page told.
 //! - `fetch.rs`: `fetch` with a timeout and an `AbortController` per request, bodies read as a
 //!   stream when asked (a hinted part is appended while it arrives).
+//! - `events.rs`: [`PlayerEvent`](crate::PlayerEvent)s as JavaScript objects.
 //! - `media.rs`: the `MediaSource`, its `SourceBuffer`s and the `<video>` element's events.
 
+mod crypto;
 mod driver;
+mod events;
 mod fetch;
 mod media;
 mod player;
+mod transmux;
 
+pub use events::event_detail;
 pub use player::Player;

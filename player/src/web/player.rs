@@ -7,10 +7,11 @@ use onair_browser::{log, now_ms};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlVideoElement, MediaSource, Url};
 
-use super::driver::{Driver, StatusCallback};
+use super::driver::{Driver, EventCallback, StatusCallback};
 use super::media::{attach_source, install_element_listeners};
 use crate::config::PlayerConfig;
 use crate::engine::{Engine, TypeSupport};
+use crate::events::PlayerEvent;
 use crate::status::{Phase, PlayerStatus};
 
 /// Plays an HLS stream in a `<video>` element through Media Source Extensions.
@@ -52,8 +53,9 @@ impl Player {
         };
         let supported: TypeSupport = Box::new(|mime: &str| MediaSource::is_type_supported(mime));
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let transmux_url = config.transmux_worker_url.clone();
         let engine = Engine::new(url, config, supported, seed, now_ms());
-        let driver = Driver::new(engine, video, media_source);
+        let driver = Driver::new(engine, video, media_source, transmux_url);
         install_element_listeners(&driver);
         if let Err(e) = attach_source(&driver) {
             driver.set_phase(Phase::Failed, Some(e.to_string()));
@@ -75,6 +77,36 @@ impl Player {
         callback(self.status());
     }
 
+    /// Registers the event callback: levels, level switches, latency, playing, waiting, paused,
+    /// errors and the end, as they happen ([`PlayerEvent`]).
+    pub fn on_event(&self, callback: impl Fn(&PlayerEvent) + 'static) {
+        let callback: EventCallback = Rc::new(callback);
+        if let Some(driver) = &self.driver {
+            *driver.on_event.borrow_mut() = Some(callback);
+        }
+    }
+
+    /// Sets the distance behind the live edge to aim at, in seconds, or gives it back to the
+    /// playlist's hold-back (`None`).
+    pub fn set_latency_target(&self, target_secs: Option<f64>) {
+        self.with_engine(|engine| engine.set_latency_target(target_secs));
+    }
+
+    /// Jumps to the latency target when playback is far behind it (after a pause, say).
+    pub fn seek_to_live(&self) {
+        self.with_engine(Engine::seek_to_live);
+    }
+
+    /// Runs `f` on the engine, then the commands it decided.
+    fn with_engine(&self, f: impl FnOnce(&mut Engine)) {
+        if let Some(driver) = &self.driver {
+            if let Ok(mut engine) = driver.engine.try_borrow_mut() {
+                f(&mut engine);
+            }
+            driver.run_pending();
+        }
+    }
+
     /// The current status.
     pub fn status(&self) -> PlayerStatus {
         match &self.driver {
@@ -86,12 +118,7 @@ impl Player {
     /// Chooses the level to play (`Some(index)` into [`PlayerStatus::levels`]) or gives the choice back
     /// to adaptive bitrate (`None`).
     pub fn set_level(&self, level: Option<usize>) {
-        if let Some(driver) = &self.driver {
-            if let Ok(mut engine) = driver.engine.try_borrow_mut() {
-                engine.set_level(level);
-            }
-            driver.run_pending();
-        }
+        self.with_engine(|engine| engine.set_level(level));
     }
 
     /// Unmutes after a muted autoplay (call it from a click, so the browser allows sound).
@@ -115,11 +142,14 @@ impl Player {
         if driver.destroyed.replace(true) {
             return;
         }
-        for (_, request) in driver.requests.borrow_mut().drain() {
+        for request in driver.requests.borrow_mut().take_values() {
             request.controller.abort();
         }
         driver.timers.borrow_mut().clear();
+        // Dropping the transmuxer's worker stops it.
+        driver.transmux.borrow_mut().take();
         *driver.on_status.borrow_mut() = None;
+        *driver.on_event.borrow_mut() = None;
         for (event, listener) in driver.listeners.borrow_mut().drain(..) {
             let _ = driver
                 .video
@@ -127,6 +157,17 @@ impl Player {
         }
         driver.source_listeners.borrow_mut().clear();
         driver.buffers.borrow_mut().clear();
+        // Text tracks made by addTextTrack stay on the element: empty them and turn them off.
+        for track in driver.text_tracks.borrow_mut().drain(..) {
+            if let Some(cues) = track.cues() {
+                while let Some(cue) = cues.get(0) {
+                    if track.remove_cue(&cue).is_err() {
+                        break;
+                    }
+                }
+            }
+            track.set_mode(web_sys::TextTrackMode::Disabled);
+        }
         let _ = driver.video.pause();
         let _ = driver.video.remove_attribute("src");
         driver.video.load();

@@ -135,6 +135,7 @@ pub fn variant(name: &RenditionName, rendition: &Rendition, playlist: &str) -> O
             .filter_map(|s| s.frame_rate)
             .reduce(f64::max),
         audio: None,
+        subtitles: None,
     })
 }
 

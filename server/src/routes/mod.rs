@@ -19,6 +19,7 @@ pub mod api;
 pub mod body;
 pub mod credential;
 pub mod playback;
+pub mod player;
 pub mod push;
 pub mod rate;
 pub mod upload;
@@ -65,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(uploads)
         .nest(playback::PREFIX, playback::router())
+        .nest(
+            onair_protocol::paths::PLAYER,
+            player::router(state.web_dir()),
+        )
         .fallback_service(web::service(state.web_dir()))
         .layer(
             ServiceBuilder::new()

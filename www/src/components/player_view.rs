@@ -2,7 +2,7 @@
 
 use leptos::html::Video;
 use leptos::prelude::*;
-use onair_player::{Phase, Player, PlayerStatus};
+use onair_player::{Phase, Player, PlayerEvent, PlayerStatus};
 
 /// The level and latency line: "720p · 2.8 Mbit/s · 1.1 s behind live (target 1.0 s)".
 fn stats_line(s: &PlayerStatus) -> String {
@@ -34,6 +34,9 @@ pub fn PlayerView(
     /// Show the status line (`#player-status`) under the video.
     #[prop(default = true)]
     show_status: bool,
+    /// Hears the player's events (the embed page posts them to its parent).
+    #[prop(optional)]
+    on_event: Option<fn(&PlayerEvent)>,
 ) -> impl IntoView {
     let video = NodeRef::<Video>::new();
     let player = StoredValue::new_local(None::<Player>);
@@ -48,6 +51,9 @@ pub fn PlayerView(
         player.set_value(None);
         let p = Player::attach(element, &url);
         p.on_status(move |s| set_status.set(s));
+        if let Some(on_event) = on_event {
+            p.on_event(on_event);
+        }
         player.set_value(Some(p));
     });
     on_cleanup(move || player.set_value(None));

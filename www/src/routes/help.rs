@@ -16,18 +16,39 @@ pub fn Help() -> impl IntoView {
             </ol>
             <h2>"Watching"</h2>
             <p>
-                "Pick a stream on the " <a href="/">"home page"</a> ". Playback starts a few seconds "
+                "Pick a stream on the " <a href="/">"home page"</a> ". Playback starts about a second "
                 "behind live. If the browser blocks sound, the video starts muted: press "
                 <em>"Unmute"</em> "."
             </p>
+            <h2>"Playing other HLS streams"</h2>
+            <p>
+                <a href="/play">"Play a URL"</a>
+                " plays any HLS playlist with our player: fMP4 or MPEG-TS segments, byte ranges and "
+                "AES-128 encryption, with WebVTT subtitles as captions. The stream's server must allow "
+                "this site (CORS), and AES-128 "
+                "needs the page on HTTPS (browsers offer WebCrypto only there and on localhost). "
+                "SAMPLE-AES and DRM-protected streams do not play; MP3 audio plays in Firefox only. "
+                "MPEG-TS segments are turned into fMP4 by a transmuxer that the player loads only for "
+                "such a stream and runs in a Web Worker, off the page's thread."
+            </p>
             <h2>"Embedding"</h2>
             <p>
-                "Use " <code>"/embed/{id}"</code> " in an iframe to show only the player."
+                "Add the player to any page with one line: "
+                <code>"<script src=\"…/player/onair-player.js\" data-stream=\"ID\"></script>"</code>
+                ", or the element " <code>"<onair-player stream=\"ID\">"</code>
+                ", or an iframe of " <code>"/embed/{id}"</code>
+                " (its events reach your page by postMessage). The JS API, "
+                <code>"new OnAirPlayer(video, config)"</code>
+                ", is in the README. With the player focused: k or space plays and pauses, m mutes, "
+                "f is fullscreen, up and down change the volume, left and right seek 5 s in a "
+                "recording or VOD (which has a seek bar), l jumps to live."
             </p>
             <h2>"Browser support"</h2>
             <p>
                 "Going live needs WebCodecs and MediaStreamTrackProcessor (recent Chrome or Edge). "
-                "Watching needs Media Source Extensions, available in every current desktop browser."
+                "Watching needs Media Source Extensions, available in every current desktop browser. "
+                "The embedded player offers picture-in-picture where the browser has its API "
+                "(Chromium, and Firefox ESR from version 153 here), and hides the button elsewhere."
             </p>
         </section>
     }

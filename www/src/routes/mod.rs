@@ -7,4 +7,5 @@ pub mod help;
 pub mod home;
 pub mod nav;
 pub mod not_found;
+pub mod play;
 pub mod watch;

@@ -14,6 +14,8 @@ use crate::config::PlayerConfig;
 use crate::error::PlayerError;
 use onair_media::testing;
 
+mod formats;
+
 const PART: f64 = 1.0 / 3.0;
 const PARTS_PER_SEGMENT: u64 = 3;
 const WINDOW: u64 = 8;
@@ -308,6 +310,9 @@ impl Media {
     }
 }
 
+/// A cue as the simulated element holds it: (start, end, text).
+type SimCue = (f64, f64, String);
+
 struct Sim {
     engine: Engine,
     origin: Origin,
@@ -325,6 +330,17 @@ struct Sim {
     /// When the link carries responses already scheduled: `(begin, end)` ms, in time order. A response
     /// the origin holds (a blocking reload, a hinted part) takes the link when it is sent, not before.
     link_busy: Vec<(f64, f64)>,
+    /// Static files the origin serves as they are (paths under `http://o/live/s/`), before anything
+    /// it makes.
+    files: HashMap<String, Vec<u8>>,
+    /// `Command::Decrypt`s run.
+    decrypts: u32,
+    /// Text tracks made: index → (name, cues).
+    text_tracks: std::collections::BTreeMap<usize, (String, Vec<SimCue>)>,
+    /// `Command::SetDuration`s, in order.
+    durations: Vec<f64>,
+    /// The transmuxer worker's per-track transmuxers (`Command::Transmux`).
+    transmuxers: HashMap<TrackKind, onair_transmux_worker::Transmuxer>,
 }
 
 impl Sim {
@@ -333,6 +349,11 @@ impl Sim {
     }
 
     fn with_config(origin: Origin, config: PlayerConfig) -> Sim {
+        Self::with_files(origin, config, HashMap::new())
+    }
+
+    /// A simulation whose origin also serves `files` (the playlist among them, if it is one).
+    fn with_files(origin: Origin, config: PlayerConfig, files: HashMap<String, Vec<u8>>) -> Sim {
         let supported: TypeSupport = Box::new(|mime: &str| !mime.contains("av01"));
         let url = "http://o/live/s/index.m3u8";
         let engine = Engine::new(url, config, supported, 7, 0.0);
@@ -351,6 +372,11 @@ impl Sim {
             link_bytes_per_ms: 10_000.0,
             rtt_ms: 10.0,
             link_busy: Vec::new(),
+            files,
+            decrypts: 0,
+            text_tracks: Default::default(),
+            durations: Vec::new(),
+            transmuxers: HashMap::new(),
         };
         sim.run_commands();
         sim
@@ -368,7 +394,12 @@ impl Sim {
         s
     }
 
-    fn answer(&mut self, id: RequestId, url: &str) {
+    fn answer(
+        &mut self,
+        id: RequestId,
+        url: &str,
+        range: Option<onair_media::playlist::ByteRange>,
+    ) {
         let path = url.trim_start_matches("http://o/live/s/");
         let result = if self.origin.offline {
             Err(0)
@@ -382,11 +413,26 @@ impl Sim {
         {
             self.origin.fail_once = None;
             Err(500)
+        } else if let Some(data) = self.files.get(path) {
+            Ok((self.now, data.clone()))
         } else if path == "index.m3u8" {
             Ok((self.now, self.multivariant().into_bytes()))
         } else {
             self.origin.resource(path, self.now)
         };
+        // A server that honours `Range` (206), as the glue hands it on.
+        let result = result.and_then(|(ready, data)| match range {
+            Some(r) => {
+                let part = data
+                    .get(r.offset as usize..r.end() as usize)
+                    .ok_or(416u16)?
+                    .to_vec();
+                crate::range::sub_range(url, 206, r, part)
+                    .map(|d| (ready, d))
+                    .map_err(|_| 416u16)
+            }
+            None => Ok((ready, data)),
+        });
         match result {
             Ok((ready, data)) => {
                 let start = ready.max(self.now) + self.rtt_ms / 2.0;
@@ -451,10 +497,39 @@ impl Sim {
     fn run(&mut self, c: Command) {
         let now = self.now;
         match c {
-            Command::Fetch { id, url, .. } => {
+            Command::Fetch { id, url, range, .. } => {
                 self.fetched.push(url.clone());
                 self.in_flight.insert(id, url.clone());
-                self.answer(id, &url);
+                self.answer(id, &url, range);
+            }
+            Command::Decrypt { id, key, iv, data } => {
+                self.decrypts += 1;
+                let event = match formats::aes128_cbc_decrypt(&key, &iv, &data) {
+                    Some(data) => Event::Decrypted { id, data },
+                    None => Event::DecryptFailed {
+                        id,
+                        error: PlayerError::Media("bad padding".into()),
+                    },
+                };
+                self.queue.push((now + 2.0, event));
+            }
+            Command::Transmux {
+                id,
+                track,
+                reset,
+                discontinuity,
+                data,
+            } => {
+                // As the worker does it (transmux-worker/js/worker.js), 5 ms later.
+                if reset {
+                    self.transmuxers.remove(&track);
+                }
+                let t = self.transmuxers.entry(track).or_default();
+                if discontinuity {
+                    t.discontinuity();
+                }
+                let data = t.push(&data);
+                self.queue.push((now + 5.0, Event::Transmuxed { id, data }));
             }
             Command::Abort { id } => {
                 self.in_flight.remove(&id);
@@ -490,7 +565,19 @@ impl Sim {
                 self.queue.push((now + 5.0, Event::MediaRebuilt));
             }
             Command::Notify(n) => self.notices.push(n),
-            Command::ResetParser { .. } | Command::ChangeType { .. } | Command::EndOfStream => {}
+            Command::AddTextTrack { index, name, .. } => {
+                self.text_tracks.insert(index, (name, Vec::new()));
+            }
+            Command::AddCues { index, cues } => {
+                if let Some((_, list)) = self.text_tracks.get_mut(&index) {
+                    list.extend(cues.into_iter().map(|c| (c.start, c.end, c.text)));
+                }
+            }
+            Command::ResetParser { .. }
+            | Command::ChangeType { .. }
+            | Command::EndOfStream
+            | Command::PrepareTransmux => {}
+            Command::SetDuration(secs) => self.durations.push(secs),
         }
     }
 
@@ -858,4 +945,40 @@ fn the_hinted_next_init_is_loaded_ahead_once() {
     sim.run_for(3_000.0);
     assert!(sim.media.current_time > before + 2.5);
     assert!(sim.latency() < 2.0, "{}", sim.latency());
+}
+
+#[test]
+fn the_page_sets_the_latency_target_and_jumps_back_to_live() {
+    // The latency controller off, so only `seek_to_live` closes the distance.
+    let mut config = PlayerConfig::default();
+    config.latency.enabled = false;
+    let mut sim = Sim::with_config(one_level(), config);
+    sim.run_for(5_000.0);
+    sim.engine.set_latency_target(Some(2.5));
+    assert_eq!(sim.engine.latency_target(), Some(2.5));
+    // Not behind yet: nothing to do.
+    sim.engine.seek_to_live();
+    assert!(!sim
+        .engine
+        .take_commands()
+        .iter()
+        .any(|c| matches!(c, Command::Seek(_))));
+    // Paused for 8 s, then playing again: 8 s further behind.
+    sim.media.playing = false;
+    sim.run_for(8_000.0);
+    sim.media.playing = true;
+    sim.run_for(500.0);
+    let behind = sim.latency();
+    assert!(behind > 6.0, "behind by {behind}");
+    sim.engine.seek_to_live();
+    sim.run_commands();
+    sim.run_for(1_000.0);
+    let after = sim.latency();
+    assert!(
+        (after - 2.5).abs() < 0.6,
+        "at the target after the jump: {behind} then {after}"
+    );
+    // A bad target is ignored; `None` gives the target back to PART-HOLD-BACK.
+    sim.engine.set_latency_target(Some(f64::NAN));
+    assert_eq!(sim.engine.latency_target(), Some(1.0));
 }
