@@ -15,6 +15,7 @@
 //! - [`ts`]: MPEG transport streams: a demuxer and a transmuxer of TS segments to CMAF.
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
 //!   (variants and `EXT-X-MEDIA` audio renditions) rendered here.
+//! - [`decimal`]: the decimal numbers of playlists and WebVTT, read without `core`'s float parser.
 //! - [`webvtt`]: WebVTT subtitle segments (cues, `X-TIMESTAMP-MAP`), bounded and never panicking.
 //!
 //! - [`testing`] (feature `testing`, for tests only): fixture builders, real fMP4 bytes of a small
@@ -24,6 +25,7 @@
 //! Media Source Extensions (player).
 #![warn(missing_docs)]
 
+pub mod decimal;
 pub mod demux;
 pub mod error;
 pub mod mux;

@@ -202,10 +202,10 @@ impl InitSegment {
 
     /// Every track's codec string, comma-separated, video first: the `CODECS` attribute.
     pub fn codecs(&self) -> String {
-        let mut tracks: Vec<&TrackInfo> = self.tracks.iter().collect();
-        tracks.sort_by_key(|t| !t.is_video());
-        tracks
-            .iter()
+        // Video, then the rest, each in order (a partition: a sort costs the player's bundle ~4 KB).
+        let video = self.tracks.iter().filter(|t| t.is_video());
+        video
+            .chain(self.tracks.iter().filter(|t| !t.is_video()))
             .map(|t| t.codec_string())
             .collect::<Vec<_>>()
             .join(",")

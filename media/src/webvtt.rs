@@ -51,7 +51,7 @@ impl CueSettings {
     pub fn parse(text: &str) -> CueSettings {
         let percent = |v: &str| {
             v.strip_suffix('%')
-                .and_then(|n| n.parse::<f64>().ok())
+                .and_then(crate::decimal::parse_decimal)
                 .filter(|n| (0.0..=100.0).contains(n))
         };
         let mut out = CueSettings::default();
@@ -65,9 +65,7 @@ impl CueSettings {
                 "line" => {
                     out.line = match percent(value_main) {
                         Some(p) => Some(CueLine::Percent(p)),
-                        None => value_main
-                            .parse::<f64>()
-                            .ok()
+                        None => crate::decimal::parse_decimal(value_main)
                             .filter(|n| n.is_finite())
                             .map(CueLine::Number),
                     }

@@ -88,7 +88,9 @@ pub fn quality_options(status: &PlayerStatus) -> Vec<(i32, String)> {
         None => "Auto".to_owned(),
     };
     let mut levels = playable;
-    levels.sort_by_key(|(_, l)| std::cmp::Reverse(l.bandwidth));
+    onair_player::small_map::sort_small_by_key(&mut levels, |(_, l)| {
+        std::cmp::Reverse(l.bandwidth)
+    });
     std::iter::once((-1, auto))
         .chain(
             levels

@@ -171,21 +171,21 @@ impl Widget {
         self.listen(&self.play, "click", |w, _| w.toggle_play())?;
         self.listen(&self.mute, "click", |w, _| w.toggle_mute())?;
         self.listen(&self.volume, "input", |w, _| {
-            let volume = w.volume.value().parse::<f64>().unwrap_or(1.0);
+            let volume = finite_or(w.volume.value_as_number(), 1.0);
             w.video.set_volume(volume.clamp(0.0, 1.0));
             w.video.set_muted(volume <= 0.0);
         })?;
         self.listen(&self.live, "click", |w, _| w.go_live())?;
         self.listen(&self.seek, "input", |w, _| {
             w.seeking_by_hand.set(true);
-            let at = w.seek.value().parse::<f64>().unwrap_or(0.0);
+            let at = finite_or(w.seek.value_as_number(), 0.0);
             if let Some(bar) = w.bar_at(at) {
                 w.time.set_text_content(Some(&bar.label));
             }
         })?;
         self.listen(&self.seek, "change", |w, _| {
             w.seeking_by_hand.set(false);
-            let at = w.seek.value().parse::<f64>().unwrap_or(0.0);
+            let at = finite_or(w.seek.value_as_number(), 0.0);
             w.seek_to(at);
         })?;
         self.listen(&self.quality, "change", |w, _| {
@@ -474,5 +474,14 @@ impl Widget {
     pub fn remove(&self) {
         self.root.remove();
         self.listeners.borrow_mut().clear();
+    }
+}
+
+/// A range input's number (NaN when it has none), else `default`.
+fn finite_or(value: f64, default: f64) -> f64 {
+    if value.is_finite() {
+        value
+    } else {
+        default
     }
 }

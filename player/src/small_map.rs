@@ -139,6 +139,18 @@ impl<K: PartialEq, V> SmallMap<K, V> {
     }
 }
 
+/// Sorts a short slice (a handful of levels) by `key`, stably, by insertion: the standard library's
+/// stable sort is several kilobytes of wasm per element type, this a few hundred bytes.
+pub fn sort_small_by_key<T, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && key(&items[j - 1]) > key(&items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +171,15 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), [&"c".to_string()]);
         assert_eq!(m.take_values(), [10]);
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn sorts_small_slices_stably() {
+        let mut v = vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e')];
+        sort_small_by_key(&mut v, |&(k, _)| k);
+        assert_eq!(v, vec![(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]);
+        let mut empty: Vec<u8> = Vec::new();
+        sort_small_by_key(&mut empty, |&x| x);
+        assert!(empty.is_empty());
     }
 }

@@ -7,9 +7,11 @@
 mod fragment;
 mod init;
 mod reader;
+mod start;
 
 pub use fragment::{parse_segment, parse_segment_at, MediaSegment, SampleEntry, TrackSamples};
 pub use init::parse_init;
+pub use start::segment_start_secs;
 
 /// Bounds on what the demuxer accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

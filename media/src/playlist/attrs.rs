@@ -1,7 +1,5 @@
 //! The attribute-list syntax of RFC 8216bis 4.2: `NAME=value,NAME="quoted string",...`.
 
-use std::collections::BTreeMap;
-
 /// One attribute value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttributeValue {
@@ -20,9 +18,38 @@ impl AttributeValue {
     }
 }
 
+/// A parsed attribute list: a few names each, so a vector searched in order (a `BTreeMap` here cost
+/// the player's bundle about 10 KB of wasm). A name given twice keeps its last value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attributes(Vec<(String, AttributeValue)>);
+
+impl Attributes {
+    /// The value of attribute `name`.
+    pub fn get(&self, name: &str) -> Option<&AttributeValue> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// How many attributes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn insert(&mut self, name: String, value: AttributeValue) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name, value)),
+        }
+    }
+}
+
 /// Parses an attribute list. Fails (with the reason) on a malformed one; never panics.
-pub fn parse_attributes(input: &str) -> Result<BTreeMap<String, AttributeValue>, String> {
-    let mut out = BTreeMap::new();
+pub fn parse_attributes(input: &str) -> Result<Attributes, String> {
+    let mut out = Attributes::default();
     let mut rest = input.trim();
     while !rest.is_empty() {
         let eq = rest
@@ -68,9 +95,21 @@ mod tests {
     #[test]
     fn parses_quoted_and_unquoted() {
         let a = parse_attributes(r#"DURATION=0.33334,URI="part,1.mp4",INDEPENDENT=YES"#).unwrap();
-        assert_eq!(a["DURATION"], AttributeValue::Unquoted("0.33334".into()));
-        assert_eq!(a["URI"].as_str(), "part,1.mp4");
-        assert_eq!(a["INDEPENDENT"].as_str(), "YES");
+        assert_eq!(
+            a.get("DURATION"),
+            Some(&AttributeValue::Unquoted("0.33334".into()))
+        );
+        assert_eq!(a.get("URI").map(AttributeValue::as_str), Some("part,1.mp4"));
+        assert_eq!(
+            a.get("INDEPENDENT").map(AttributeValue::as_str),
+            Some("YES")
+        );
+        assert_eq!(a.len(), 3);
+        let twice = parse_attributes("A=1,A=2").unwrap();
+        assert_eq!(
+            (twice.len(), twice.get("A").map(AttributeValue::as_str)),
+            (1, Some("2"))
+        );
     }
 
     #[test]

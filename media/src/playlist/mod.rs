@@ -18,7 +18,7 @@ mod parse;
 mod tags;
 
 pub use access::{ByteRange, KeyMethod, SegmentKey};
-pub use attrs::{parse_attributes, AttributeValue};
+pub use attrs::{parse_attributes, AttributeValue, Attributes};
 pub use media::{MediaPlaylist, PlaylistError, PlaylistSegment, PlaylistType};
 pub use multivariant::{AudioRendition, MultivariantPlaylist, SubtitleRendition, Variant};
 pub use tags::{Part, PreloadHint, PreloadHintType, RenditionReport, ServerControl};

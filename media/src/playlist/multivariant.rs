@@ -208,8 +208,7 @@ impl Variant {
         let frame_rate = match a.get("FRAME-RATE").map(AttributeValue::as_str) {
             None => None,
             Some(r) => Some(
-                r.parse::<f64>()
-                    .ok()
+                crate::decimal::parse_decimal(r)
                     .filter(|x| x.is_finite() && *x > 0.0)
                     .ok_or_else(|| format!("{tag} FRAME-RATE {r:?} is not a positive number"))?,
             ),

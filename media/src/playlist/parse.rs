@@ -89,17 +89,13 @@ impl MediaPlaylist {
                 "INF" => {
                     let duration = value.split(',').next().unwrap_or("").trim();
                     pending.duration_secs = Some(
-                        duration
-                            .parse::<f64>()
-                            .ok()
+                        crate::decimal::parse_decimal(duration)
                             .filter(|d| d.is_finite() && *d >= 0.0)
                             .ok_or_else(|| syntax("EXTINF is not a non-negative number"))?,
                     );
                 }
                 "-X-TARGETDURATION" => {
-                    playlist.target_duration = value
-                        .parse::<f64>()
-                        .ok()
+                    playlist.target_duration = crate::decimal::parse_decimal(value)
                         .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
                         .map(|d| d.ceil() as u64)
                         .ok_or_else(|| syntax("EXT-X-TARGETDURATION is not a number"))?

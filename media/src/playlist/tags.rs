@@ -1,11 +1,9 @@
 //! One type per Low-Latency HLS tag, each with `to_attributes` (the text after the colon) and
 //! `from_attributes`. Quotes from RFC 8216bis beside each.
 
+pub(super) use super::attrs::Attributes;
 use super::attrs::{parse_attributes, AttributeValue};
 use super::format_secs;
-use std::collections::BTreeMap;
-
-pub(super) type Attributes = BTreeMap<String, AttributeValue>;
 
 pub(super) fn required<'a>(a: &'a Attributes, tag: &str, name: &str) -> Result<&'a str, String> {
     a.get(name)
@@ -16,10 +14,7 @@ pub(super) fn required<'a>(a: &'a Attributes, tag: &str, name: &str) -> Result<&
 fn secs(a: &Attributes, tag: &str, name: &str) -> Result<Option<f64>, String> {
     match a.get(name) {
         None => Ok(None),
-        Some(v) => v
-            .as_str()
-            .parse::<f64>()
-            .ok()
+        Some(v) => crate::decimal::parse_decimal(v.as_str())
             .filter(|x| x.is_finite() && *x >= 0.0)
             .map(Some)
             .ok_or_else(|| format!("{tag} {name} is not a non-negative number")),

@@ -201,7 +201,9 @@ impl AbrController {
         let mut usable: Vec<usize> = (0..levels.len())
             .filter(|i| levels.get(*i).is_some_and(|l| l.playable) && !input.penalized.contains(i))
             .collect();
-        usable.sort_by_key(|&i| (levels.get(i).map_or(0, |l| l.bandwidth), i));
+        crate::small_map::sort_small_by_key(&mut usable, |&i| {
+            (levels.get(i).map_or(0, |l| l.bandwidth), i)
+        });
         if !self.config.cap_to_element {
             return usable;
         }

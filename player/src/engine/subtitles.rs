@@ -8,8 +8,6 @@
 //! its cues wait until that is known. A segment that fails is skipped after the retries (captions are
 //! never worth a stall).
 
-use std::collections::BTreeSet;
-
 use onair_media::webvtt::{self, CueLine, CueSettings, TimestampMap};
 
 use super::types::{Command, RequestId, TextCue, TrackKind};
@@ -28,14 +26,23 @@ const LIVE_START_SEGMENTS: usize = 3;
 pub(super) struct SubtitleTrack {
     info: SubtitleInfo,
     view: Option<MediaView>,
-    /// Segments whose cues were added (or that were skipped).
-    done: BTreeSet<u64>,
+    /// Segments whose cues were added (or that were skipped), by media sequence number; those that
+    /// left the playlist are forgotten on its reload.
+    done: Vec<u64>,
     request: Option<RequestId>,
     playlist_request: Option<RequestId>,
     reload_timer: bool,
     failures: u32,
     /// Cues of files without `X-TIMESTAMP-MAP`, on their own timeline, until the media's start is known.
     unmapped: Vec<TextCue>,
+}
+
+impl SubtitleTrack {
+    fn mark_done(&mut self, msn: u64) {
+        if !self.done.contains(&msn) {
+            self.done.push(msn);
+        }
+    }
 }
 
 impl Engine {
@@ -51,7 +58,7 @@ impl Engine {
             self.subtitles.push(SubtitleTrack {
                 info,
                 view: None,
-                done: BTreeSet::new(),
+                done: Vec::new(),
                 request: None,
                 playlist_request: None,
                 reload_timer: false,
@@ -100,6 +107,9 @@ impl Engine {
                     track.failures = 0;
                     let live = !view.ended;
                     let reload_ms = view.target_duration.max(1.0) * 1000.0;
+                    if let Some(first) = view.segments.first() {
+                        track.done.retain(|&msn| msn >= first.msn);
+                    }
                     if track.view.is_none() && live {
                         // A live rendition starts near the edge.
                         let skip = view.segments.len().saturating_sub(LIVE_START_SEGMENTS);
@@ -119,7 +129,7 @@ impl Engine {
         };
         track.request = None;
         track.failures = 0;
-        track.done.insert(msn);
+        track.mark_done(msn);
         match webvtt::parse(&text) {
             Ok(vtt) => {
                 let line = self.config.caption_line.filter(|l| l.is_finite());
@@ -210,7 +220,7 @@ impl Engine {
             Some(msn) => {
                 track.request = None;
                 if failures >= ATTEMPTS {
-                    track.done.insert(msn);
+                    track.mark_done(msn);
                     track.failures = 0;
                     self.notify_skipped_subtitles(index, msn, "failed to load");
                 }

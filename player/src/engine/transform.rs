@@ -11,7 +11,6 @@
 //! `SAMPLE-AES`, DRM key formats and packed audio (raw AAC/MP3 segments with ID3 timestamps) fail with
 //! a clear error.
 
-use onair_media::demux::Limits;
 use onair_media::playlist::KeyMethod;
 use onair_media::ts::wire::{self, WireChunk, WireResult};
 
@@ -233,11 +232,7 @@ impl Engine {
                 .init
                 .as_ref()
                 .and_then(|(_, init)| onair_media::parse_init(init).ok())
-                .and_then(|init| {
-                    onair_media::parse_segment(&init, &body, &Limits::default())
-                        .ok()
-                        .map(|s| s.start_secs(&init))
-                });
+                .and_then(|init| onair_media::demux::segment_start_secs(&init, &body));
             if let (Some(start), Some(end)) = (start, track.buffered_end()) {
                 let shown = start + track.offset;
                 if (shown - end).abs() > max_gap {
