@@ -164,6 +164,44 @@ impl SeekBar {
     }
 }
 
+/// The shortest live window that gets a seek bar (DVR), seconds: a sliding window of a few segments
+/// is live only, the LIVE badge alone.
+pub const DVR_MIN_WINDOW_SECS: f64 = 20.0;
+
+impl SeekBar {
+    /// The bar for a live stream whose playlist lists `start..edge` (element seconds), the playhead at
+    /// `current`: its label is how far behind the edge (`-0:12`), or `Live` within `live_within`
+    /// seconds of it (where the LIVE badge says live: [`live_within`]). `None` for a window under
+    /// [`DVR_MIN_WINDOW_SECS`] or unknown.
+    pub fn live(current: f64, start: f64, edge: f64, live_within: f64) -> Option<SeekBar> {
+        if !start.is_finite() || !edge.is_finite() || edge - start < DVR_MIN_WINDOW_SECS {
+            return None;
+        }
+        let value = if current.is_finite() {
+            current.max(start).min(edge)
+        } else {
+            edge
+        };
+        let behind = edge - value;
+        Some(SeekBar {
+            min: start,
+            max: edge,
+            value,
+            label: if behind <= live_within {
+                "Live".to_owned()
+            } else {
+                format!("-{}", clock(behind))
+            },
+        })
+    }
+}
+
+/// How far behind the edge still counts as live for the seek bar's label, as for the LIVE badge:
+/// the latency target (when known) plus the badge's slack.
+pub fn live_within(status: &PlayerStatus) -> f64 {
+    status.latency_target_secs.unwrap_or(3.0) + BEHIND_SLACK_SECS
+}
+
 /// Seconds as a clock: `m:ss`, or `h:mm:ss` from an hour (rounded down to the second).
 pub fn clock(secs: f64) -> String {
     let total = if secs.is_finite() && secs > 0.0 {
@@ -235,6 +273,20 @@ mod tests {
         assert_eq!((ts.min, ts.label.as_str()), (1.48, "0:02 / 0:08"));
         assert_eq!(SeekBar::of(0.5, 1.48, 9.49, false).unwrap().value, 1.48);
         assert_eq!(SeekBar::of(1.0, f64::NAN, 9.49, false).unwrap().min, 0.0);
+        assert_eq!(
+            SeekBar::live(100.0, 90.0, 104.0, 4.0),
+            None,
+            "a short window"
+        );
+        assert_eq!(SeekBar::live(100.0, f64::NAN, 104.0, 4.0), None);
+        let dvr = SeekBar::live(100.0, 60.0, 112.5, 4.0).unwrap();
+        assert_eq!((dvr.min, dvr.max, dvr.value), (60.0, 112.5, 100.0));
+        assert_eq!(dvr.label, "-0:12");
+        assert_eq!(
+            SeekBar::live(109.0, 60.0, 112.5, 4.0).unwrap().label,
+            "Live"
+        );
+        assert_eq!(SeekBar::live(10.0, 60.0, 112.5, 4.0).unwrap().value, 60.0);
         assert_eq!(clock(3_725.9), "1:02:05");
         assert_eq!(clock(-1.0), "0:00");
         assert_eq!(

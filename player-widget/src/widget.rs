@@ -57,8 +57,12 @@ pub(crate) struct Widget {
     seek: HtmlInputElement,
     /// The seek bar is being dragged: the element's time does not move it meanwhile.
     seeking_by_hand: std::cell::Cell<bool>,
-    /// The player measures a latency: live, so no seek bar.
+    /// The player measures a latency: live, so no seek bar but for a DVR window.
     live_stream: std::cell::Cell<bool>,
+    /// The live window the player reports (element seconds), for the DVR seek bar, and how far
+    /// behind its edge the bar says `Live`.
+    live_window: std::cell::Cell<Option<(f64, f64)>>,
+    live_within: std::cell::Cell<f64>,
     /// Where the media starts (the first buffered time seen since the source was set).
     media_start: std::cell::Cell<Option<f64>>,
     quality: HtmlSelectElement,
@@ -129,6 +133,8 @@ impl Widget {
             seek: find(&root, ".onair-seek")?,
             seeking_by_hand: std::cell::Cell::new(false),
             live_stream: std::cell::Cell::new(false),
+            live_window: std::cell::Cell::new(None),
+            live_within: std::cell::Cell::new(0.0),
             media_start: std::cell::Cell::new(None),
             quality: find(&root, ".onair-quality")?,
             captions: find(&root, ".onair-captions")?,
@@ -239,7 +245,9 @@ impl Widget {
             *self.quality_options.borrow_mut() = options;
         }
         let live = status.latency_secs.is_some();
-        if self.live_stream.replace(live) != live {
+        let window = status.live_window.filter(|_| live);
+        self.live_within.set(controls::live_within(status));
+        if self.live_stream.replace(live) != live || self.live_window.replace(window) != window {
             self.sync_time();
         }
         let badge = LiveBadge::of(status);
@@ -280,7 +288,7 @@ impl Widget {
         self.volume.set_value(&decimal(volume, 2));
     }
 
-    /// The seek bar and the time follow the element, for a stream with an end.
+    /// The seek bar and the time follow the element, for a stream with an end or a live DVR window.
     fn sync_time(&self) {
         let bar = self.bar_at(self.video.current_time());
         self.seek.set_hidden(bar.is_none());
@@ -303,7 +311,8 @@ impl Widget {
         self.time.set_text_content(Some(&bar.label));
     }
 
-    /// Moves the playhead of a stream with an end to `at` seconds (clamped into it).
+    /// Moves the playhead to `at` seconds, clamped into the seek bar's span (a stream with an end, or
+    /// a live DVR window).
     fn seek_to(&self, at: f64) {
         if let Some(bar) = self.bar_at(at) {
             self.video.set_current_time(bar.value);
@@ -312,8 +321,12 @@ impl Widget {
 
     /// The seek bar with its playhead at `at`, for this element and stream.
     fn bar_at(&self, at: f64) -> Option<SeekBar> {
+        if self.live_stream.get() {
+            let (start, edge) = self.live_window.get()?;
+            return SeekBar::live(at, start, edge, self.live_within.get());
+        }
         let start = self.media_start();
-        SeekBar::of(at, start, self.video.duration(), self.live_stream.get())
+        SeekBar::of(at, start, self.video.duration(), false)
     }
 
     /// Where the media starts: the first buffered time, once there is one (0 before).

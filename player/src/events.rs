@@ -70,6 +70,7 @@ impl PlayerEvent {
                 distance,
                 target,
                 rate,
+                ..
             } => Self::Latency {
                 latency: *distance,
                 target: *target,

@@ -63,6 +63,9 @@ pub struct PlayerStatus {
     pub latency_target_secs: Option<f64>,
     /// `playbackRate` as the latency controller set it.
     pub playback_rate: f64,
+    /// While live: the window a viewer may seek in (DVR), element seconds from the first listed
+    /// segment to the live edge.
+    pub live_window: Option<(f64, f64)>,
 }
 
 impl std::fmt::Display for PlayerStatus {

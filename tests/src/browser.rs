@@ -209,6 +209,29 @@ impl Browser {
         result
     }
 
+    /// [`Browser::run`] in headless Chromium, then in Firefox ESR: `test(browser, label)`, the label
+    /// `"chromium"` or `"firefox"`; a failure's screenshot is `{prefix}-{label}-failure`, and the first
+    /// failure ends it.
+    pub async fn run_in_each(
+        prefix: &str,
+        test: impl AsyncFn(&Browser, &'static str) -> Result<()>,
+    ) -> Result<()> {
+        for label in ["chromium", "firefox"] {
+            let browser = if label == "chromium" {
+                Browser::start().await?
+            } else {
+                Browser::start_firefox().await?
+            };
+            let result = test(&browser, label).await;
+            let result = browser
+                .screenshot_on_error(&format!("{prefix}-{label}-failure"), result)
+                .await;
+            browser.close().await?;
+            result?;
+        }
+        Ok(())
+    }
+
     /// `result`, after saving the screenshot `name` when it is an error.
     pub async fn screenshot_on_error<T>(&self, name: &str, result: Result<T>) -> Result<T> {
         if result.is_err() {

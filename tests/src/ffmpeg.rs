@@ -195,22 +195,24 @@ impl Drop for FfmpegPush {
     }
 }
 
+/// ffmpeg's test inputs: 640x360 `testsrc2` at 25 fps and a 440 Hz tone at 48 kHz.
+pub const TEST_SOURCE: [&str; 8] = [
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=640x360:rate=25",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+];
+
 fn source_args(duration: &str) -> Vec<String> {
-    [
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        duration,
-    ]
-    .map(String::from)
-    .to_vec()
+    std::iter::once("-re")
+        .chain(TEST_SOURCE)
+        .chain(["-t", duration])
+        .map(String::from)
+        .collect()
 }
 
 fn encoder_args() -> Vec<String> {

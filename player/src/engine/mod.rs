@@ -14,6 +14,8 @@
 //! - `switch`: level switching on an independent boundary found through rendition reports;
 //! - `playback`: the element side: gaps and stalls, the latency controller, back-buffer trimming, the
 //!   end of the stream;
+//! - `seek`: a seek out of the buffer moves loading there; a seek back in a live stream is DVR, held
+//!   apart from the latency controller until the viewer returns to live;
 //! - `recovery`: the penalty box, media source rebuilds after decode errors;
 //! - [`policy`]: the ABR and latency controllers' interfaces.
 //!
@@ -25,6 +27,7 @@ mod playback;
 mod playlists;
 pub mod policy;
 mod recovery;
+mod seek;
 mod startup;
 mod stream;
 mod subtitles;
@@ -166,6 +169,8 @@ struct Track {
     switch: Option<Switch>,
     /// The next TS segment goes to a new transmuxer (the first, or another level's).
     transmux_reset: bool,
+    /// The last segment start queued and its element time: where [`seek`] counts segment times from.
+    anchor: Option<(u64, f64)>,
 }
 
 impl Track {
@@ -200,6 +205,7 @@ impl Track {
             complete: false,
             switch: None,
             transmux_reset: true,
+            anchor: None,
         }
     }
 
@@ -288,6 +294,10 @@ pub struct Engine {
     /// then at most [`PlayerConfig::start_wait_ms`].
     media_since_ms: Option<f64>,
     last_latency_notice_ms: f64,
+    /// The viewer seeked back in a live stream: no catching up until they return to live.
+    dvr: bool,
+    /// The seek time [`Engine::follow_seek`] last acted on, while the element is seeking.
+    seek_followed: Option<f64>,
     now: f64,
     seed: u64,
 }
@@ -348,6 +358,8 @@ impl Engine {
             start_distance: None,
             media_since_ms: None,
             last_latency_notice_ms: f64::NEG_INFINITY,
+            dvr: false,
+            seek_followed: None,
             now: now_ms,
             seed: seed | 1,
         };
@@ -409,7 +421,8 @@ impl Engine {
 
     /// Jumps to the latency target when playback is behind it by more than a second (the LIVE
     /// badge's click): a seek inside what is buffered, or, when that does not reach, as far as it
-    /// does while loading catches up. Does nothing for a stream that is not live.
+    /// does while loading catches up; from DVR, straight to the target, loading following. Does
+    /// nothing for a stream that is not live.
     pub fn seek_to_live(&mut self) {
         if !self.live() {
             return;
@@ -418,6 +431,14 @@ impl Engine {
         else {
             return;
         };
+        if self.dvr {
+            // Back from DVR: to the target at once; loading follows the seek (`seek`).
+            self.set_dvr(false);
+            if let Some(edge) = self.edge_time() {
+                self.out.push(Command::Seek(edge - target));
+                return;
+            }
+        }
         let end = self.media.buffered.last().map_or(0.0, |r| r.1);
         let to = (self.media.current_time + distance - target).min(end - 0.1);
         if distance > target + 1.0 && to > self.media.current_time {
@@ -608,18 +629,25 @@ impl Engine {
                 held,
                 first_byte_ms,
                 bytes,
+                fragment,
                 ..
             })) => {
                 first_byte_ms.get_or_insert(now);
+                let first = *bytes == 0;
                 *bytes = bytes.saturating_add(data.len() as u64);
                 match slot {
-                    Some(slot) => streamed = Some((*track, *slot, data)),
+                    Some(slot) => {
+                        streamed = Some((*track, *slot, first.then_some(fragment.position), data))
+                    }
                     None => held.extend_from_slice(&data),
                 }
             }
             None => {}
         }
-        if let Some((track, slot, data)) = streamed {
+        if let Some((track, slot, first, data)) = streamed {
+            if let Some(position) = first {
+                self.note_segment_start(track, position, &data);
+            }
             if let Some(t) = self.track_mut(track) {
                 t.queue.push(slot, data);
             }

@@ -14,6 +14,11 @@ const LATENCY_NOTICE_MS: f64 = 1_000.0;
 impl Engine {
     pub(super) fn media_changed(&mut self, snapshot: MediaSnapshot) {
         self.media = snapshot;
+        if self.media.seeking {
+            self.follow_seek();
+        } else {
+            self.seek_followed = None;
+        }
         self.maybe_start_playback();
         self.tick();
     }
@@ -51,7 +56,8 @@ impl Engine {
             buffered: self.media.buffered.clone(),
             paused: self.media.paused,
             seeking: self.media.seeking,
-            live,
+            // In DVR, far behind the edge is where the viewer wants to be.
+            live: live && !self.dvr,
             live_start_secs: target,
         };
         let now = self.now;
@@ -103,10 +109,10 @@ impl Engine {
             playing,
             live,
         };
-        let action = self
-            .latency
-            .as_mut()
-            .map_or(LatencyAction::None, |l| l.tick(&input));
+        let action = match self.latency.as_mut() {
+            Some(l) if !self.dvr => l.tick(&input),
+            _ => LatencyAction::None,
+        };
         match action {
             LatencyAction::None => {}
             LatencyAction::Rate(rate) => self.out.push(Command::SetRate(rate)),
@@ -121,10 +127,12 @@ impl Engine {
             self.last_latency_notice_ms = self.now;
             let target = self.latency_target().unwrap_or(target);
             let rate = self.latency.as_ref().map_or(1.0, |l| l.current_rate());
+            let window = self.live_window();
             self.notify(Notice::Latency {
                 distance,
                 target,
                 rate,
+                window,
             });
         }
     }

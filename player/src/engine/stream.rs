@@ -77,6 +77,7 @@ impl Engine {
         let margin = self.config.blocking_margin_ms;
         let resync_behind = self.config.resync_behind_secs;
         let fragment_timeout = self.config.fragment_timeout_ms;
+        let dvr = self.dvr;
         let limit = if started {
             1
         } else {
@@ -107,9 +108,14 @@ impl Engine {
         // Fell out of the live window, or far behind it (an outage): on to the target distance.
         let first = view.segments.first().map(|s| s.msn);
         let out_of_window = first.is_some_and(|f| next.msn < f);
-        let far_behind = started && view.distance_from(next) > target + resync_behind;
+        let far_behind = started && !dvr && view.distance_from(next) > target + resync_behind;
         let mut jumped = false;
-        if !view.ended && (out_of_window || far_behind) {
+        if dvr && out_of_window {
+            // Behind live by choice, and the window moved past: on from its first segment.
+            if let Some(first) = first {
+                next = Position::segment(first);
+            }
+        } else if !view.ended && (out_of_window || far_behind) {
             if let Some(start) = view.start(target).filter(|s| *s > next) {
                 next = start;
                 jumped = true;

@@ -242,6 +242,10 @@ impl Engine {
                 }
             }
         }
+        self.note_segment_start(kind, fragment.position, &body);
+        let Some(track) = self.track_mut(kind) else {
+            return;
+        };
         let slot = track.queue.open(SlotKind::Media {
             position: fragment.position,
             duration: fragment.duration,

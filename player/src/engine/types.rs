@@ -316,6 +316,9 @@ pub enum Notice {
         target: f64,
         /// `playbackRate`.
         rate: f64,
+        /// The live window, element seconds: the first listed segment's start and the live edge
+        /// ([`super::Engine::live_window`]).
+        window: Option<(f64, f64)>,
     },
     /// An error: what happened and whether the player is retrying (`fatal` false) or gave up.
     Error {

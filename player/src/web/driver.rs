@@ -218,10 +218,12 @@ impl Driver {
                 distance,
                 target,
                 rate,
+                window,
             } => self.update_status(|s| {
                 s.latency_secs = Some(distance);
                 s.latency_target_secs = Some(target);
                 s.playback_rate = rate;
+                s.live_window = window;
             }),
             Notice::Error { message, fatal, .. } => {
                 log(&format!("player: {message}"));

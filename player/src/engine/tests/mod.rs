@@ -15,6 +15,7 @@ use crate::error::PlayerError;
 use onair_media::testing;
 
 mod formats;
+mod seeking;
 
 const PART: f64 = 1.0 / 3.0;
 const PARTS_PER_SEGMENT: u64 = 3;
@@ -209,6 +210,10 @@ struct Media {
     init: Option<onair_media::InitSegment>,
     seeks: u32,
     stalled_ms: f64,
+    /// Seeking, as the element is until media at `current_time` is buffered (and, as in a browser,
+    /// at least until one snapshot said so: the `seeking` event's).
+    seeking: bool,
+    seeking_reported: bool,
 }
 
 impl Media {
@@ -285,12 +290,19 @@ impl Media {
         crate::buffer::buffered_ahead(self.current_time, &self.buffered())
     }
 
+    /// `currentTime = t`, by the engine or by the viewer: seeking until `t` is buffered.
+    fn seek(&mut self, t: f64) {
+        self.current_time = t;
+        self.seeking = true;
+        self.seeking_reported = false;
+    }
+
     fn snapshot(&self) -> MediaSnapshot {
         MediaSnapshot {
             current_time: self.current_time,
             buffered: self.buffered(),
             paused: !self.playing,
-            seeking: false,
+            seeking: self.seeking,
             ended: false,
             playback_rate: self.rate,
             size: Some((1280, 720)),
@@ -298,10 +310,13 @@ impl Media {
     }
 
     fn advance(&mut self, ms: f64) {
-        if !self.playing {
+        let ahead = self.ahead();
+        if ahead > 0.0 && self.seeking_reported {
+            self.seeking = false;
+        }
+        if !self.playing || self.seeking {
             return;
         }
-        let ahead = self.ahead();
         let step = ms / 1000.0 * self.rate;
         if ahead <= 0.0 {
             self.stalled_ms += ms;
@@ -553,7 +568,7 @@ impl Sim {
             Command::Play => self.media.playing = true,
             Command::Seek(t) => {
                 self.media.seeks += 1;
-                self.media.current_time = t;
+                self.media.seek(t);
             }
             Command::SetRate(r) => self.media.rate = r,
             Command::Timer { id, after_ms } => {
@@ -611,6 +626,7 @@ impl Sim {
             } else if next_media <= t {
                 next_media += 100.0;
                 let snapshot = self.media.snapshot();
+                self.media.seeking_reported |= snapshot.seeking;
                 self.engine.handle(Event::Media(snapshot), t);
             }
             self.run_commands();
