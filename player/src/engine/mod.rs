@@ -213,6 +213,21 @@ impl Track {
         self.buffered.last().map(|r| r.1)
     }
 
+    /// Where `media` (a fragment, or its first bytes up to the `moof`) starts on its own timeline,
+    /// seconds: its first `tfdt` read against the init in force.
+    fn media_start_secs(&self, media: &[u8]) -> Option<f64> {
+        let init = onair_media::parse_init(&self.init.as_ref()?.1).ok()?;
+        onair_media::demux::segment_start_secs(&init, media)
+    }
+
+    /// A fragment at `position` starting at `start` (its own timeline) was queued: a segment's start
+    /// anchors [`seek`]'s segment times, in the element's time (the offset in force added).
+    fn note_start(&mut self, position: Position, start: Option<f64>) {
+        if let (0, Some(start)) = (position.part, start) {
+            self.anchor = Some((position.msn, start + self.offset));
+        }
+    }
+
     /// The media from here on has `codecs`: while no `SourceBuffer` exists they are simply what it
     /// will be made for; after, a `changeType` is queued when they differ from the ones in force.
     fn set_codecs(&mut self, codecs: String) {
@@ -433,7 +448,7 @@ impl Engine {
         };
         if self.dvr {
             // Back from DVR: to the target at once; loading follows the seek (`seek`).
-            self.set_dvr(false);
+            self.dvr = false;
             if let Some(edge) = self.edge_time() {
                 self.out.push(Command::Seek(edge - target));
                 return;
@@ -645,10 +660,11 @@ impl Engine {
             None => {}
         }
         if let Some((track, slot, first, data)) = streamed {
-            if let Some(position) = first {
-                self.note_segment_start(track, position, &data);
-            }
             if let Some(t) = self.track_mut(track) {
+                if let Some(position) = first.filter(|p| p.part == 0) {
+                    let start = t.media_start_secs(&data);
+                    t.note_start(position, start);
+                }
                 t.queue.push(slot, data);
             }
             self.pump(track);

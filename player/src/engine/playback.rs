@@ -107,12 +107,13 @@ impl Engine {
             distance_secs: distance,
             buffer_ahead_secs: ahead,
             playing,
-            live,
+            // In DVR the controller holds rate 1 and does not seek, as for a stream not live.
+            live: live && !self.dvr,
         };
-        let action = match self.latency.as_mut() {
-            Some(l) if !self.dvr => l.tick(&input),
-            _ => LatencyAction::None,
-        };
+        let action = self
+            .latency
+            .as_mut()
+            .map_or(LatencyAction::None, |l| l.tick(&input));
         match action {
             LatencyAction::None => {}
             LatencyAction::Rate(rate) => self.out.push(Command::SetRate(rate)),

@@ -6,7 +6,7 @@
 //! segment start queued (its `tfdt`, plus the `timestampOffset` in force), with the playlist's
 //! durations summed from there, as hls.js aligns fragments by their start PTS.
 
-use super::types::{Command, TrackKind};
+use super::types::TrackKind;
 use super::{Engine, Request};
 use crate::playlist::{MediaView, Position};
 
@@ -82,7 +82,9 @@ impl Engine {
         if self.live() {
             let target = self.latency_target().unwrap_or(3.0);
             let behind = self.edge_time().map(|edge| edge - t);
-            self.set_dvr(behind.is_some_and(|b| b > target + self.config.resync_behind_secs));
+            // DVR: the latency controller and the watchdog see a stream that is not live (rate 1,
+            // no seeks), and loading does not jump to the edge.
+            self.dvr = behind.is_some_and(|b| b > target + self.config.resync_behind_secs);
         }
         let kinds: Vec<TrackKind> = self.tracks.iter().map(|t| t.kind).collect();
         for kind in kinds {
@@ -132,14 +134,7 @@ impl Engine {
         track.fragment_failures = 0;
         track.refused_hint = None;
         for id in stale {
-            if let Some(Request::Fragment(f)) = self.requests.get(&id) {
-                if let (Some(slot), Some(track)) =
-                    (f.slot, self.tracks.iter_mut().find(|t| t.kind == kind))
-                {
-                    track.queue.cancel(slot);
-                }
-            }
-            self.abort(Some(id));
+            self.abort_fragment(kind, id);
         }
         // Segments with the decrypter or the transmuxer are for where loading was: dropped (the
         // transmuxer starts afresh, its input no longer follows on).
@@ -163,18 +158,6 @@ impl Engine {
         self.load_next(kind);
     }
 
-    /// Enters or leaves DVR: while in it, the latency controller neither speeds up nor seeks, and
-    /// loading does not jump to the live edge.
-    pub(super) fn set_dvr(&mut self, dvr: bool) {
-        if self.dvr == dvr {
-            return;
-        }
-        self.dvr = dvr;
-        if dvr && (self.media.playback_rate - 1.0).abs() > f64::EPSILON {
-            self.out.push(Command::SetRate(1.0));
-        }
-    }
-
     /// Whether the viewer seeked back in a live stream and stays there.
     pub fn dvr(&self) -> bool {
         self.dvr
@@ -190,26 +173,5 @@ impl Engine {
         let view = track.view.as_ref()?;
         let start = segment_time(view, track.anchor?, view.segments.first()?.msn)?;
         Some((start, self.edge_time()?))
-    }
-
-    /// A segment start was queued for track `kind`: its decode time, in the element's time, anchors
-    /// [`segment_time`].
-    pub(super) fn note_segment_start(&mut self, kind: TrackKind, position: Position, media: &[u8]) {
-        if position.part != 0 {
-            return;
-        }
-        let Some(track) = self.track_mut(kind) else {
-            return;
-        };
-        let Some(init) = track
-            .init
-            .as_ref()
-            .and_then(|(_, bytes)| onair_media::parse_init(bytes).ok())
-        else {
-            return;
-        };
-        if let Some(start) = onair_media::demux::segment_start_secs(&init, media) {
-            track.anchor = Some((position.msn, start + track.offset));
-        }
     }
 }

@@ -350,17 +350,23 @@ impl Engine {
             .map(|(r, _)| r)
             .collect();
         for r in later {
-            if let Some(Request::Fragment(FragmentRequest {
-                slot: Some(slot), ..
-            })) = self.requests.get(&r)
-            {
-                let slot = *slot;
-                if let Some(track) = self.track_mut(kind) {
-                    track.queue.cancel(slot);
-                }
-            }
-            self.abort(Some(r));
+            self.abort_fragment(kind, r);
         }
+    }
+
+    /// Aborts fragment request `id` of track `kind`, cancelling the buffer slot its streamed bytes
+    /// went to.
+    pub(super) fn abort_fragment(&mut self, kind: TrackKind, id: RequestId) {
+        if let Some(Request::Fragment(FragmentRequest {
+            slot: Some(slot), ..
+        })) = self.requests.get(&id)
+        {
+            let slot = *slot;
+            if let Some(track) = self.track_mut(kind) {
+                track.queue.cancel(slot);
+            }
+        }
+        self.abort(Some(id));
     }
 
     /// `EXT-X-PRELOAD-HINT:TYPE=MAP`: the server says which init segment comes next (a new encoder

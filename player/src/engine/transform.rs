@@ -226,13 +226,11 @@ impl Engine {
         let Some(track) = self.track_mut(kind) else {
             return;
         };
+        let start = (new_timeline || fragment.position.part == 0)
+            .then(|| track.media_start_secs(&body))
+            .flatten();
         if new_timeline {
             // A discontinuity: continue the buffer's timeline when the new one jumps.
-            let start = track
-                .init
-                .as_ref()
-                .and_then(|(_, init)| onair_media::parse_init(init).ok())
-                .and_then(|init| onair_media::demux::segment_start_secs(&init, &body));
             if let (Some(start), Some(end)) = (start, track.buffered_end()) {
                 let shown = start + track.offset;
                 if (shown - end).abs() > max_gap {
@@ -242,10 +240,7 @@ impl Engine {
                 }
             }
         }
-        self.note_segment_start(kind, fragment.position, &body);
-        let Some(track) = self.track_mut(kind) else {
-            return;
-        };
+        track.note_start(fragment.position, start);
         let slot = track.queue.open(SlotKind::Media {
             position: fragment.position,
             duration: fragment.duration,
