@@ -9,7 +9,41 @@ pub struct CreateStreamRequest {
     /// Title shown to viewers; the server gives "Untitled stream" when it is missing or blank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// What the stream is about, plain text, at most [`MAX_DESCRIPTION_CHARS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags, at most [`MAX_TAGS`]: each is lowercased, spaces become `-`, and it must then be 1 to
+    /// [`MAX_TAG_CHARS`] letters, digits or `-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// One of [`CATEGORIES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
 }
+
+/// Body of `PATCH /api/streams/{id}` (owner only): the same fields as a creation, each one to change;
+/// a missing field stays as it is, an empty description or category clears it, `"tags": []` removes
+/// every tag, a blank title gives "Untitled stream".
+pub type UpdateStreamRequest = CreateStreamRequest;
+
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// Most tags on a stream.
+pub const MAX_TAGS: usize = 8;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 24;
+/// The categories a stream can be in (the directory filters by them).
+pub const CATEGORIES: [&str; 9] = [
+    "talk",
+    "music",
+    "gaming",
+    "education",
+    "sports",
+    "tech",
+    "art",
+    "events",
+    "other",
+];
 
 /// Answer to `POST /api/streams` (201): the only time the stream key is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +53,9 @@ pub struct CreatedStream {
     /// Secret for the uploads: `Authorization: Bearer {key}`, and the path of encoder ingest
     /// (`/ingest/{stream_key}/`).
     pub stream_key: String,
+    /// Secret of whoever created the stream: `Authorization: Bearer {owner_token}` edits
+    /// (`PATCH /api/streams/{id}`), ends and deletes it and reads its analytics. It cannot upload.
+    pub owner_token: String,
     /// Title.
     pub title: String,
     /// Page to watch it: `/watch/{id}`.
@@ -73,6 +110,18 @@ pub struct StreamView {
     pub id: String,
     /// Title.
     pub title: String,
+    /// Description (may be empty).
+    #[serde(default)]
+    pub description: String,
+    /// Tags, normalised (lowercase, `-` for spaces).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Category, one of [`CATEGORIES`], if set.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Viewers watching now, from the players' own beacons (so a CDN in front changes nothing).
+    #[serde(default)]
+    pub viewers: u32,
     /// `created`, `live` or `ended`.
     pub status: StreamStatus,
     /// Unix seconds of its creation.
@@ -103,6 +152,125 @@ pub struct PushedSegment {
     pub msn: u64,
     /// The rendition it went to (its folder, or [`crate::DEFAULT_RENDITION`] at the top level).
     pub rendition: String,
+}
+
+/// Body of `POST /api/streams/{id}/beacons` (204): what a player reports about one playback, every few
+/// seconds while it plays and once when it stops. CTA-5004 (CMCD) keys where one fits (`sid`, `br`,
+/// `bl`, `mtp`, `su`, `bs`); the counters are totals since the playback began, so a lost or repeated
+/// beacon changes nothing. Sent as `text/plain` (`navigator.sendBeacon`), so no CORS preflight is needed
+/// from an embedding site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlaybackBeacon {
+    /// CMCD `sid`: the playback's session id, 8 to 64 letters, digits or `-`, made by the player.
+    pub sid: String,
+    /// CMCD `br`: the bitrate of the level playing, kbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub br: Option<u32>,
+    /// CMCD `bl`: the buffer ahead of the playhead, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bl: Option<u32>,
+    /// CMCD `mtp`: measured throughput, kbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtp: Option<u32>,
+    /// CMCD `su`: still starting up (no frame shown yet).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub su: bool,
+    /// CMCD `bs`: the buffer ran dry since the last beacon.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bs: bool,
+    /// Time from the start of the playback to its first frame, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_frame_ms: Option<u32>,
+    /// Time spent playing, ms.
+    #[serde(default)]
+    pub played_ms: u64,
+    /// How many times playback stalled for want of data, after the first frame.
+    #[serde(default)]
+    pub rebuffers: u32,
+    /// Time spent stalled, ms.
+    #[serde(default)]
+    pub rebuffer_ms: u64,
+    /// Level switches.
+    #[serde(default)]
+    pub switches: u32,
+    /// Distance behind the live edge, ms (live streams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u32>,
+    /// Errors the player recovered from or stopped on.
+    #[serde(default)]
+    pub errors: u32,
+    /// The playback is over (the page closes, the player is destroyed): the viewer leaves the count now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ended: bool,
+}
+
+/// Answer to `GET /api/streams/{id}/analytics` (owner only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamAnalytics {
+    /// Viewers watching now.
+    pub viewers_now: u32,
+    /// Most viewers at once.
+    pub peak_viewers: u32,
+    /// Playbacks (sessions) ever.
+    pub unique_viewers: u32,
+    /// Time watched by everyone, seconds.
+    pub watch_secs: u64,
+    /// Concurrent viewers over time, oldest first.
+    pub series: Vec<ViewerSample>,
+    /// Playbacks by country (ISO 3166 alpha-2, `"??"` where unknown), most first.
+    pub countries: Vec<CountryCount>,
+    /// The players' quality of experience.
+    pub qoe: QoeSummary,
+}
+
+/// Viewers at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewerSample {
+    /// Unix seconds.
+    pub at: i64,
+    /// Viewers watching then.
+    pub viewers: u32,
+}
+
+/// Playbacks from one country.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountryCount {
+    /// ISO 3166 alpha-2 code, or `"??"`.
+    pub country: String,
+    /// Playbacks.
+    pub viewers: u32,
+}
+
+/// QoE over every playback of a stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QoeSummary {
+    /// Time to first frame, ms.
+    pub first_frame_ms: Distribution,
+    /// Share of each playback's time spent stalled (0 to 1).
+    pub rebuffer_ratio: Distribution,
+    /// Distance behind the live edge, ms (each playback's last report).
+    pub latency_ms: Distribution,
+    /// Bitrate playing, kbit/s (each playback's last report).
+    pub bitrate_kbps: Distribution,
+    /// Stalls after the first frame, all playbacks.
+    pub rebuffers: u64,
+    /// Level switches, all playbacks.
+    pub switches: u64,
+    /// Errors, all playbacks.
+    pub errors: u64,
+}
+
+/// How one figure spreads over the playbacks that reported it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// Playbacks that reported it.
+    pub count: u32,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Largest.
+    pub max: f64,
 }
 
 /// The body of every error answer (`4xx`/`5xx`): `{"error": "reason"}`.
@@ -158,6 +326,10 @@ mod tests {
         let view = StreamView {
             id: "abc".into(),
             title: "t".into(),
+            description: String::new(),
+            tags: vec!["music".into()],
+            category: Some("music".into()),
+            viewers: 2,
             status: StreamStatus::Live,
             created_at: 1,
             started_at: Some(2),

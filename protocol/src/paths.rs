@@ -10,6 +10,12 @@ pub const STREAMS: &str = "/api/streams";
 pub const ROUTE_STREAM: &str = "/api/streams/{id}";
 /// Pattern of [`end`].
 pub const ROUTE_END: &str = "/api/streams/{id}/end";
+/// Pattern of [`beacons`].
+pub const ROUTE_BEACONS: &str = "/api/streams/{id}/beacons";
+/// Pattern of [`analytics`].
+pub const ROUTE_ANALYTICS: &str = "/api/streams/{id}/analytics";
+/// Prometheus text exposition of the server's figures.
+pub const METRICS: &str = "/metrics";
 /// Pattern of [`init_upload`].
 pub const ROUTE_INIT_UPLOAD: &str = "/api/streams/{id}/renditions/{rendition}/init.mp4";
 /// Pattern of [`segment_upload`] (`{file}` is `{n}.m4s`).
@@ -40,6 +46,16 @@ pub fn stream(id: &str) -> String {
 /// `POST` ends the stream.
 pub fn end(id: &str) -> String {
     format!("{STREAMS}/{id}/end")
+}
+
+/// `POST` a player's [`crate::PlaybackBeacon`].
+pub fn beacons(id: &str) -> String {
+    format!("{STREAMS}/{id}/beacons")
+}
+
+/// `GET` the stream's [`crate::StreamAnalytics`] (owner only).
+pub fn analytics(id: &str) -> String {
+    format!("{STREAMS}/{id}/analytics")
 }
 
 /// `PUT` a rendition's init segment.
@@ -145,6 +161,8 @@ mod tests {
             (STREAMS.to_owned(), STREAMS.to_owned()),
             (ROUTE_STREAM.to_owned(), stream("abc")),
             (ROUTE_END.to_owned(), end("abc")),
+            (ROUTE_BEACONS.to_owned(), beacons("abc")),
+            (ROUTE_ANALYTICS.to_owned(), analytics("abc")),
             (ROUTE_INIT_UPLOAD.to_owned(), init_upload("abc", "r0")),
             (
                 ROUTE_SEGMENT_UPLOAD.to_owned(),

@@ -29,15 +29,19 @@
 //! the one place domain errors meet HTTP statuses, answered as JSON.
 #![warn(missing_docs)]
 
+pub mod audience;
 pub mod cache;
 pub mod digest;
 pub mod error;
 pub mod live;
+pub mod metrics;
 pub mod names;
 pub mod origin;
+pub mod owner_token;
 pub mod playlist;
 pub mod refused;
 pub mod routes;
+pub mod secret;
 pub mod store;
 pub mod stream_key;
 pub mod time;
@@ -51,7 +55,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 
+use audience::{Countries, TrustedProxies};
 pub use error::{AppError, AppResult};
+use metrics::Metrics;
 pub use origin::{Origin, Settings, UploadRate};
 
 /// Where to listen and where the files are.
@@ -63,6 +69,24 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The built web app (`--web-dir`, `ONAIR_WEB_DIR`, default `dist`).
     pub web_dir: PathBuf,
+    /// An IP-to-country MMDB file for where viewers watch from (`--geoip-db`, `ONAIR_GEOIP_DB`; none:
+    /// countries unknown).
+    pub geoip_db: Option<PathBuf>,
+    /// Whose `X-Forwarded-For` is believed (`--trusted-proxies`, `ONAIR_TRUSTED_PROXIES`, default
+    /// loopback and the private ranges).
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            web_dir: PathBuf::from("dist"),
+            geoip_db: None,
+            trusted_proxies: TrustedProxies::default(),
+        }
+    }
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -70,6 +94,9 @@ pub struct Config {
 pub struct AppState {
     origin: Arc<Origin>,
     web_dir: PathBuf,
+    countries: Arc<Countries>,
+    trusted_proxies: TrustedProxies,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -84,10 +111,36 @@ impl AppState {
         let origin = tokio::task::spawn_blocking(move || Origin::open(&data_dir, settings))
             .await
             .context("opening the data directory panicked")??;
+        let countries = match config.geoip_db.clone() {
+            Some(path) => tokio::task::spawn_blocking(move || {
+                Countries::open(&path).with_context(|| format!("reading {}", path.display()))
+            })
+            .await
+            .context("reading the GeoIP database panicked")??,
+            None => Countries::none(),
+        };
         Ok(Self {
             origin: Arc::new(origin),
             web_dir: config.web_dir.clone(),
+            countries: Arc::new(countries),
+            trusted_proxies: config.trusted_proxies.clone(),
+            metrics: Arc::new(Metrics::default()),
         })
+    }
+
+    /// Countries of viewers' addresses.
+    pub fn countries(&self) -> &Countries {
+        &self.countries
+    }
+
+    /// Whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+
+    /// The request counters of `/metrics`.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The origin.
@@ -150,6 +203,7 @@ pub async fn serve_app(
     use hyper_util::service::TowerToHyperService;
 
     let reaper = state.origin().spawn_idle_reaper();
+    let recorder = audience::recorder::spawn(Arc::clone(state.origin()));
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
@@ -190,7 +244,16 @@ pub async fn serve_app(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%peer, error = %err, "cannot set TCP_NODELAY");
         }
-        let service = TowerToHyperService::new(router.clone());
+        // The peer's address for the handlers (`ConnectInfo`): where a viewer watches from.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        ));
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
@@ -214,6 +277,9 @@ pub async fn serve_app(
     }
     connections.shutdown().await;
     reaper.abort();
+    recorder.abort();
+    // What the audience did since the last tick.
+    audience::recorder::record_once(state.origin(), tokio::time::Instant::now()).await;
     tracing::info!("onair stopped");
     Ok(())
 }

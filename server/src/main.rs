@@ -58,6 +58,16 @@ struct ServeArgs {
     /// Directory of the built web app.
     #[arg(long, env = "ONAIR_WEB_DIR", default_value = "dist")]
     web_dir: PathBuf,
+    /// An IP-to-country MMDB file (for the viewers' countries); none: countries unknown.
+    #[arg(long, env = "ONAIR_GEOIP_DB")]
+    geoip_db: Option<PathBuf>,
+    /// Comma-separated address ranges whose X-Forwarded-For is believed (a CDN, a cache in front).
+    #[arg(
+        long,
+        env = "ONAIR_TRUSTED_PROXIES",
+        default_value = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+    )]
+    trusted_proxies: onair_server::audience::TrustedProxies,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -128,6 +138,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         data_dir: args.data_dir,
         web_dir: args.web_dir,
+        geoip_db: args.geoip_db,
+        trusted_proxies: args.trusted_proxies,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

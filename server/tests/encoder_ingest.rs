@@ -444,7 +444,8 @@ async fn a_server_restart_continues_after_a_discontinuity() {
     assert_eq!(
         t.end(&Stream {
             id: stream.id.clone(),
-            key
+            key,
+            owner: String::new(),
         })
         .await
         .status,

@@ -235,6 +235,7 @@ async fn part_uploads_are_checked_and_idempotent() {
     let wrong = Stream {
         id: stream.id.clone(),
         key: "sk_wrong".into(),
+        owner: String::new(),
     };
     assert_eq!(
         put_part(&t, &wrong, "r0", 1, 0).await.status,

@@ -128,6 +128,7 @@ impl TestServer {
             listen: addr,
             data_dir: data_dir.path().to_path_buf(),
             web_dir: web_dir.clone(),
+            ..Default::default()
         };
         let state = onair_server::AppState::open(&config).await?;
         let requests = RequestCounter::default();
@@ -252,6 +253,7 @@ pub async fn create_stream_at(base: &str, title: &str) -> Result<CreatedStream> 
         .post(format!("{base}{}", paths::STREAMS))
         .json(&CreateStreamRequest {
             title: Some(title.to_owned()),
+            ..CreateStreamRequest::default()
         })
         .send()
         .await?;

@@ -95,6 +95,7 @@ pub async fn create_stream(title: &str) -> Result<CreatedStream, AppError> {
     let title = title.trim();
     let body = CreateStreamRequest {
         title: (!title.is_empty()).then(|| title.to_owned()),
+        ..CreateStreamRequest::default()
     };
     let response = Request::post(paths::STREAMS)
         .json(&body)

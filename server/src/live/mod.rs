@@ -35,7 +35,9 @@ pub use rendition::{
 };
 
 use crate::names::{RenditionName, StreamId};
-use crate::store::StreamRecord;
+use crate::owner_token::OwnerToken;
+use crate::secret::SecretHash;
+use crate::store::{StreamRecord, StreamSecrets};
 use crate::stream_key::StreamKey;
 
 /// Everything known about one stream.
@@ -56,8 +58,9 @@ pub struct StreamState {
 /// One stream's state, its key and its ingest lock.
 #[derive(Debug)]
 pub struct LiveStream {
-    /// Compared with the key an upload presents ([`LiveStream::accepts`]); never shown.
-    key: StreamKey,
+    /// Compared with the key an upload presents ([`LiveStream::accepts`]) and the owner token an edit
+    /// presents ([`LiveStream::owned_by`]): their hashes.
+    secrets: StreamSecrets,
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
@@ -70,11 +73,11 @@ pub struct LiveStream {
 pub type PartKey = (RenditionName, u64, u32);
 
 impl LiveStream {
-    /// Wraps a stream's state, with its key.
-    pub fn new(state: StreamState, key: StreamKey) -> Self {
+    /// Wraps a stream's state, with its secrets' hashes.
+    pub fn new(state: StreamState, secrets: StreamSecrets) -> Self {
         let (changes, _) = watch::channel(state.version);
         Self {
-            key,
+            secrets,
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
             changes,
@@ -84,9 +87,16 @@ impl LiveStream {
         }
     }
 
-    /// True when `key` is this stream's key (compared in constant time).
+    /// True when `key` is this stream's key (their hashes compared in constant time).
     pub fn accepts(&self, key: &StreamKey) -> bool {
-        self.key == *key
+        self.secrets.key == key.hash()
+    }
+
+    /// True when `token` is this stream's owner token; never for a stream without one.
+    pub fn owned_by(&self, token: &OwnerToken) -> bool {
+        self.secrets
+            .owner
+            .is_some_and(|owner| owner == token.hash())
     }
 
     /// Registers the upload of part `key` as arriving, unless another upload of it already is, and wakes
@@ -219,11 +229,11 @@ impl Drop for ArrivalGuard {
     }
 }
 
-/// All streams by id, and their ids by stream key (for `/ingest/{stream_key}/...`).
+/// All streams by id, and their ids by the hash of their stream key (for `/ingest/{stream_key}/...`).
 #[derive(Debug, Default)]
 pub struct Registry {
     streams: RwLock<HashMap<StreamId, Arc<LiveStream>>>,
-    by_key: RwLock<HashMap<StreamKey, StreamId>>,
+    by_key: RwLock<HashMap<SecretHash, StreamId>>,
 }
 
 impl Registry {
@@ -236,21 +246,37 @@ impl Registry {
             .cloned()
     }
 
-    /// The stream whose key this is. The map's keyed hashing (random per process) gives a caller
-    /// nothing to learn from timing, and its keys compare in constant time.
+    /// The stream whose key this is, looked up by the key's SHA-256: timing tells a caller nothing
+    /// about the keys there are (the map's hashing is keyed per process, and its keys compare in
+    /// constant time).
     pub fn get_by_key(&self, stream_key: &StreamKey) -> Option<Arc<LiveStream>> {
         let id = self
             .by_key
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(stream_key)
+            .get(&stream_key.hash())
             .cloned()?;
         self.get(&id)
     }
 
+    /// Forgets a stream (deleted).
+    pub fn remove(&self, id: &StreamId) {
+        let removed = self
+            .streams
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        if let Some(stream) = removed {
+            self.by_key
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&stream.secrets.key);
+        }
+    }
+
     /// Adds (or replaces) a stream.
     pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
-        let key = stream.key.clone();
+        let key = stream.secrets.key;
         self.by_key
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -283,6 +309,9 @@ mod tests {
                 record: StreamRecord {
                     id: StreamId::parse("abcdefghij").expect("id"),
                     title: "0".into(),
+                    description: String::new(),
+                    tags: Vec::new(),
+                    category: None,
                     status: StreamStatus::Live,
                     created_at: 0,
                     started_at: None,
@@ -293,7 +322,10 @@ mod tests {
                 changed_at: SystemTime::UNIX_EPOCH,
                 version: 0,
             },
-            StreamKey::new("key"),
+            StreamSecrets {
+                key: StreamKey::new("key").hash(),
+                owner: None,
+            },
         ))
     }
 

@@ -10,9 +10,10 @@
 //! same validation ([`crate::live::rendition`]).
 //!
 //! Files, one job each: `settings.rs` (the tunables), `recovery.rs` (start-up), `streams.rs` (create,
-//! look up, authorize, end), `upload.rs` (both ways in), `playback.rs` (playlists and media),
+//! look up, authorize, edit, end, delete), `metadata.rs` (titles, tags and the rest made clean), `upload.rs` (both ways in), `playback.rs` (playlists and media),
 //! `waiting.rs` (requests parked until a part exists); this file holds the [`Origin`] and opens it.
 
+mod metadata;
 mod playback;
 mod recovery;
 mod settings;
@@ -27,13 +28,15 @@ use anyhow::Context as _;
 use onair_media::Limits;
 
 pub use crate::live::RenderedPlaylist;
+pub use metadata::{DEFAULT_TITLE, MAX_TITLE_CHARS};
 pub use playback::{Directives, PartMedia, PlaylistKind, StoredMedia};
 pub use settings::{Settings, UploadRate, DEFAULT_MAX_UPLOAD_BYTES};
-pub use streams::{DEFAULT_TITLE, MAX_TITLE_CHARS};
+pub use streams::{CreatedStream, IngestFigures};
 pub use upload::{InitSource, SegmentStored, INGEST_REORDER_WAIT};
 use waiting::Waiting;
 pub use waiting::BLOCKING_TARGET_DURATIONS;
 
+use crate::audience::Audience;
 use crate::error::{AppError, AppResult};
 use crate::live::{LiveStream, Registry};
 use crate::names::StreamId;
@@ -55,6 +58,7 @@ pub struct Origin {
     limits: Limits,
     waiting: Waiting,
     hot: HotSegments,
+    audience: Audience,
 }
 
 impl Origin {
@@ -77,6 +81,7 @@ impl Origin {
             settings,
             limits,
             waiting: Waiting::default(),
+            audience: Audience::default(),
         };
         origin.reload().context("reloading streams")?;
         Ok(origin)
@@ -85,6 +90,21 @@ impl Origin {
     /// The tunables in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Who watches what ([`crate::audience`]).
+    pub fn audience(&self) -> &Audience {
+        &self.audience
+    }
+
+    /// The metadata database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Bytes of segments held in memory for viewers.
+    pub fn hot_bytes(&self) -> usize {
+        self.hot.bytes()
     }
 
     pub(super) fn stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {

@@ -25,7 +25,7 @@ impl Origin {
         let records = self.db.load_all()?;
         let mut segments = 0;
         let mut resumable = 0;
-        for (record, key) in records {
+        for (record, secrets) in records {
             let marks = self.db.discontinuities(&record.id)?;
             let mut renditions = self.reload_renditions(&record.id, &marks);
             segments += renditions
@@ -61,7 +61,7 @@ impl Origin {
                 version: 0,
             };
             self.streams
-                .insert(id, Arc::new(LiveStream::new(state, key)));
+                .insert(id, Arc::new(LiveStream::new(state, secrets)));
         }
         tracing::info!(
             streams = self.streams.all().len(),

@@ -8,38 +8,65 @@ use std::time::SystemTime;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use onair_protocol::{CreateStreamRequest, UpdateStreamRequest};
+
+use super::metadata::{clean_category, clean_description, clean_tags, clean_title};
 use super::Origin;
 use crate::error::{AppError, AppResult};
 use crate::live::{ClosedSegment, LiveStream, StreamState};
 use crate::names::{RenditionName, StreamId};
-use crate::store::{StreamRecord, StreamStatus};
+use crate::owner_token::OwnerToken;
+use crate::store::{StreamRecord, StreamSecrets, StreamStatus};
 use crate::stream_key::StreamKey;
 use crate::time::{now_unix_secs, unix_secs};
 
-/// Longest title in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// Title of a stream created without one.
-pub const DEFAULT_TITLE: &str = "Untitled stream";
+/// A stream just created, with the two secrets that are shown this once.
+#[derive(Debug)]
+pub struct CreatedStream {
+    /// Its record.
+    pub record: StreamRecord,
+    /// The key for its uploads.
+    pub key: StreamKey,
+    /// The token of its owner.
+    pub owner: OwnerToken,
+}
+
+/// What [`Origin::ingest_bitrates`] reads.
+#[derive(Debug, Default)]
+pub struct IngestFigures {
+    /// Streams live now.
+    pub streams: usize,
+    /// `(stream, rendition, bits per second)` of each live rendition with segments.
+    pub renditions: Vec<(StreamId, RenditionName, f64)>,
+}
 
 impl Origin {
-    /// Creates a stream with a fresh id and key; the key is given this once.
-    pub async fn create_stream(
-        &self,
-        title: Option<String>,
-    ) -> AppResult<(StreamRecord, StreamKey)> {
-        let title = clean_title(title)?;
+    /// Creates a stream with a fresh id, key and owner token; the secrets are given this once.
+    pub async fn create_stream(&self, request: CreateStreamRequest) -> AppResult<CreatedStream> {
+        let title = clean_title(request.title.as_deref())?;
+        let description = clean_description(request.description.as_deref().unwrap_or_default())?;
+        let tags = clean_tags(request.tags.as_deref().unwrap_or_default())?;
+        let category = clean_category(request.category.as_deref().unwrap_or_default())?;
         // Ids are 36^10 strong, so a collision is rare; retry a few times anyway.
         for _ in 0..8 {
             let key = StreamKey::generate();
+            let owner = OwnerToken::generate();
+            let secrets = StreamSecrets {
+                key: key.hash(),
+                owner: Some(owner.hash()),
+            };
             let record = StreamRecord {
                 id: StreamId::generate(),
                 title: title.clone(),
+                description: description.clone(),
+                tags: tags.clone(),
+                category: category.clone(),
                 status: StreamStatus::Created,
                 created_at: now_unix_secs(),
                 started_at: None,
                 ended_at: None,
             };
-            if self.db.insert_stream(record.clone(), &key).await? {
+            if self.db.insert_stream(record.clone(), secrets).await? {
                 let state = StreamState {
                     record: record.clone(),
                     renditions: BTreeMap::new(),
@@ -47,13 +74,70 @@ impl Origin {
                     changed_at: SystemTime::now(),
                     version: 0,
                 };
-                let stream = LiveStream::new(state, key.clone());
+                let stream = LiveStream::new(state, secrets);
                 self.streams.insert(record.id.clone(), Arc::new(stream));
                 tracing::info!(stream = %record.id, "created stream");
-                return Ok((record, key));
+                return Ok(CreatedStream { record, key, owner });
             }
         }
         Err(AppError::Internal("could not find a free stream id".into()))
+    }
+
+    /// Changes a stream's metadata (any status: a title can be fixed after the end too). Database first,
+    /// then the live state, which viewers' next reads show.
+    pub async fn update_stream(
+        &self,
+        stream: &LiveStream,
+        request: UpdateStreamRequest,
+    ) -> AppResult<StreamRecord> {
+        let mut record = stream.read().record.clone();
+        if let Some(title) = request.title.as_deref() {
+            record.title = clean_title(Some(title))?;
+        }
+        if let Some(description) = request.description.as_deref() {
+            record.description = clean_description(description)?;
+        }
+        if let Some(tags) = request.tags.as_deref() {
+            record.tags = clean_tags(tags)?;
+        }
+        if let Some(category) = request.category.as_deref() {
+            record.category = clean_category(category)?;
+        }
+        self.db.update_metadata(&record).await?;
+        stream.change(|state| {
+            state.record.title = record.title.clone();
+            state.record.description = record.description.clone();
+            state.record.tags = record.tags.clone();
+            state.record.category = record.category.clone();
+        });
+        tracing::info!(stream = %record.id, "stream metadata changed");
+        Ok(record)
+    }
+
+    /// Deletes a stream: ends it if live, then removes its media and every row about it. Its key and
+    /// id open nothing afterwards.
+    pub async fn delete_stream(&self, stream: &LiveStream) -> AppResult<()> {
+        let _guard = stream.lock_ingest().await;
+        self.end_locked(stream).await?;
+        let id = stream.read().record.id.clone();
+        self.db.delete_stream(&id).await?;
+        self.streams.remove(&id);
+        self.hot.forget_stream(&id);
+        self.audience.forget(&id);
+        self.files.remove_stream(&id).await?;
+        tracing::info!(stream = %id, "stream deleted");
+        Ok(())
+    }
+
+    /// The stream whose owner token this is: 404 for an unknown stream, 403 for a wrong token (or a
+    /// stream that has no owner).
+    pub fn authorize_owner(&self, id: &StreamId, token: &OwnerToken) -> AppResult<Arc<LiveStream>> {
+        let stream = self.stream(id)?;
+        if stream.owned_by(token) {
+            Ok(stream)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     /// A stream's current record.
@@ -77,6 +161,33 @@ impl Origin {
                 .then_with(|| a.id.cmp(&b.id))
         });
         live
+    }
+
+    /// Live streams and each live rendition's ingest bitrate: its last (up to three) segments' bytes
+    /// over their duration, in bits per second.
+    pub fn ingest_bitrates(&self) -> IngestFigures {
+        let mut figures = IngestFigures::default();
+        for stream in self.streams.all() {
+            let state = stream.read();
+            if state.record.status != StreamStatus::Live {
+                continue;
+            }
+            figures.streams += 1;
+            for (name, rendition) in &state.renditions {
+                let segments = rendition.segments();
+                let last = &segments[segments.len().saturating_sub(3)..];
+                let secs: f64 = last.iter().map(|s| s.duration_secs).sum();
+                let bytes: u64 = last.iter().map(|s| s.bytes).sum();
+                if secs > 0.0 {
+                    figures.renditions.push((
+                        state.record.id.clone(),
+                        name.clone(),
+                        bytes as f64 * 8.0 / secs,
+                    ));
+                }
+            }
+        }
+        figures
     }
 
     /// The stream of a stream key (`/ingest/{stream_key}/...`): 403 for a key no stream has.
@@ -181,36 +292,5 @@ impl Origin {
             }
         }
         ended
-    }
-}
-
-/// Trims a title, defaults it, and refuses one that is too long.
-fn clean_title(title: Option<String>) -> AppResult<String> {
-    let title = title.as_deref().map(str::trim).unwrap_or_default();
-    if title.is_empty() {
-        return Ok(DEFAULT_TITLE.to_owned());
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(AppError::bad_request(format!(
-            "title is longer than {MAX_TITLE_CHARS} characters"
-        )));
-    }
-    if title.chars().any(char::is_control) {
-        return Err(AppError::bad_request("title contains control characters"));
-    }
-    Ok(title.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles() {
-        assert_eq!(clean_title(None).unwrap(), DEFAULT_TITLE);
-        assert_eq!(clean_title(Some("  ".into())).unwrap(), DEFAULT_TITLE);
-        assert_eq!(clean_title(Some(" Hi ".into())).unwrap(), "Hi");
-        assert!(clean_title(Some("x".repeat(MAX_TITLE_CHARS + 1))).is_err());
-        assert!(clean_title(Some("a\u{0}b".into())).is_err());
     }
 }

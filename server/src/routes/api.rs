@@ -1,15 +1,23 @@
-//! The streams API: `POST /api/streams`, `GET /api/streams`, `GET /api/streams/{id}`, and JSON 404s for
-//! every other `/api/...` path. The bodies are the wire contract's ([`onair_protocol::api`]).
+//! The streams API: `POST /api/streams` (create), `GET /api/streams` (the live directory),
+//! `GET /api/streams/{id}`, `PATCH` and `DELETE /api/streams/{id}` (owner), and JSON 404s for every
+//! other `/api/...` path. The audience's routes (beacons, analytics) are in [`super::audience`]. The
+//! bodies are the wire contract's ([`onair_protocol::api`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use onair_protocol::{paths, CreateStreamRequest, CreatedStream, StreamList, StreamView};
+use onair_protocol::{
+    paths, CreateStreamRequest, CreatedStream, StreamList, StreamView, UpdateStreamRequest,
+};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
 use crate::error::{AppError, AppResult};
 use crate::names::StreamId;
+use crate::origin::Origin;
+use crate::routes::credential::OwnedStream;
 use crate::store::StreamRecord;
 use crate::AppState;
 
@@ -17,15 +25,22 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::STREAMS, get(list_streams).post(create_stream))
-        .route(paths::ROUTE_STREAM, get(get_stream))
+        .route(
+            paths::ROUTE_STREAM,
+            get(get_stream).patch(update_stream).delete(delete_stream),
+        )
         .route("/api/{*rest}", any(unknown_api))
 }
 
-/// A stream as the public sees it (no key).
-pub fn stream_view(record: &StreamRecord) -> StreamView {
+/// A stream as the public sees it (no secrets), with its viewers now.
+pub fn stream_view(origin: &Origin, record: &StreamRecord) -> StreamView {
     StreamView {
         id: record.id.to_string(),
         title: record.title.clone(),
+        description: record.description.clone(),
+        tags: record.tags.clone(),
+        category: record.category.clone(),
+        viewers: origin.audience().viewers(&record.id, Instant::now()),
         status: record.status,
         created_at: record.created_at,
         started_at: record.started_at,
@@ -35,35 +50,41 @@ pub fn stream_view(record: &StreamRecord) -> StreamView {
     }
 }
 
+/// A JSON body; an empty one is the default value. 400 for anything else that does not parse.
+pub fn json_body<T: DeserializeOwned + Default>(body: &[u8]) -> AppResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|err| AppError::bad_request(format!("invalid JSON body: {err}")))
+}
+
 async fn create_stream(
     State(state): State<AppState>,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<CreatedStream>)> {
-    let request: CreateStreamRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateStreamRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|err| AppError::bad_request(format!("invalid JSON body: {err}")))?
-    };
-    let (record, key) = state.origin().create_stream(request.title).await?;
+    let request: CreateStreamRequest = json_body(&body)?;
+    let created = state.origin().create_stream(request).await?;
+    let id = created.record.id.as_str();
     Ok((
         StatusCode::CREATED,
         Json(CreatedStream {
-            id: record.id.to_string(),
-            stream_key: key.expose().to_owned(),
-            title: record.title.clone(),
-            watch_url: paths::watch_page(record.id.as_str()),
-            playback_url: paths::playback(record.id.as_str()),
+            id: id.to_owned(),
+            stream_key: created.key.expose().to_owned(),
+            owner_token: created.owner.expose().to_owned(),
+            title: created.record.title.clone(),
+            watch_url: paths::watch_page(id),
+            playback_url: paths::playback(id),
         }),
     ))
 }
 
 async fn list_streams(State(state): State<AppState>) -> Json<StreamList> {
-    let streams = state
-        .origin()
+    let origin = state.origin();
+    let streams = origin
         .live_streams()
         .iter()
-        .map(stream_view)
+        .map(|record| stream_view(origin, record))
         .collect();
     Json(StreamList { streams })
 }
@@ -74,7 +95,22 @@ async fn get_stream(
 ) -> AppResult<Json<StreamView>> {
     let id = StreamId::parse(&id)?;
     let record = state.origin().stream_record(&id)?;
-    Ok(Json(stream_view(&record)))
+    Ok(Json(stream_view(state.origin(), &record)))
+}
+
+async fn update_stream(
+    State(state): State<AppState>,
+    owned: OwnedStream,
+    body: Bytes,
+) -> AppResult<Json<StreamView>> {
+    let request: UpdateStreamRequest = json_body(&body)?;
+    let record = state.origin().update_stream(&owned.stream, request).await?;
+    Ok(Json(stream_view(state.origin(), &record)))
+}
+
+async fn delete_stream(State(state): State<AppState>, owned: OwnedStream) -> AppResult<StatusCode> {
+    state.origin().delete_stream(&owned.stream).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn unknown_api() -> AppError {

@@ -1,8 +1,11 @@
-//! Who an upload comes from: the stream key it presents ([`PresentedKey`]), read one way for the upload
-//! rate limiter ([`super::rate`]) and the handlers, and the stream that key opens ([`AuthorizedStream`]).
+//! Who a request comes from: the stream key an upload presents ([`PresentedKey`]), read one way for the
+//! upload rate limiter ([`super::rate`]) and the handlers, and the stream that key opens
+//! ([`AuthorizedStream`]); the owner token an edit presents, and the stream it owns ([`OwnedStream`]);
+//! either of the two, for ending a stream ([`KeyOrOwner`]).
 //!
 //! The key is the `/ingest/{stream_key}/...` path segment on encoder ingest (the path is the credential
-//! there), else the token of `Authorization: Bearer {stream_key}` (the broadcaster's API).
+//! there), else the token of `Authorization: Bearer {stream_key}` (the broadcaster's API). The owner
+//! token is always `Authorization: Bearer {owner_token}`. Missing: 401; wrong: 403; unknown stream: 404.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use axum::http::{header, HeaderMap};
 use crate::error::AppError;
 use crate::live::LiveStream;
 use crate::names::StreamId;
+use crate::owner_token::OwnerToken;
 use crate::stream_key::StreamKey;
 use crate::AppState;
 
@@ -83,15 +87,70 @@ impl FromRequestParts<AppState> for AuthorizedStream {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let PresentedKey(key) = PresentedKey::required(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::not_found("stream"))?;
-        let raw_id = params
-            .iter()
-            .find_map(|(name, value)| (name == "id").then_some(value))
-            .ok_or_else(|| AppError::not_found("stream"))?;
-        let id = StreamId::parse(raw_id)?;
+        let id = path_stream_id(parts, state).await?;
         let stream = state.origin().authorize(&id, &key)?;
+        Ok(Self { id, stream })
+    }
+}
+
+/// The `{id}` of the path: 404 without one or for a malformed one.
+async fn path_stream_id(parts: &mut Parts, state: &AppState) -> Result<StreamId, AppError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| AppError::not_found("stream"))?;
+    let raw_id = params
+        .iter()
+        .find_map(|(name, value)| (name == "id").then_some(value))
+        .ok_or_else(|| AppError::not_found("stream"))?;
+    StreamId::parse(raw_id)
+}
+
+/// The stream of `/api/streams/{id}/...` whose owner token the request presents
+/// (`Authorization: Bearer ot_...`): 401 without a token, 404 for an unknown stream, 403 for a wrong
+/// token (a stream key included: it uploads, it does not own).
+#[derive(Debug)]
+pub struct OwnedStream {
+    /// The stream's id.
+    pub id: StreamId,
+    /// The stream.
+    pub stream: Arc<LiveStream>,
+}
+
+impl FromRequestParts<AppState> for OwnedStream {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer_token(&parts.headers)
+            .map(OwnerToken::new)
+            .ok_or(AppError::Unauthorized)?;
+        let id = path_stream_id(parts, state).await?;
+        let stream = state.origin().authorize_owner(&id, &token)?;
+        Ok(Self { id, stream })
+    }
+}
+
+/// The stream of `/api/streams/{id}/...` whose key or owner token the request presents as its bearer
+/// token (ending a stream: its broadcaster or its owner may).
+#[derive(Debug)]
+pub struct KeyOrOwner {
+    /// The stream's id.
+    pub id: StreamId,
+    /// The stream.
+    pub stream: Arc<LiveStream>,
+}
+
+impl FromRequestParts<AppState> for KeyOrOwner {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer_token(&parts.headers)
+            .map(str::to_owned)
+            .ok_or(AppError::Unauthorized)?;
+        let id = path_stream_id(parts, state).await?;
+        let stream = state
+            .origin()
+            .authorize(&id, &StreamKey::new(token.as_str()))
+            .or_else(|_| state.origin().authorize_owner(&id, &OwnerToken::new(token)))?;
         Ok(Self { id, stream })
     }
 }

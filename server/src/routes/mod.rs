@@ -6,7 +6,8 @@
 //! 2. the refusal handler turns a layer's error into a JSON answer ([`refusal`]);
 //! 3. load shedding with a concurrency limit: past [`crate::Settings::max_concurrent_requests`] requests in
 //!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
-//! 4. the timeout bounds each request, body upload included (408).
+//! 4. the timeout bounds each request, body upload included (408);
+//! 5. the metrics count each answer by route pattern ([`crate::metrics::track`]).
 //!
 //! Upload routes ([`upload`] for the broadcaster under `/api/streams`, [`push`] for standard encoders under
 //! `/ingest`) add their own: the
@@ -16,6 +17,7 @@
 //! `{"error": reason}` with its status.
 
 pub mod api;
+pub mod audience;
 pub mod body;
 pub mod credential;
 pub mod playback;
@@ -62,8 +64,10 @@ pub fn router(state: AppState) -> Router {
         );
     let requests_limit = settings.max_concurrent_requests;
     let timeout = settings.request_timeout;
+    let metrics = std::sync::Arc::clone(state.metrics());
     Router::new()
         .merge(api::router())
+        .merge(audience::router())
         .merge(uploads)
         .nest(playback::PREFIX, playback::router())
         .nest(
@@ -71,6 +75,10 @@ pub fn router(state: AppState) -> Router {
             player::router(state.web_dir()),
         )
         .fallback_service(web::service(state.web_dir()))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())

@@ -5,7 +5,7 @@
 //! - `PUT /api/streams/{id}/renditions/{rendition}/segments/{msn}.m4s` → 201 new, 200 identical retry
 //! - `PUT /api/streams/{id}/renditions/{rendition}/parts/{msn}.{index}.m4s` with
 //!   `OnAir-Part-Target: {seconds}` → 201 new, 200 identical retry (Low-Latency HLS parts)
-//! - `POST /api/streams/{id}/end` → 204
+//! - `POST /api/streams/{id}/end` → 204 (the stream key or the owner token)
 //!
 //! Extractors run in argument order, and the body comes last: the key is checked (401/403,
 //! [`AuthorizedStream`]), then the
@@ -27,7 +27,7 @@ use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName}
 use crate::origin::InitSource;
 use crate::routes::body::{read_upload, UploadBody};
 use crate::routes::created_or_ok;
-use crate::routes::credential::AuthorizedStream;
+use crate::routes::credential::{AuthorizedStream, KeyOrOwner};
 use crate::AppState;
 
 /// The upload routes. The caller adds the body limit.
@@ -213,10 +213,7 @@ async fn put_part(
     Ok(created_or_ok(stored))
 }
 
-async fn end_stream(
-    State(state): State<AppState>,
-    owner: AuthorizedStream,
-) -> AppResult<StatusCode> {
-    state.origin().end_stream(&owner.stream).await?;
+async fn end_stream(State(state): State<AppState>, allowed: KeyOrOwner) -> AppResult<StatusCode> {
+    state.origin().end_stream(&allowed.stream).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! Stream metadata in SQLite: `<data-dir>/onair.db`, created on first run, in WAL mode.
 //!
-//! One connection behind a mutex, used briefly and only inside `spawn_blocking` (see [`Db::call`]).
+//! One connection behind a mutex, used briefly and only inside `spawn_blocking` (see [`Db::call`]). The
+//! schema is in [`super::migrations`]; the audience's tables are read and written by [`super::audience`].
 
 use std::fmt;
 use std::path::Path;
@@ -8,45 +9,30 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::migrations;
 use crate::error::AppResult;
 use crate::names::StreamId;
-use crate::stream_key::StreamKey;
-
-/// The schema, applied when `PRAGMA user_version` is below [`SCHEMA_VERSION`].
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS streams (
-    id          TEXT PRIMARY KEY NOT NULL,
-    stream_key  TEXT NOT NULL,
-    title       TEXT NOT NULL,
-    status      TEXT NOT NULL CHECK (status IN ('created', 'live', 'ended')),
-    created_at  INTEGER NOT NULL,
-    started_at  INTEGER,
-    ended_at    INTEGER
-);
-CREATE INDEX IF NOT EXISTS streams_status ON streams (status, started_at);
-CREATE TABLE IF NOT EXISTS discontinuities (
-    stream_id   TEXT NOT NULL REFERENCES streams (id),
-    rendition   TEXT NOT NULL,
-    msn         INTEGER NOT NULL,
-    PRIMARY KEY (stream_id, rendition, msn)
-);
-";
-/// 1: streams. 2: discontinuities (the first segment of each new period of a rendition).
-const SCHEMA_VERSION: i64 = 2;
+use crate::secret::SecretHash;
 
 /// Where a stream is in its life, as the API says it: the database's `status` column holds its name
 /// ([`StreamStatus::as_str`]). A server restart does not end a live stream: its encoder may come back (the
 /// idle timeout ends it if not).
 pub use onair_protocol::StreamStatus;
 
-/// One row of the `streams` table but its key: what may be shown of a stream. Times are unix seconds.
-/// The key (the `stream_key` column) is read and written beside it, as a [`StreamKey`].
+/// One row of the `streams` table but its secrets: what may be shown of a stream. Times are unix seconds.
+/// The secrets' hashes are read and written beside it, as [`StreamSecrets`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRecord {
     /// Public id.
     pub id: StreamId,
     /// Title shown to viewers.
     pub title: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Tags, normalised ([`crate::origin::metadata`]).
+    pub tags: Vec<String>,
+    /// Category, one of [`onair_protocol::CATEGORIES`].
+    pub category: Option<String>,
     /// Current status.
     pub status: StreamStatus,
     /// When the stream was created.
@@ -57,11 +43,21 @@ pub struct StreamRecord {
     pub ended_at: Option<i64>,
 }
 
+/// What is kept of a stream's secrets: the hashes of its key and of its owner token (none for streams
+/// created before owner tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSecrets {
+    /// Hash of the stream key.
+    pub key: SecretHash,
+    /// Hash of the owner token.
+    pub owner: Option<SecretHash>,
+}
+
 impl StreamRecord {
-    /// A row of [`SELECT_STREAM`]: the record and the stream's key.
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<(Self, StreamKey)> {
+    /// A row of [`SELECT_STREAM`]: the record and the stream's secrets.
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<(Self, StreamSecrets)> {
         let id: String = row.get(0)?;
-        let status: String = row.get(3)?;
+        let status: String = row.get(6)?;
         let conversion = |index: usize, message: String| {
             rusqlite::Error::FromSqlConversionFailure(
                 index,
@@ -69,21 +65,49 @@ impl StreamRecord {
                 message.into(),
             )
         };
+        let hash = |index: usize, text: String| {
+            SecretHash::from_hex(&text).ok_or_else(|| conversion(index, "not a hash".into()))
+        };
+        let tags: String = row.get(5)?;
         let record = Self {
             id: StreamId::parse(&id).map_err(|e| conversion(0, e.to_string()))?,
-            title: row.get(2)?,
+            title: row.get(3)?,
+            description: row.get(4)?,
+            tags: split_tags(&tags),
+            category: row.get(7)?,
             status: StreamStatus::parse(&status)
-                .ok_or_else(|| conversion(3, format!("unknown stream status {status:?}")))?,
-            created_at: row.get(4)?,
-            started_at: row.get(5)?,
-            ended_at: row.get(6)?,
+                .ok_or_else(|| conversion(6, format!("unknown stream status {status:?}")))?,
+            created_at: row.get(8)?,
+            started_at: row.get(9)?,
+            ended_at: row.get(10)?,
         };
-        Ok((record, StreamKey::new(row.get::<_, String>(1)?)))
+        let secrets = StreamSecrets {
+            key: hash(1, row.get(1)?)?,
+            owner: row
+                .get::<_, Option<String>>(2)?
+                .map(|text| hash(2, text))
+                .transpose()?,
+        };
+        Ok((record, secrets))
     }
 }
 
-const SELECT_STREAM: &str =
-    "SELECT id, stream_key, title, status, created_at, started_at, ended_at FROM streams";
+/// Tags as the `tags` column holds them: normalised tags (no commas) joined by commas.
+fn join_tags(tags: &[String]) -> String {
+    tags.join(",")
+}
+
+/// The tags of a `tags` column.
+fn split_tags(column: &str) -> Vec<String> {
+    column
+        .split(',')
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+const SELECT_STREAM: &str = "SELECT id, key_hash, owner_hash, title, description, tags, status,
+    category, created_at, started_at, ended_at FROM streams";
 
 /// Handle on the metadata database. Cheap to clone.
 #[derive(Clone)]
@@ -113,12 +137,8 @@ impl Db {
         Self::migrate(Connection::open_in_memory()?)
     }
 
-    fn migrate(conn: Connection) -> rusqlite::Result<Self> {
-        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version < SCHEMA_VERSION {
-            conn.execute_batch(SCHEMA)?;
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        }
+    fn migrate(mut conn: Connection) -> rusqlite::Result<Self> {
+        migrations::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -144,17 +164,26 @@ impl Db {
         Ok(tokio::task::spawn_blocking(move || db.with_conn(f)).await??)
     }
 
-    /// Inserts a new stream with its key. Returns `false` when the id is already taken.
-    pub async fn insert_stream(&self, record: StreamRecord, key: &StreamKey) -> AppResult<bool> {
-        let key = key.expose().to_owned();
+    /// Inserts a new stream with its secrets' hashes. Returns `false` when the id (or, astronomically
+    /// unlikely, the key) is already taken.
+    pub async fn insert_stream(
+        &self,
+        record: StreamRecord,
+        secrets: StreamSecrets,
+    ) -> AppResult<bool> {
         self.call(move |conn| {
             let inserted = conn.execute(
-                "INSERT INTO streams (id, stream_key, title, status, created_at, started_at, ended_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO streams (id, key_hash, owner_hash, title, description, tags, category,
+                    status, created_at, started_at, ended_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
                 params![
                     record.id.as_str(),
-                    key,
+                    secrets.key.to_hex(),
+                    secrets.owner.map(|hash| hash.to_hex()),
                     record.title,
+                    record.description,
+                    join_tags(&record.tags),
+                    record.category,
                     record.status.as_str(),
                     record.created_at,
                     record.started_at,
@@ -162,6 +191,43 @@ impl Db {
                 ],
             )?;
             Ok(inserted == 1)
+        })
+        .await
+    }
+
+    /// Writes a stream's metadata (title, description, tags, category) as `record` has it.
+    pub async fn update_metadata(&self, record: &StreamRecord) -> AppResult<()> {
+        let record = record.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE streams SET title = ?2, description = ?3, tags = ?4, category = ?5
+                 WHERE id = ?1",
+                params![
+                    record.id.as_str(),
+                    record.title,
+                    record.description,
+                    join_tags(&record.tags),
+                    record.category
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Deletes a stream and everything recorded about it.
+    pub async fn delete_stream(&self, id: &StreamId) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for table in ["discontinuities", "viewer_sessions", "viewer_samples"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE stream_id = ?1"),
+                    [id.as_str()],
+                )?;
+            }
+            tx.execute("DELETE FROM streams WHERE id = ?1", [id.as_str()])?;
+            tx.commit()
         })
         .await
     }
@@ -208,8 +274,9 @@ impl Db {
         .map(|found| found.map(|(record, _)| record))
     }
 
-    /// Every stream with its key, oldest first, skipping (and logging) rows that do not parse. Blocking.
-    pub fn load_all(&self) -> rusqlite::Result<Vec<(StreamRecord, StreamKey)>> {
+    /// Every stream with its secrets, oldest first, skipping (and logging) rows that do not parse.
+    /// Blocking.
+    pub fn load_all(&self) -> rusqlite::Result<Vec<(StreamRecord, StreamSecrets)>> {
         self.with_conn(|conn| {
             let mut statement =
                 conn.prepare(&format!("{SELECT_STREAM} ORDER BY created_at, id"))?;
@@ -278,6 +345,9 @@ mod tests {
         StreamRecord {
             id: StreamId::parse(id).unwrap(),
             title: "Title".into(),
+            description: "About".into(),
+            tags: vec!["music".into(), "live-set".into()],
+            category: Some("music".into()),
             status: StreamStatus::Created,
             created_at: 100,
             started_at: None,
@@ -285,14 +355,25 @@ mod tests {
         }
     }
 
+    fn secrets(key: &str) -> StreamSecrets {
+        StreamSecrets {
+            key: SecretHash::of(key),
+            owner: Some(SecretHash::of("ot_owner")),
+        }
+    }
+
     #[tokio::test]
     async fn lifecycle() {
         let db = Db::open_in_memory().unwrap();
         let rec = record("abcdefghij");
-        let key = StreamKey::new("sk_test");
-        assert!(db.insert_stream(rec.clone(), &key).await.unwrap());
+        assert!(db
+            .insert_stream(rec.clone(), secrets("sk_a"))
+            .await
+            .unwrap());
         assert!(
-            !db.insert_stream(rec.clone(), &key).await.unwrap(),
+            !db.insert_stream(rec.clone(), secrets("sk_b"))
+                .await
+                .unwrap(),
             "duplicate id"
         );
         assert_eq!(db.get_stream(&rec.id).await.unwrap(), Some(rec.clone()));
@@ -317,6 +398,16 @@ mod tests {
             db.get_stream(&rec.id).await.unwrap().unwrap().status,
             StreamStatus::Ended
         );
+
+        let mut edited = db.get_stream(&rec.id).await.unwrap().unwrap();
+        edited.title = "New".into();
+        edited.tags = vec![];
+        edited.category = None;
+        db.update_metadata(&edited).await.unwrap();
+        assert_eq!(db.get_stream(&rec.id).await.unwrap(), Some(edited));
+
+        db.delete_stream(&rec.id).await.unwrap();
+        assert_eq!(db.get_stream(&rec.id).await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -326,9 +417,12 @@ mod tests {
         let b = StreamId::parse("bbbbbbbbbb").unwrap();
         {
             let db = Db::open(&path).unwrap();
-            let key = StreamKey::new("sk_test");
-            db.insert_stream(record("aaaaaaaaaa"), &key).await.unwrap();
-            db.insert_stream(record("bbbbbbbbbb"), &key).await.unwrap();
+            db.insert_stream(record("aaaaaaaaaa"), secrets("sk_a"))
+                .await
+                .unwrap();
+            db.insert_stream(record("bbbbbbbbbb"), secrets("sk_b"))
+                .await
+                .unwrap();
             db.mark_live(&b, 5).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
             db.insert_discontinuity(&b, "r0", 7).await.unwrap();
@@ -338,7 +432,9 @@ mod tests {
         let db = Db::open(&path).unwrap();
         let all = db.load_all().unwrap();
         let statuses: Vec<_> = all.iter().map(|(r, _)| (r.id.as_str(), r.status)).collect();
-        assert!(all.iter().all(|(_, key)| key.expose() == "sk_test"));
+        assert_eq!(all[0].1, secrets("sk_a"));
+        assert_eq!(all[1].1, secrets("sk_b"));
+        assert_eq!(all[0].0, record("aaaaaaaaaa"));
         assert_eq!(
             statuses,
             [

@@ -63,6 +63,14 @@ impl MediaFiles {
         self.stream_dir(id).join(rendition.as_str())
     }
 
+    /// Removes every file of a stream (deleted). A stream that never had files is fine.
+    pub async fn remove_stream(&self, id: &StreamId) -> std::io::Result<()> {
+        match tokio::fs::remove_dir_all(self.stream_dir(id)).await {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
+    }
+
     /// Path of a rendition's init segment.
     pub fn init_path(&self, id: &StreamId, rendition: &RenditionName) -> PathBuf {
         self.rendition_dir(id, rendition).join(INIT_FILE)

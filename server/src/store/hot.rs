@@ -82,9 +82,25 @@ impl HotSegments {
         }
     }
 
-    /// Bytes cached now.
-    #[cfg(test)]
-    fn bytes(&self) -> usize {
+    /// Drops every cached segment of a stream (deleted).
+    pub fn forget_stream(&self, id: &StreamId) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let gone: Vec<(SegmentKey, u64)> = inner
+            .entries
+            .iter()
+            .filter(|(key, _)| key.0 == *id)
+            .map(|(key, (_, used))| (key.clone(), *used))
+            .collect();
+        for (key, used) in gone {
+            inner.by_use.remove(&used);
+            if let Some((old, _)) = inner.entries.remove(&key) {
+                inner.bytes = inner.bytes.saturating_sub(old.len());
+            }
+        }
+    }
+
+    /// Bytes cached now, for the metrics.
+    pub fn bytes(&self) -> usize {
         self.inner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

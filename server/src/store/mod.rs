@@ -4,9 +4,11 @@
 //! Both are write-through stores behind the in-memory live state ([`crate::live`]): the origin changes
 //! them first and the memory second, so a failed write never shows up in a playlist.
 
+pub mod audience;
 pub mod db;
 pub mod files;
 pub mod hot;
+pub mod migrations;
 
-pub use db::{Db, StreamRecord, StreamStatus};
+pub use db::{Db, StreamRecord, StreamSecrets, StreamStatus};
 pub use files::MediaFiles;

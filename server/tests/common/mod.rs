@@ -59,6 +59,7 @@ impl Reply {
 pub struct Stream {
     pub id: String,
     pub key: String,
+    pub owner: String,
 }
 
 /// The app on a temporary data directory (and web directory).
@@ -84,6 +85,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().join("data"),
             web_dir: dir.path().join("dist"),
+            ..Default::default()
         };
         let state = AppState::open_with(&config, settings.clone())
             .await
@@ -163,6 +165,10 @@ impl TestApp {
         Stream {
             id: json["id"].as_str().expect("id").to_owned(),
             key: json["stream_key"].as_str().expect("key").to_owned(),
+            owner: json["owner_token"]
+                .as_str()
+                .expect("owner token")
+                .to_owned(),
         }
     }
 
