@@ -49,7 +49,7 @@ pub use mux::{
 pub use playlist::{
     peak_segment_bit_rate, AudioRendition, MediaPlaylist, MultivariantPlaylist, Part,
     PlaylistError, PlaylistSegment, PlaylistType, PreloadHint, PreloadHintType, RenditionReport,
-    ServerControl, Variant,
+    ServerControl, SessionData, Variant, BEACONS_DATA_ID,
 };
 pub use segmenter::{Chunk, Frame, PartChunk, Segment, Segmenter, SegmenterConfig};
 pub use track::{opus_dops, opus_dops_from_opus_head, Codec, InitSegment, MediaParams, TrackInfo};

@@ -228,6 +228,40 @@ r0/index.m3u8\n"
     assert_eq!(v.resolution.map(|r| (r.width, r.height)), Some((1280, 720)));
 }
 
+#[test]
+fn session_data_round_trips() {
+    let playlist = MultivariantPlaylist {
+        variants: vec![Variant {
+            uri: "r0/index.m3u8".into(),
+            bandwidth: 1000,
+            codecs: "avc1.42e01f".into(),
+            ..Variant::default()
+        }],
+        session_data: vec![onair_media::SessionData {
+            data_id: onair_media::BEACONS_DATA_ID.into(),
+            value: "/api/streams/abc/beacons".into(),
+        }],
+        ..MultivariantPlaylist::default()
+    };
+    let text = playlist.render();
+    assert!(
+        text.contains("#EXT-X-SESSION-DATA:DATA-ID=\"com.onair.beacons\",VALUE=\"/api/streams/abc/beacons\"\n"),
+        "{text}"
+    );
+    assert_eq!(MultivariantPlaylist::parse(&text).unwrap(), playlist);
+    // hls.js and ffmpeg read it as any session data.
+    let parsed = onair_media::m3u8_rs::parse_master_playlist_res(text.as_bytes()).unwrap();
+    assert_eq!(parsed.session_data.len(), 1);
+    // By URI: skipped. Without DATA-ID: an error.
+    let by_uri = text.replace("VALUE=\"/api/streams/abc/beacons\"", "URI=\"data.json\"");
+    assert!(MultivariantPlaylist::parse(&by_uri)
+        .unwrap()
+        .session_data
+        .is_empty());
+    let bad = text.replace("DATA-ID=\"com.onair.beacons\",", "");
+    assert!(MultivariantPlaylist::parse(&bad).is_err());
+}
+
 /// Two video variants sharing one audio group of two renditions, as the server writes it for a ladder
 /// whose audio is separate.
 fn audio_group() -> MultivariantPlaylist {
@@ -257,6 +291,7 @@ fn audio_group() -> MultivariantPlaylist {
             video("stream_0", 730_400, (640, 360)),
             video("stream_1", 235_400, (320, 180)),
         ],
+        session_data: Vec::new(),
     }
 }
 

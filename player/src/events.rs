@@ -85,9 +85,11 @@ impl PlayerEvent {
                 message: message.clone(),
                 fatal: *fatal,
             },
-            Notice::WaitingForStream | Notice::Started | Notice::Ended | Notice::Appended => {
-                return None
-            }
+            Notice::WaitingForStream
+            | Notice::Started
+            | Notice::Ended
+            | Notice::Appended
+            | Notice::Beacons(_) => return None,
         })
     }
 

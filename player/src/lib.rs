@@ -16,6 +16,7 @@
 //! - [`config`]: every tunable, with its default.
 //! - [`buffer`]: buffer math, back-buffer trimming, the gap and stall watchdog.
 //! - [`url`]: resolving playlist-relative URIs; [`range`]: what a ranged request's answer holds.
+//! - [`qoe`]: the playback's quality of experience, as the beacons to the origin report it.
 //! - [`status`]: what the page is told; [`events`]: the events the JS API and the embed page deliver.
 //! - `web` (wasm32 only): [`Player`], the glue that runs the engine's commands (`fetch` with timeouts and
 //!   `AbortController`, MSE, the `<video>` element) and feeds events back.
@@ -33,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod latency;
 pub mod playlist;
+pub mod qoe;
 pub mod range;
 pub mod small_map;
 pub mod status;

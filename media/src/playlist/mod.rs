@@ -20,7 +20,9 @@ mod tags;
 pub use access::{ByteRange, KeyMethod, SegmentKey};
 pub use attrs::{parse_attributes, AttributeValue, Attributes};
 pub use media::{MediaPlaylist, PlaylistError, PlaylistSegment, PlaylistType};
-pub use multivariant::{AudioRendition, MultivariantPlaylist, SubtitleRendition, Variant};
+pub use multivariant::{
+    AudioRendition, MultivariantPlaylist, SessionData, SubtitleRendition, Variant, BEACONS_DATA_ID,
+};
 pub use tags::{Part, PreloadHint, PreloadHintType, RenditionReport, ServerControl};
 
 /// The peak segment bit rate in bits per second: "the largest bit rate of any contiguous set of segments

@@ -17,6 +17,23 @@ use super::tags::{integer, required, yes, Attributes};
 
 const MEDIA_TAG: &str = "EXT-X-MEDIA";
 const STREAM_INF_TAG: &str = "EXT-X-STREAM-INF";
+const SESSION_DATA_TAG: &str = "EXT-X-SESSION-DATA";
+
+/// `EXT-X-SESSION-DATA` with a `VALUE` (RFC 8216bis 4.4.6.4): "arbitrary session data", named by a
+/// reverse-DNS `DATA-ID`. OnAir's origin names its beacon endpoint this way
+/// ([`BEACONS_DATA_ID`]); players that do not know an id ignore it. Session data given by `URI`
+/// instead of `VALUE` is skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionData {
+    /// `DATA-ID`.
+    pub data_id: String,
+    /// `VALUE`.
+    pub value: String,
+}
+
+/// The `DATA-ID` of the session data whose `VALUE` is where a player posts its playback beacons
+/// (relative to the multivariant playlist).
+pub const BEACONS_DATA_ID: &str = "com.onair.beacons";
 
 /// `EXT-X-MEDIA` with `TYPE=AUDIO`: an audio rendition that variants name by its `GROUP-ID` in their
 /// `AUDIO` attribute ("the EXT-X-MEDIA tag is used to relate Media Playlists that contain alternative
@@ -247,12 +264,20 @@ pub struct MultivariantPlaylist {
     pub subtitles: Vec<SubtitleRendition>,
     /// The variants, in order.
     pub variants: Vec<Variant>,
+    /// The `EXT-X-SESSION-DATA` tags that have a `VALUE`, in order.
+    pub session_data: Vec<SessionData>,
 }
 
 impl MultivariantPlaylist {
-    /// The playlist text: the header, every `EXT-X-MEDIA`, then every `EXT-X-STREAM-INF` with its URI.
+    /// The playlist text: the header, every `EXT-X-SESSION-DATA`, every `EXT-X-MEDIA`, then every `EXT-X-STREAM-INF` with its URI.
     pub fn render(&self) -> String {
         let mut out = format!("#EXTM3U\n#EXT-X-VERSION:{VERSION}\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        for data in &self.session_data {
+            out.push_str(&format!(
+                "#{SESSION_DATA_TAG}:DATA-ID=\"{}\",VALUE=\"{}\"\n",
+                data.data_id, data.value
+            ));
+        }
         for audio in &self.audio {
             out.push_str(&format!("#{MEDIA_TAG}:{}\n", audio.to_attributes()));
         }
@@ -270,7 +295,7 @@ impl MultivariantPlaylist {
     }
 
     /// Parses a multivariant playlist. Tags the model has no field for (`EXT-X-MEDIA` of other types,
-    /// `EXT-X-I-FRAME-STREAM-INF`, session data, ...) are skipped; a URI line that no `EXT-X-STREAM-INF`
+    /// `EXT-X-I-FRAME-STREAM-INF`, session data by URI, ...) are skipped; a URI line that no `EXT-X-STREAM-INF`
     /// precedes (a media playlist's segment), a variant without a URI, or no variant at all is an error.
     pub fn parse(text: &str) -> Result<MultivariantPlaylist, PlaylistError> {
         let syntax = |reason: &str| PlaylistError::Multivariant(reason.to_string());
@@ -303,6 +328,16 @@ impl MultivariantPlaylist {
                         .subtitles
                         .push(SubtitleRendition::from_parsed(&a).map_err(tag_error(MEDIA_TAG))?),
                     _ => {}
+                }
+            } else if let Some(attributes) = tag_value(line, SESSION_DATA_TAG) {
+                let a = parse_attributes(attributes).map_err(tag_error(SESSION_DATA_TAG))?;
+                if let Some(value) = a.get("VALUE") {
+                    playlist.session_data.push(SessionData {
+                        data_id: required(&a, SESSION_DATA_TAG, "DATA-ID")
+                            .map_err(tag_error(SESSION_DATA_TAG))?
+                            .to_string(),
+                        value: value.as_str().to_string(),
+                    });
                 }
             } else if !line.starts_with('#') {
                 let mut variant = pending.take().ok_or_else(|| {

@@ -63,7 +63,10 @@ impl Engine {
                 self.notify_levels();
                 self.playlist_loaded_view(TrackKind::Main, *view);
             }
-            Ok(Manifest::Levels(levels, subtitles)) => {
+            Ok(Manifest::Levels(levels, subtitles, beacons)) => {
+                if let Some(url) = beacons {
+                    self.notify(Notice::Beacons(url));
+                }
                 self.subtitles_listed(subtitles);
                 self.levels_loaded(levels);
             }

@@ -337,6 +337,9 @@ pub enum Notice {
     Ended,
     /// A media segment or part was appended (count for the page).
     Appended,
+    /// The origin takes playback beacons at this URL (its multivariant playlist says so): the glue
+    /// reports the playback's QoE there ([`crate::qoe`]).
+    Beacons(String),
 }
 
 /// One level as the page sees it.

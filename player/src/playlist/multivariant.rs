@@ -47,8 +47,9 @@ pub struct AudioTrack {
 /// What a playlist URL turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Manifest {
-    /// A multivariant playlist's levels, in its order, and its subtitle renditions.
-    Levels(Vec<Level>, Vec<SubtitleInfo>),
+    /// A multivariant playlist's levels, in its order, its subtitle renditions, and where its origin
+    /// takes playback beacons (the session data [`onair_media::BEACONS_DATA_ID`], resolved).
+    Levels(Vec<Level>, Vec<SubtitleInfo>, Option<String>),
     /// A media playlist: one level without a multivariant playlist.
     Media(Box<MediaView>),
 }
@@ -113,7 +114,12 @@ pub fn parse_manifest(text: &str, url: &str) -> Result<Manifest, PlayerError> {
         reason: e.to_string(),
     })?;
     let subtitles = subtitles(&playlist, url);
-    Ok(Manifest::Levels(levels(&playlist, url), subtitles))
+    let beacons = playlist
+        .session_data
+        .iter()
+        .find(|data| data.data_id == onair_media::BEACONS_DATA_ID)
+        .map(|data| crate::url::resolve(url, &data.value));
+    Ok(Manifest::Levels(levels(&playlist, url), subtitles, beacons))
 }
 
 /// A subtitle rendition as the player loads it.
@@ -219,7 +225,7 @@ v360/index.m3u8
 
     #[test]
     fn levels_with_a_separate_audio_rendition() {
-        let Manifest::Levels(levels, _) =
+        let Manifest::Levels(levels, _, _) =
             parse_manifest(GROUP, "http://h/live/x/index.m3u8").unwrap()
         else {
             panic!("levels expected");
@@ -243,7 +249,7 @@ v360/index.m3u8
 #EXT-X-STREAM-INF:BANDWIDTH=2628000,CODECS=\"avc1.42e01f,opus\",RESOLUTION=1280x720
 r0/index.m3u8
 ";
-        let Manifest::Levels(levels, _) = parse_manifest(text, "/live/abc/index.m3u8").unwrap()
+        let Manifest::Levels(levels, _, _) = parse_manifest(text, "/live/abc/index.m3u8").unwrap()
         else {
             panic!("levels expected");
         };

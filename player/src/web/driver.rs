@@ -10,11 +10,13 @@ use onair_browser::{log, now_ms};
 use wasm_bindgen::prelude::Closure;
 use web_sys::{Event as DomEvent, HtmlVideoElement, MediaSource, SourceBuffer};
 
+use super::beacon::Beacons;
 use super::fetch::{self, InFlight};
 use super::media;
 use super::{crypto, transmux};
 use crate::engine::{Command, Engine, Event, Notice, RequestId, TimerId, TrackKind};
 use crate::events::PlayerEvent;
+use crate::qoe::QoeTracker;
 use crate::small_map::SmallMap;
 use crate::status::{Phase, PlayerStatus};
 
@@ -55,6 +57,10 @@ pub(super) struct Driver {
     pub on_status: RefCell<Option<StatusCallback>>,
     pub on_event: RefCell<Option<EventCallback>>,
     pub destroyed: Cell<bool>,
+    /// The playback's QoE, fed every event the page hears ([`Driver::emit`]).
+    pub qoe: RefCell<QoeTracker>,
+    /// The beacons to the origin, once its multivariant playlist names their URL.
+    pub beacons: RefCell<Option<Beacons>>,
     inbox: RefCell<VecDeque<Event>>,
     running: Cell<bool>,
 }
@@ -87,6 +93,8 @@ impl Driver {
             on_status: RefCell::new(None),
             on_event: RefCell::new(None),
             destroyed: Cell::new(false),
+            qoe: RefCell::new(QoeTracker::new(now_ms())),
+            beacons: RefCell::new(None),
             inbox: RefCell::new(VecDeque::new()),
             running: Cell::new(false),
         })
@@ -204,7 +212,7 @@ impl Driver {
         }
     }
 
-    fn notice(&self, notice: Notice) {
+    fn notice(self: &Rc<Self>, notice: Notice) {
         if let Some(event) = PlayerEvent::from_notice(&notice) {
             self.emit(&event);
         }
@@ -236,6 +244,11 @@ impl Driver {
             Notice::WaitingForStream => self.set_phase(Phase::Waiting, None),
             Notice::Started => self.update_status(|s| s.detail = None),
             Notice::Ended => {}
+            Notice::Beacons(url) => {
+                let beacons = Beacons::start(self, url);
+                *self.beacons.borrow_mut() = Some(beacons);
+                super::beacon::send(self, false);
+            }
             Notice::Appended => self.update_status(|s| {
                 s.segments_appended += 1;
                 // Media flows again: a retry that was shown is over.
@@ -286,8 +299,9 @@ impl Driver {
         }
     }
 
-    /// Tells the page's event callback.
+    /// Tells the page's event callback (and the QoE).
     fn emit(&self, event: &PlayerEvent) {
+        self.qoe.borrow_mut().on_event(event, now_ms());
         let callback = self.on_event.borrow().clone();
         if let Some(callback) = callback {
             callback(event);

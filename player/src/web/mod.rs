@@ -7,7 +7,9 @@
 //!   stream when asked (a hinted part is appended while it arrives).
 //! - `events.rs`: [`PlayerEvent`](crate::PlayerEvent)s as JavaScript objects.
 //! - `media.rs`: the `MediaSource`, its `SourceBuffer`s and the `<video>` element's events.
+//! - `beacon.rs`: the playback's QoE posted to the origin's beacon URL.
 
+mod beacon;
 mod crypto;
 mod driver;
 mod events;

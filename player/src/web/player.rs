@@ -142,6 +142,9 @@ impl Player {
         if driver.destroyed.replace(true) {
             return;
         }
+        // The playback is over: the origin stops counting this viewer now.
+        super::beacon::send(driver, true);
+        driver.beacons.borrow_mut().take();
         for request in driver.requests.borrow_mut().take_values() {
             request.controller.abort();
         }

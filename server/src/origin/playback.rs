@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use onair_protocol::paths;
 
 use super::Origin;
 use crate::error::{AppError, AppResult};
@@ -83,8 +84,10 @@ impl Origin {
             )));
         }
         stream.cached((None, kind.file_name(), false), state.version, || {
-            let text =
-                playlist::multivariant(&state.renditions, kind.file_name()).ok_or_else(|| {
+            // Live viewers' players report to the beacon endpoint the playlist names.
+            let beacons = (kind == PlaylistKind::Live).then(|| paths::beacons(id.as_str()));
+            let text = playlist::multivariant(&state.renditions, kind.file_name(), beacons)
+                .ok_or_else(|| {
                     AppError::not_found(format!("playlist of stream {id} (not started)"))
                 })?;
             let target_duration = state

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use onair_media::{
-    peak_segment_bit_rate, AudioRendition, MediaParams, MultivariantPlaylist, Variant,
+    peak_segment_bit_rate, AudioRendition, MediaParams, MultivariantPlaylist, SessionData, Variant,
+    BEACONS_DATA_ID,
 };
 
 use super::media::target_duration;
@@ -25,9 +26,13 @@ pub const AUDIO_GROUP_ID: &str = "audio";
 /// ([`AUDIO_GROUP_ID`]; the first is the default), and every other rendition a variant naming that group
 /// in `AUDIO` ([`with_audio_group`]). Otherwise each rendition is a variant of its own, so that a stream of
 /// audio renditions alone still plays.
+///
+/// `beacons`, when given, is named as the `EXT-X-SESSION-DATA` [`BEACONS_DATA_ID`]: where players post
+/// their playback beacons (live playlists only).
 pub fn multivariant(
     renditions: &BTreeMap<RenditionName, Rendition>,
     playlist: &str,
+    beacons: Option<String>,
 ) -> Option<String> {
     let (audio, video): (Vec<_>, Vec<_>) = renditions
         .iter()
@@ -37,7 +42,16 @@ pub fn multivariant(
             Some((name, variant, channels))
         })
         .partition(|(_, _, channels)| channels.is_some());
-    let mut multivariant = MultivariantPlaylist::default();
+    let mut multivariant = MultivariantPlaylist {
+        session_data: beacons
+            .into_iter()
+            .map(|value| SessionData {
+                data_id: BEACONS_DATA_ID.to_owned(),
+                value,
+            })
+            .collect(),
+        ..MultivariantPlaylist::default()
+    };
     if audio.is_empty() || video.is_empty() {
         multivariant.variants = audio.into_iter().chain(video).map(|(_, v, _)| v).collect();
     } else {
@@ -253,7 +267,7 @@ mod tests {
             // Not started: not listed.
             ("v2", rendition(vec![video_track()], 0)),
         ]);
-        let text = multivariant(&all, LIVE_PLAYLIST_FILE).unwrap();
+        let text = multivariant(&all, LIVE_PLAYLIST_FILE, None).unwrap();
         let parsed = MultivariantPlaylist::parse(&text).unwrap();
         assert_eq!(
             parsed.audio,
@@ -292,7 +306,7 @@ mod tests {
             "{text}"
         );
         // The recording points at the recordings.
-        let text = multivariant(&all, RECORDING_PLAYLIST_FILE).unwrap();
+        let text = multivariant(&all, RECORDING_PLAYLIST_FILE, None).unwrap();
         assert!(text.contains("URI=\"a0/recording.m3u8\""), "{text}");
         assert!(text.contains("\nv1/recording.m3u8\n"), "{text}");
     }
@@ -325,13 +339,16 @@ mod tests {
             ),
         ];
         for (name, list) in cases {
-            let text = multivariant(&renditions(list), LIVE_PLAYLIST_FILE).unwrap();
+            let text = multivariant(&renditions(list), LIVE_PLAYLIST_FILE, None).unwrap();
             let parsed = MultivariantPlaylist::parse(&text).unwrap();
             assert!(parsed.audio.is_empty(), "{name}: {text}");
             assert_eq!(parsed.variants.len(), 2, "{name}: {text}");
             assert!(parsed.variants.iter().all(|v| v.audio.is_none()), "{name}");
         }
-        assert_eq!(multivariant(&BTreeMap::new(), LIVE_PLAYLIST_FILE), None);
+        assert_eq!(
+            multivariant(&BTreeMap::new(), LIVE_PLAYLIST_FILE, None),
+            None
+        );
     }
 
     #[test]
