@@ -88,8 +88,9 @@ impl QoeTracker {
         }
     }
 
-    /// What an event tells about the playback.
-    pub fn on_event(&mut self, event: &PlayerEvent, now_ms: f64) {
+    /// What an event tells about the playback; `seeking` is the element's state then (a wait while it
+    /// seeks, the viewer's or the latency controller's, is not a stall).
+    pub fn on_event(&mut self, event: &PlayerEvent, now_ms: f64, seeking: bool) {
         match event {
             PlayerEvent::Levels(levels) => {
                 self.bandwidths = levels.iter().map(|l| l.bandwidth).collect();
@@ -110,7 +111,7 @@ impl QoeTracker {
             }
             PlayerEvent::Waiting => {
                 self.end_playing(now_ms);
-                if self.first_frame_ms.is_some() && self.stalled_since.is_none() {
+                if self.first_frame_ms.is_some() && self.stalled_since.is_none() && !seeking {
                     self.rebuffers += 1;
                     self.starved = true;
                     self.stalled_since = Some(now_ms);
@@ -231,16 +232,17 @@ mod tests {
         qoe.on_event(
             &PlayerEvent::Levels(vec![level(2_500_000), level(800_000)]),
             1100.0,
+            false,
         );
-        qoe.on_event(&PlayerEvent::LevelSwitched { level: 0 }, 1200.0);
+        qoe.on_event(&PlayerEvent::LevelSwitched { level: 0 }, 1200.0, false);
         let starting = qoe.report(1500.0, None, None, false);
         assert!(starting.su && starting.first_frame_ms.is_none());
         // A wait before the first frame is start-up, not a stall.
-        qoe.on_event(&PlayerEvent::Waiting, 1600.0);
-        qoe.on_event(&PlayerEvent::Playing, 1900.0);
-        qoe.on_event(&PlayerEvent::Waiting, 5900.0);
-        qoe.on_event(&PlayerEvent::LevelSwitched { level: 1 }, 6000.0);
-        qoe.on_event(&PlayerEvent::Playing, 6400.0);
+        qoe.on_event(&PlayerEvent::Waiting, 1600.0, false);
+        qoe.on_event(&PlayerEvent::Playing, 1900.0, false);
+        qoe.on_event(&PlayerEvent::Waiting, 5900.0, false);
+        qoe.on_event(&PlayerEvent::LevelSwitched { level: 1 }, 6000.0, false);
+        qoe.on_event(&PlayerEvent::Playing, 6400.0, false);
         qoe.on_event(
             &PlayerEvent::Latency {
                 latency: 1.25,
@@ -248,6 +250,7 @@ mod tests {
                 rate: 1.0,
             },
             7000.0,
+            false,
         );
         qoe.on_event(
             &PlayerEvent::Error {
@@ -256,6 +259,7 @@ mod tests {
                 fatal: false,
             },
             7100.0,
+            false,
         );
         let report = qoe.report(8400.0, Some(2.5), Some(4_000_000.0), false);
         assert_eq!(
@@ -278,9 +282,16 @@ mod tests {
         );
         // `bs` is reported once per stall.
         assert!(!qoe.report(8500.0, None, None, false).bs);
-        qoe.on_event(&PlayerEvent::Paused, 9400.0);
+        qoe.on_event(&PlayerEvent::Paused, 9400.0, false);
+        // A wait while seeking is no stall.
+        qoe.on_event(&PlayerEvent::Playing, 9500.0, false);
+        qoe.on_event(&PlayerEvent::Waiting, 9600.0, true);
+        qoe.on_event(&PlayerEvent::Paused, 9700.0, false);
         let last = qoe.report(20_000.0, None, None, true);
-        assert_eq!((last.played_ms, last.ended), (7000, true));
+        assert_eq!(
+            (last.played_ms, last.rebuffers, last.ended),
+            (7100, 1, true)
+        );
     }
 
     #[test]

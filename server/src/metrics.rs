@@ -2,7 +2,7 @@
 //! Prometheus project's Rust client (`prometheus-client`).
 //!
 //! Counted as requests are answered ([`track`], a layer on every route): `onair_http_requests_total`
-//! by route pattern, method and status, and `onair_http_errors_total` (status 400 and up) by route and
+//! by route pattern (`/live/:id/:file`, [`route_label`]), method and status, and `onair_http_errors_total` (status 400 and up) by route and
 //! status. Read from the live state at each scrape: `onair_viewers` per stream, `onair_live_streams`,
 //! `onair_ingest_bitrate_bits_per_second` per stream and rendition (its last segments' bytes over their
 //! duration), `onair_blocking_waiters` (requests parked for a part), `onair_segment_cache_bytes` (the
@@ -141,13 +141,29 @@ impl Metrics {
     }
 }
 
-/// The layer that counts every answered request by its route pattern (`/live/{id}/{file}`, not the
+/// A route pattern as a label: axum's `{id}` and `{*path}` written `:id` and `*path`, the form most
+/// dashboards and parsers expect (braces inside a label value trip some text parsers).
+pub fn route_label(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if name.starts_with('*') => name.to_owned(),
+                Some(name) => format!(":{name}"),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The layer that counts every answered request by its route pattern (`/live/:id/:file`, not the
 /// path, so the labels stay few); requests no route matched count as `fallback`.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "fallback".to_owned(), |path| path.as_str().to_owned());
+        .map_or_else(|| "fallback".to_owned(), |path| route_label(path.as_str()));
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     metrics.count(&route, &method, response.status());
@@ -159,5 +175,20 @@ pub fn answer(metrics: &Metrics, origin: &Origin) -> Response {
     match metrics.render(origin) {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels() {
+        assert_eq!(route_label("/live/{id}/{file}"), "/live/:id/:file");
+        assert_eq!(
+            route_label("/ingest/{stream_key}/{*path}"),
+            "/ingest/:stream_key/*path"
+        );
+        assert_eq!(route_label("/metrics"), "/metrics");
     }
 }

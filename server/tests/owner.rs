@@ -225,9 +225,9 @@ async fn metrics_count_routes_and_viewers() {
         .starts_with("application/openmetrics-text"));
     let text = reply.text();
     for line in [
-        "onair_http_requests_total{route=\"/live/{id}/{file}\",method=\"GET\",status=\"200\"} 1"
+        "onair_http_requests_total{route=\"/live/:id/:file\",method=\"GET\",status=\"200\"} 1"
             .to_owned(),
-        "onair_http_errors_total{route=\"/api/streams/{id}\",status=\"404\"} 1".to_owned(),
+        "onair_http_errors_total{route=\"/api/streams/:id\",status=\"404\"} 1".to_owned(),
         format!("onair_viewers{{stream=\"{}\"}} 1", stream.id),
         "onair_live_streams 1".to_owned(),
     ] {

@@ -307,6 +307,19 @@ impl Browser {
     /// `{screenshot}-camera-ready`), enters `title`, presses **Go live**, and answers the stream id from
     /// the watch link that appears once the stream is live.
     pub async fn go_live(&self, base: &str, title: &str, screenshot: &str) -> Result<String> {
+        self.go_live_with(base, title, "", "", screenshot).await
+    }
+
+    /// [`Browser::go_live`] with a description and tags (`"jazz, live set"`) typed in as well (empty:
+    /// left blank).
+    pub async fn go_live_with(
+        &self,
+        base: &str,
+        title: &str,
+        description: &str,
+        tags: &str,
+        screenshot: &str,
+    ) -> Result<String> {
         use fantoccini::Locator;
         let c = &self.client;
         c.goto(&format!("{base}/go-live")).await?;
@@ -322,6 +335,14 @@ impl Browser {
         let field = c.find(Locator::Css("#title")).await?;
         field.clear().await?;
         field.send_keys(title).await?;
+        for (selector, text) in [("#description", description), ("#tags", tags)] {
+            if !text.is_empty() {
+                c.find(Locator::Css(selector))
+                    .await?
+                    .send_keys(text)
+                    .await?;
+            }
+        }
         c.find(Locator::Css("#go-live")).await?.click().await?;
         let link = c
             .wait()

@@ -32,3 +32,12 @@ pub fn web_dir() -> Result<PathBuf> {
     }
     Ok(dir)
 }
+
+/// The free IP-to-country MMDB file `scripts/setup.sh` installs (`@ip-location-db/geo-whois-asn-country-mmdb`),
+/// which every [`crate::TestServer`] reads when it is there. The tests of viewers' countries fail
+/// without it.
+pub fn geoip_db() -> PathBuf {
+    workspace_root().join(
+        "scripts/geoip/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
+    )
+}

@@ -128,6 +128,7 @@ impl TestServer {
             listen: addr,
             data_dir: data_dir.path().to_path_buf(),
             web_dir: web_dir.clone(),
+            geoip_db: Some(crate::paths::geoip_db()).filter(|path| path.is_file()),
             ..Default::default()
         };
         let state = onair_server::AppState::open(&config).await?;

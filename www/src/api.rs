@@ -2,7 +2,9 @@
 //! (`onair-protocol`).
 
 use gloo_net::http::{Request, Response};
-use onair_protocol::{paths, CreateStreamRequest, StreamList, StreamStatus};
+use onair_protocol::{
+    paths, CreateStreamRequest, StreamAnalytics, StreamList, StreamStatus, UpdateStreamRequest,
+};
 
 use crate::error::AppError;
 
@@ -90,18 +92,94 @@ pub async fn get_stream(id: &str) -> Result<StreamView, AppError> {
     check(response).await?.json().await.map_err(decode)
 }
 
-/// `POST /api/streams` with an optional title.
-pub async fn create_stream(title: &str) -> Result<CreatedStream, AppError> {
-    let title = title.trim();
-    let body = CreateStreamRequest {
-        title: (!title.is_empty()).then(|| title.to_owned()),
-        ..CreateStreamRequest::default()
-    };
+/// `POST /api/streams` with the stream's metadata.
+pub async fn create_stream(body: &CreateStreamRequest) -> Result<CreatedStream, AppError> {
     let response = Request::post(paths::STREAMS)
-        .json(&body)
+        .json(body)
         .map_err(decode)?
         .send()
         .await
         .map_err(network)?;
     check(response).await?.json().await.map_err(decode)
+}
+
+/// The `Authorization` value for an owner token.
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// `PATCH /api/streams/{id}` (owner).
+pub async fn update_stream(
+    id: &str,
+    owner_token: &str,
+    body: &UpdateStreamRequest,
+) -> Result<StreamView, AppError> {
+    let response = Request::patch(&paths::stream(id))
+        .header("Authorization", &bearer(owner_token))
+        .json(body)
+        .map_err(decode)?
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(decode)
+}
+
+/// Sends a bodiless owner request: `Authorization: Bearer {owner_token}`, the answer checked.
+async fn as_owner(
+    request: gloo_net::http::RequestBuilder,
+    owner_token: &str,
+) -> Result<Response, AppError> {
+    let response = request
+        .header("Authorization", &bearer(owner_token))
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await
+}
+
+/// `POST /api/streams/{id}/end` (owner).
+pub async fn end_stream(id: &str, owner_token: &str) -> Result<(), AppError> {
+    as_owner(Request::post(&paths::end(id)), owner_token)
+        .await
+        .map(drop)
+}
+
+/// `DELETE /api/streams/{id}` (owner).
+pub async fn delete_stream(id: &str, owner_token: &str) -> Result<(), AppError> {
+    as_owner(Request::delete(&paths::stream(id)), owner_token)
+        .await
+        .map(drop)
+}
+
+/// `GET /api/streams/{id}/analytics` (owner).
+pub async fn analytics(id: &str, owner_token: &str) -> Result<StreamAnalytics, AppError> {
+    as_owner(Request::get(&paths::analytics(id)), owner_token)
+        .await?
+        .json()
+        .await
+        .map_err(decode)
+}
+
+/// Tags as a person types them (`music, live set`): split on commas; the server normalises them.
+pub fn split_tags(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How long ago `since` (unix seconds) was, for a card: `5 min`, `2 h 10 min`.
+pub fn live_for(since: i64, now: i64) -> String {
+    let minutes = (now - since).max(0) / 60;
+    match minutes {
+        0 => "under a minute".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m => format!("{} h {} min", m / 60, m % 60),
+    }
+}
+
+/// Unix seconds now, from the page's clock.
+pub fn now_unix() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
 }

@@ -19,11 +19,12 @@ use leptos_router::path;
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod owned;
 pub mod routes;
 
 use routes::{
-    about::About, embed::Embed, go_live::GoLive, help::Help, home::Home, not_found::NotFound,
-    play::Play, watch::Watch,
+    about::About, dashboard::Dashboard, embed::Embed, faq::Faq, go_live::GoLive, help::Help,
+    home::Home, not_found::NotFound, play::Play, privacy::Privacy, watch::Watch,
 };
 
 /// The whole app: header navigation and the routes.
@@ -51,10 +52,16 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/go-live") view=GoLive />
                 <Route path=path!("/watch/:id") view=Watch />
                 <Route path=path!("/embed/:id") view=Embed />
+                <Route path=path!("/dashboard") view=Dashboard />
                 <Route path=path!("/about") view=About />
+                <Route path=path!("/faq") view=Faq />
+                <Route path=path!("/privacy") view=Privacy />
                 <Route path=path!("/help") view=Help />
                 <Route path=path!("/play") view=Play />
             </Routes>
         </main>
+        <Show when=move || !is_embed()>
+            <routes::nav::Footer />
+        </Show>
     }
 }

@@ -301,7 +301,9 @@ impl Driver {
 
     /// Tells the page's event callback (and the QoE).
     fn emit(&self, event: &PlayerEvent) {
-        self.qoe.borrow_mut().on_event(event, now_ms());
+        self.qoe
+            .borrow_mut()
+            .on_event(event, now_ms(), self.video.seeking());
         let callback = self.on_event.borrow().clone();
         if let Some(callback) = callback {
             callback(event);

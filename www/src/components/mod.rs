@@ -1,4 +1,5 @@
 //! Components shared by several pages.
 
+pub mod chart;
 pub mod error_view;
 pub mod player_view;

@@ -3,16 +3,17 @@
 
 use std::rc::Rc;
 
-use leptos::html::{Input, Video};
+use leptos::html::{Input, Select, Textarea, Video};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use onair_broadcaster::stats::format_bytes;
 use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
-use onair_protocol::paths;
+use onair_protocol::{paths, CreateStreamRequest, CATEGORIES};
 
 use crate::api;
 use crate::components::error_view::ErrorView;
 use crate::error::AppError;
+use crate::owned::{self, OwnedStream};
 
 /// Where the page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,9 @@ enum Stage {
 pub fn GoLive() -> impl IntoView {
     let preview = NodeRef::<Video>::new();
     let title = NodeRef::<Input>::new();
+    let description = NodeRef::<Textarea>::new();
+    let tags = NodeRef::<Input>::new();
+    let category = NodeRef::<Select>::new();
     let camera = StoredValue::new_local(None::<Camera>);
     let broadcast = StoredValue::new_local(None::<Rc<Broadcast>>);
     // Which broadcast the page follows: a previous one's late callbacks are ignored.
@@ -72,7 +76,17 @@ pub fn GoLive() -> impl IntoView {
         let Some(cam) = camera.get_value() else {
             return;
         };
-        let title_text = title.get().map(|t| t.value()).unwrap_or_default();
+        let text =
+            |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let request = CreateStreamRequest {
+            title: text(title.get().map(|t| t.value())),
+            description: text(description.get().map(|d| d.value())),
+            tags: tags
+                .get()
+                .map(|t| api::split_tags(&t.value()))
+                .filter(|t| !t.is_empty()),
+            category: text(category.get().map(|c| c.value())),
+        };
         let current = session.get_value().wrapping_add(1);
         session.set_value(current);
         let is_current = move || session.try_get_value() == Some(current);
@@ -83,10 +97,17 @@ pub fn GoLive() -> impl IntoView {
         set_error.set(None);
         set_stage.set(Stage::Starting);
         spawn_local(async move {
-            let created = match api::create_stream(&title_text).await {
+            let created = match api::create_stream(&request).await {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            // The owner token stays in this browser: the dashboard finds the stream again.
+            owned::remember(OwnedStream {
+                id: created.id.clone(),
+                title: created.title.clone(),
+                owner_token: created.owner_token.clone(),
+                created_at: api::now_unix(),
+            });
             if !is_current() {
                 return;
             }
@@ -185,6 +206,37 @@ pub fn GoLive() -> impl IntoView {
                         placeholder="What is this stream about?"
                         prop:disabled=move || !can_go_live()
                     />
+                    <label for="description">"Description"</label>
+                    <textarea
+                        id="description"
+                        node_ref=description
+                        rows="3"
+                        maxlength="2000"
+                        placeholder="Tell viewers what to expect"
+                        prop:disabled=move || !can_go_live()
+                    ></textarea>
+                    <div class="row">
+                        <div>
+                            <label for="tags">"Tags"</label>
+                            <input
+                                id="tags"
+                                node_ref=tags
+                                type="text"
+                                placeholder="music, live set"
+                                prop:disabled=move || !can_go_live()
+                            />
+                        </div>
+                        <div>
+                            <label for="category">"Category"</label>
+                            <select id="category" node_ref=category prop:disabled=move || !can_go_live()>
+                                <option value="">"None"</option>
+                                {CATEGORIES
+                                    .iter()
+                                    .map(|c| view! { <option value=*c>{category_label(c)}</option> })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                    </div>
                     <div class="buttons">
                         <Show
                             when=is_live
@@ -216,6 +268,11 @@ pub fn GoLive() -> impl IntoView {
                                 {watch_href}
                             </a>
                         </p>
+                        <p class="note">
+                            "Edit the title and tags, see who is watching and find the recording on your "
+                            <a id="dashboard-link" href="/dashboard">"dashboard"</a>
+                            "."
+                        </p>
                     </Show>
                     <dl id="stats" class="stats">
                         <dt>"Frames encoded"</dt>
@@ -239,4 +296,13 @@ pub fn GoLive() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// A category's name for people (`gaming` → `Gaming`).
+pub fn category_label(category: &str) -> String {
+    let mut chars = category.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -1,11 +1,14 @@
 //! One module per page.
 
 pub mod about;
+pub mod dashboard;
 pub mod embed;
+pub mod faq;
 pub mod go_live;
 pub mod help;
 pub mod home;
 pub mod nav;
 pub mod not_found;
 pub mod play;
+pub mod privacy;
 pub mod watch;

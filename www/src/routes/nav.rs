@@ -1,4 +1,4 @@
-//! The header navigation.
+//! The header and footer navigation, on every page but the embed.
 
 use leptos::prelude::*;
 
@@ -11,12 +11,32 @@ pub fn Nav() -> impl IntoView {
                 <span class="dot" aria-hidden="true"></span>
                 "OnAir"
             </a>
-            <nav>
-                <a href="/">"Home"</a>
+            <nav aria-label="Main">
+                <a href="/">"Watch Live"</a>
                 <a href="/go-live">"Go Live"</a>
+                <a href="/dashboard">"Dashboard"</a>
                 <a href="/help">"Help"</a>
-                <a href="/about">"About"</a>
             </nav>
         </header>
+    }
+}
+
+/// Site footer: every page of the site.
+#[component]
+pub fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <nav aria-label="Site">
+                <a href="/about">"About"</a>
+                <a href="/privacy">"Privacy"</a>
+                <a href="/help">"Help"</a>
+                <a href="/faq">"FAQ"</a>
+                <a href="/contact">"Contact"</a>
+                <a href="/blog">"Blog"</a>
+                <a href="/go-live">"Go Live"</a>
+                <a href="/">"Watch Live"</a>
+            </nav>
+            <p>"OnAir: live from the browser, in Rust and WebAssembly."</p>
+        </footer>
     }
 }

@@ -1,0 +1,245 @@
+//! The product around a stream, as people use it: go live from the page with a title, description and
+//! tags; the card in the directory; two viewers in their own browsers, one of them behind a proxy on
+//! loopback that forwards a British address (`X-Forwarded-For: 81.2.69.160`); the viewer count on the
+//! watch page, the card and the owner's dashboard; the owner's analytics (2 concurrent, the country, QoE)
+//! and no one else's; an edit while live that viewers see; `/metrics` read by a Prometheus parser; the end.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use fantoccini::Locator;
+use onair_tests::{create_stream, Browser, TestServer};
+use serde_json::{json, Value};
+
+/// A British address in the free MMDB file the server reads.
+const BRITISH_ADDRESS: &str = "81.2.69.160";
+
+async fn get_json(url: &str, token: Option<&str>) -> Result<(u16, Value)> {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// Waits until `check` holds for `GET url` (with `token`), returning the last body.
+async fn wait_json(
+    what: &str,
+    url: &str,
+    token: Option<&str>,
+    check: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let (_, body) = get_json(url, token).await?;
+        if check(&body) {
+            return Ok(body);
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A viewer's browser on the watch page, playing.
+async fn viewer(server: &TestServer, id: &str, forwarded_for: Option<&str>) -> Result<Browser> {
+    let browser = Browser::start().await?;
+    if let Some(address) = forwarded_for {
+        // What a CDN or cache on this machine adds: the server believes it from loopback.
+        browser.cdp("Network.enable", json!({})).await?;
+        browser
+            .cdp(
+                "Network.setExtraHTTPHeaders",
+                json!({ "headers": { "X-Forwarded-For": address } }),
+            )
+            .await?;
+    }
+    browser
+        .client
+        .goto(&server.url(&format!("/watch/{id}")))
+        .await?;
+    browser
+        .wait_for(
+            "the watch page playing",
+            &onair_tests::browser::watch_page_played_past(0.0, 1.0),
+            Duration::from_secs(40),
+        )
+        .await?;
+    Ok(browser)
+}
+
+#[tokio::test]
+async fn go_live_watch_count_and_analytics() -> Result<()> {
+    ensure!(
+        onair_tests::paths::geoip_db().is_file(),
+        "no MMDB file at {} (scripts/setup.sh installs it)",
+        onair_tests::paths::geoip_db().display()
+    );
+    let server = TestServer::start().await?;
+    let base = server.url("");
+    let base = base.trim_end_matches('/');
+    Browser::run("product", async |caster| {
+        let id = caster
+            .go_live_with(base, "Jazz night", "Standards from the kitchen", "jazz, live set", "product")
+            .await?;
+        // The owner token stayed in this browser.
+        let owned = caster
+            .js("return JSON.parse(localStorage.getItem('onair.owned') || '[]');")
+            .await?;
+        ensure!(owned[0]["id"] == id.as_str(), "{owned}");
+        let token = owned[0]["owner_token"].as_str().context("owner token")?.to_owned();
+        ensure!(token.starts_with("ot_"), "{owned}");
+        let stream_url = server.url(&format!("/api/streams/{id}"));
+        let (_, view) = get_json(&stream_url, None).await?;
+        ensure!(view["description"] == "Standards from the kitchen", "{view}");
+        ensure!(view["tags"] == json!(["jazz", "live-set"]), "{view}");
+
+        // Two viewers.
+        let first = viewer(&server, &id, None).await?;
+        let second = viewer(&server, &id, Some(BRITISH_ADDRESS)).await?;
+        let view = wait_json("2 viewers", &stream_url, None, |v| v["viewers"] == 2).await?;
+        ensure!(view["viewers"] == 2, "{view}");
+
+        // The count on the watch page (refreshed every 10 s) and on the directory's card (every 5 s).
+        first
+            .wait_for(
+                "2 watching on the watch page",
+                "const c = document.querySelector('#viewer-count'); return !!c && c.textContent.trim() === '2 watching';",
+                Duration::from_secs(25),
+            )
+            .await?;
+        first.screenshot("product-watch-2-viewers").await?;
+        caster.client.goto(&format!("{base}/")).await?;
+        caster
+            .wait_for(
+                "the card with 2 viewers and its tags",
+                &format!(
+                    "const card = document.querySelector(\".card[data-id='{id}']\");
+                     return !!card && card.querySelector('.viewer-count').textContent.trim() === '2 viewers'
+                         && card.textContent.includes('#live-set') && card.textContent.includes('Jazz night');"
+                ),
+                Duration::from_secs(20),
+            )
+            .await?;
+        caster.screenshot("product-directory").await?;
+
+        // The owner's analytics: 2 concurrent, one from GB, QoE from both players.
+        let analytics_url = server.url(&format!("/api/streams/{id}/analytics"));
+        let report = wait_json("analytics of 2 viewers", &analytics_url, Some(&token), |r| {
+            r["viewers_now"] == 2 && r["qoe"]["first_frame_ms"]["count"] == 2
+        })
+        .await?;
+        ensure!(report["peak_viewers"].as_u64() >= Some(2), "{report}");
+        ensure!(report["unique_viewers"] == 2, "{report}");
+        let countries = report["countries"].as_array().context("countries")?;
+        ensure!(
+            countries.iter().any(|c| c["country"] == "GB" && c["viewers"] == 1),
+            "GB in {report}"
+        );
+        let first_frame = report["qoe"]["first_frame_ms"]["p90"].as_f64().unwrap_or(0.0);
+        ensure!(first_frame > 0.0 && first_frame < 40_000.0, "{report}");
+        ensure!(report["qoe"]["bitrate_kbps"]["count"] == 2, "{report}");
+        // No one else reads them.
+        let (stranger, _) = get_json(&analytics_url, None).await?;
+        ensure!(stranger == 401, "a stranger got {stranger}");
+        let other = create_stream(&server, "Someone else").await?;
+        let (other_owner, _) = get_json(&analytics_url, Some(&other.owner_token)).await?;
+        ensure!(other_owner == 403, "another stream's owner got {other_owner}");
+        let (with_key, _) = get_json(&analytics_url, Some(&other.stream_key)).await?;
+        ensure!(with_key == 403, "a stream key got {with_key}");
+
+        // The dashboard shows it; an edit there reaches the viewers' page.
+        caster.client.goto(&format!("{base}/dashboard")).await?;
+        let panel = format!(".panel[data-id='{id}']");
+        caster
+            .wait_for(
+                "the dashboard with 2 watching",
+                &format!("const p = document.querySelector(\"{panel}\"); return !!p && p.querySelector('.viewers-now').textContent.trim() === '2';"),
+                Duration::from_secs(25),
+            )
+            .await?;
+        caster.screenshot("product-dashboard").await?;
+        caster
+            .client
+            .find(Locator::Css(&format!("{panel} button.edit")))
+            .await?
+            .click()
+            .await?;
+        let title = caster
+            .client
+            .find(Locator::Css(&format!("{panel} .edit-title")))
+            .await?;
+        title.clear().await?;
+        title.send_keys("Jazz night, second set").await?;
+        caster
+            .client
+            .find(Locator::Css(&format!("{panel} button.save")))
+            .await?
+            .click()
+            .await?;
+        wait_json("the new title", &stream_url, None, |v| {
+            v["title"] == "Jazz night, second set"
+        })
+        .await?;
+        second
+            .wait_for(
+                "the new title on the watch page",
+                "return document.querySelector('#stream-title').textContent === 'Jazz night, second set';",
+                Duration::from_secs(25),
+            )
+            .await?;
+        second.screenshot("product-watch-edited").await?;
+
+        // /metrics, read by a Prometheus text parser, agrees.
+        let text = reqwest::get(server.url("/metrics")).await?.text().await?;
+        let lines = text.lines().map(|l| Ok(l.to_owned()));
+        let scrape = prometheus_parse::Scrape::parse(lines).context("parsing /metrics")?;
+        let value = |name: &str, label: (&str, &str)| {
+            scrape
+                .samples
+                .iter()
+                .filter(|s| s.metric == name && s.labels.get(label.0) == Some(label.1))
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v)
+                    | prometheus_parse::Value::Gauge(v)
+                    | prometheus_parse::Value::Untyped(v) => v,
+                    _ => 0.0,
+                })
+                .sum::<f64>()
+        };
+        ensure!(value("onair_viewers", ("stream", &id)) == 2.0, "{text}");
+        let beacons = value("onair_http_requests_total", ("route", "/api/streams/:id/beacons"));
+        ensure!(beacons >= 4.0, "beacons counted {beacons}: {text}");
+        ensure!(
+            value("onair_ingest_bitrate_bits_per_second", ("stream", &id)) > 100_000.0,
+            "{text}"
+        );
+
+        // The end: the viewers leave the count as the players go.
+        first.close().await?;
+        second.close().await?;
+        wait_json("no viewers once the players are gone", &stream_url, None, |v| {
+            v["viewers"] == 0
+        })
+        .await?;
+        caster.client.goto(&format!("{base}/go-live")).await.ok();
+        let (end, _) = {
+            let response = reqwest::Client::new()
+                .post(server.url(&format!("/api/streams/{id}/end")))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            (response.status().as_u16(), ())
+        };
+        ensure!(end == 204, "the owner ends the stream: {end}");
+        let (_, view) = get_json(&stream_url, None).await?;
+        ensure!(view["status"] == "ended", "{view}");
+        Ok(())
+    })
+    .await
+}
