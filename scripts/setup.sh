@@ -10,6 +10,8 @@
 #                             tests/js/node_modules, which git ignores)
 #   terser 5.51.2 from npm   (minifies the embeddable player's script, scripts/build-player.sh; into
 #                             scripts/js/node_modules)
+#   axe-core 4.14.1 from npm (the accessibility checks of the site walk, tests/tests/site_e2e.rs; into
+#                             tests/axe/node_modules)
 #   @ip-location-db/geo-whois-asn-country-mmdb 2.3.2026061719 from npm (a free IP-to-country MMDB file,
 #                             CC0; the server's --geoip-db; into scripts/geoip/node_modules)
 # Debian's binaryen (wasm-opt 108) breaks the wasm it touches; the web app builds with data-wasm-opt="0".
@@ -21,6 +23,7 @@ GECKODRIVER_VERSION=0.37.1
 HLSJS_VERSION=1.7.4
 TERSER_VERSION=5.51.2
 GEOIP_VERSION=2.3.2026061719
+AXE_VERSION=4.14.1
 APT_PACKAGES=(chromium chromium-driver firefox-esr ffmpeg nginx)
 # npm (and node) only when missing: a machine may have a newer one of its own.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
@@ -88,5 +91,6 @@ npm_pinned() {
 npm_pinned hls.js "$HLSJS_VERSION" tests/js    # the reference player of the end-to-end tests
 npm_pinned terser "$TERSER_VERSION" scripts/js # minifies the player bundle's script
 npm_pinned @ip-location-db/geo-whois-asn-country-mmdb "$GEOIP_VERSION" scripts/geoip # viewers' countries
+npm_pinned axe-core "$AXE_VERSION" tests/axe     # accessibility checks of every page
 
-say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), $(geckodriver --version 2>/dev/null | head -1 | cut -d' ' -f1-2), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), hls.js $HLSJS_VERSION, terser $TERSER_VERSION, geoip $GEOIP_VERSION"
+say "ready: $(trunk --version), $(wasm-bindgen --version), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), $(geckodriver --version 2>/dev/null | head -1 | cut -d' ' -f1-2), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3), hls.js $HLSJS_VERSION, terser $TERSER_VERSION, geoip $GEOIP_VERSION, axe-core $AXE_VERSION"
