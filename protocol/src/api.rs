@@ -273,6 +273,45 @@ pub struct Distribution {
     pub max: f64,
 }
 
+/// Body of `POST /api/contact` (201): a message to the people who run this OnAir.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactMessage {
+    /// Who writes, 1 to 100 characters.
+    pub name: String,
+    /// Where to answer: an email address.
+    pub email: String,
+    /// The message, 1 to 5000 characters.
+    pub message: String,
+    /// Left empty by people: the form hides it. A message that fills it is taken and dropped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub website: String,
+}
+
+/// One post of the blog, as `GET /api/blog` lists it (without `html`) and `GET /api/blog/{slug}` gives
+/// it (with).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlogPost {
+    /// Its name in URLs: `/blog/{slug}`.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Publication date, `YYYY-MM-DD`.
+    pub date: String,
+    /// One sentence about it.
+    pub summary: String,
+    /// The post rendered to HTML (only in `GET /api/blog/{slug}`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html: String,
+}
+
+/// Answer to `GET /api/blog`: the posts, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlogList {
+    /// The posts, without their HTML.
+    pub posts: Vec<BlogPost>,
+}
+
 /// The body of every error answer (`4xx`/`5xx`): `{"error": "reason"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -20,9 +20,10 @@ pub mod api;
 pub mod paths;
 
 pub use api::{
-    CountryCount, CreateStreamRequest, CreatedStream, Distribution, ErrorBody, PlaybackBeacon,
-    PushedSegment, QoeSummary, StreamAnalytics, StreamList, StreamStatus, StreamView,
-    UpdateStreamRequest, ViewerSample, CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TAG_CHARS,
+    BlogList, BlogPost, ContactMessage, CountryCount, CreateStreamRequest, CreatedStream,
+    Distribution, ErrorBody, PlaybackBeacon, PushedSegment, QoeSummary, StreamAnalytics,
+    StreamList, StreamStatus, StreamView, UpdateStreamRequest, ViewerSample, CATEGORIES,
+    MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TAG_CHARS,
 };
 
 /// The request header carrying a rendition's part target (`EXT-X-PART-INF:PART-TARGET`), in seconds, on
@@ -47,6 +48,9 @@ pub const LIVE_PLAYLIST_FILE: &str = "index.m3u8";
 
 /// The whole recording as VOD, once the stream has ended: multivariant and media, beside the live one.
 pub const RECORDING_PLAYLIST_FILE: &str = "recording.m3u8";
+
+/// The file name, beside [`RECORDING_PLAYLIST_FILE`], of an ended stream's recording as one MP4 file.
+pub const RECORDING_DOWNLOAD_FILE: &str = "recording.mp4";
 
 /// The extension of media segments and parts (`{msn}.m4s`, `{msn}.{index}.m4s`).
 pub const SEGMENT_EXTENSION: &str = "m4s";

@@ -2,7 +2,10 @@
 //! tests and benchmarks), and the `ROUTE_*` patterns (axum's `{name}` syntax) the server routes them by.
 //! A client function and the pattern it matches sit side by side, and a test checks each pair.
 
-use crate::{part_file, segment_file, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_PLAYLIST_FILE};
+use crate::{
+    part_file, segment_file, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_DOWNLOAD_FILE,
+    RECORDING_PLAYLIST_FILE,
+};
 
 /// `POST` creates a stream, `GET` lists the live ones.
 pub const STREAMS: &str = "/api/streams";
@@ -37,6 +40,22 @@ pub const ROUTE_LIVE_RENDITION_FILE: &str = "/{id}/{rendition}/{file}";
 pub const PLAYER: &str = "/player";
 /// The embeddable player's script, under [`PLAYER`]: a stable name for the one-snippet embed.
 pub const PLAYER_SCRIPT: &str = "onair-player.js";
+
+/// `GET` the blog's posts ([`crate::BlogList`]).
+pub const BLOG: &str = "/api/blog";
+/// Pattern of [`blog_post`].
+pub const ROUTE_BLOG_POST: &str = "/api/blog/{slug}";
+
+/// `GET` one post of the blog, rendered.
+pub fn blog_post(slug: &str) -> String {
+    format!("{BLOG}/{slug}")
+}
+
+/// `POST` a [`crate::ContactMessage`].
+pub const CONTACT: &str = "/api/contact";
+
+/// `GET` the ended streams that still have media (the recordings), newest first.
+pub const RECORDINGS: &str = "/api/recordings";
 
 /// `GET` one stream.
 pub fn stream(id: &str) -> String {
@@ -105,6 +124,11 @@ pub fn recording(id: &str) -> String {
     format!("{LIVE}/{id}/{RECORDING_PLAYLIST_FILE}")
 }
 
+/// An ended stream's recording as one MP4 file, to download.
+pub fn recording_download(id: &str) -> String {
+    format!("{LIVE}/{id}/{RECORDING_DOWNLOAD_FILE}")
+}
+
 /// A rendition's live media playlist.
 pub fn media_playlist(id: &str, rendition: &str) -> String {
     format!("{LIVE}/{id}/{rendition}/{LIVE_PLAYLIST_FILE}")
@@ -162,6 +186,7 @@ mod tests {
             (ROUTE_STREAM.to_owned(), stream("abc")),
             (ROUTE_END.to_owned(), end("abc")),
             (ROUTE_BEACONS.to_owned(), beacons("abc")),
+            (ROUTE_BLOG_POST.to_owned(), blog_post("hello")),
             (ROUTE_ANALYTICS.to_owned(), analytics("abc")),
             (ROUTE_INIT_UPLOAD.to_owned(), init_upload("abc", "r0")),
             (
@@ -173,6 +198,7 @@ mod tests {
             (ROUTE_INGEST.to_owned(), ingest("key", "stream_0/seg1.m4s")),
             (live(ROUTE_LIVE_STREAM_FILE), playback("abc")),
             (live(ROUTE_LIVE_STREAM_FILE), recording("abc")),
+            (live(ROUTE_LIVE_STREAM_FILE), recording_download("abc")),
             (live(ROUTE_LIVE_RENDITION_FILE), media_playlist("abc", "r0")),
             (
                 live(ROUTE_LIVE_RENDITION_FILE),

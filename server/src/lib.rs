@@ -75,6 +75,9 @@ pub struct Config {
     /// Whose `X-Forwarded-For` is believed (`--trusted-proxies`, `ONAIR_TRUSTED_PROXIES`, default
     /// loopback and the private ranges).
     pub trusted_proxies: TrustedProxies,
+    /// Days a recording is kept after its stream ended (`--retention-days`, `ONAIR_RETENTION_DAYS`;
+    /// none: until its owner deletes it).
+    pub retention_days: Option<u64>,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             web_dir: PathBuf::from("dist"),
             geoip_db: None,
             trusted_proxies: TrustedProxies::default(),
+            retention_days: None,
         }
     }
 }
@@ -100,9 +104,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the data directory with the default [`Settings`] (see [`Origin::open`]).
+    /// Opens the data directory with the default [`Settings`] and the config's retention (see
+    /// [`Origin::open`]).
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        Self::open_with(config, Settings::default()).await
+        let settings = Settings {
+            recording_retention: config
+                .retention_days
+                .map(|days| Duration::from_secs(days.saturating_mul(24 * 3600))),
+            ..Settings::default()
+        };
+        Self::open_with(config, settings).await
     }
 
     /// Opens the data directory with the given settings.

@@ -68,6 +68,9 @@ struct ServeArgs {
         default_value = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
     )]
     trusted_proxies: onair_server::audience::TrustedProxies,
+    /// Days a recording is kept after its stream ended (none: until its owner deletes it).
+    #[arg(long, env = "ONAIR_RETENTION_DAYS")]
+    retention_days: Option<u64>,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -140,6 +143,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         web_dir: args.web_dir,
         geoip_db: args.geoip_db,
         trusted_proxies: args.trusted_proxies,
+        retention_days: args.retention_days,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

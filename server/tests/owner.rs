@@ -242,3 +242,60 @@ async fn metrics_count_routes_and_viewers() {
     );
     assert!(text.trim_end().ends_with("# EOF"));
 }
+
+#[tokio::test]
+async fn recordings_list_download_and_retention() {
+    let app = TestApp::with_settings(onair_server::Settings {
+        recording_retention: Some(std::time::Duration::from_secs(3600)),
+        ..onair_server::Settings::default()
+    })
+    .await;
+    let stream = app.live_stream(3).await;
+    let download = format!("/live/{}/recording.mp4", stream.id);
+    assert_eq!(
+        app.get(&download).await.status,
+        StatusCode::NOT_FOUND,
+        "live: no download yet"
+    );
+    assert_eq!(
+        app.get("/api/recordings").await.json()["streams"],
+        json!([])
+    );
+    app.end(&stream).await;
+    let list = app.get("/api/recordings").await.json();
+    assert_eq!(list["streams"][0]["id"], stream.id.as_str(), "{list}");
+
+    let file = app.get(&download).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.text());
+    assert_eq!(file.header(axum::http::header::CONTENT_TYPE), "video/mp4");
+    assert!(file
+        .header(axum::http::header::CONTENT_DISPOSITION)
+        .starts_with("attachment; filename=\"live-test-"));
+    let mut expected = common::media::av_init_bytes();
+    for msn in 0..3 {
+        expected.extend(common::media::av_segment(msn));
+    }
+    assert_eq!(
+        file.body.as_ref(),
+        expected.as_slice(),
+        "init + every segment, in order"
+    );
+    assert_eq!(
+        file.header(axum::http::header::CONTENT_LENGTH),
+        expected.len().to_string()
+    );
+    // The whole file parses as fragmented MP4: the init, then each fragment.
+    let init = onair_media::parse_init(&file.body).expect("an init segment first");
+    assert!(init.video().is_some());
+
+    // Retention: an hour after the end it is gone, with its media.
+    let origin = app.state.origin();
+    let now = onair_server::time::now_unix_secs();
+    assert_eq!(origin.delete_expired_recordings(now + 60).await, 0);
+    assert_eq!(origin.delete_expired_recordings(now + 3601).await, 1);
+    assert_eq!(app.get(&download).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/recordings").await.json()["streams"],
+        json!([])
+    );
+}

@@ -94,6 +94,11 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
         ensure!(owned[0]["id"] == id.as_str(), "{owned}");
         let token = owned[0]["owner_token"].as_str().context("owner token")?.to_owned();
         ensure!(token.starts_with("ot_"), "{owned}");
+        // The Go Live tab keeps broadcasting; the owner looks around in a second tab of the same
+        // browser (same localStorage).
+        let studio = caster.client.window().await?;
+        let other_tab = caster.client.new_window(true).await?;
+        caster.client.switch_to_window(other_tab.handle.clone()).await?;
         let stream_url = server.url(&format!("/api/streams/{id}"));
         let (_, view) = get_json(&stream_url, None).await?;
         ensure!(view["description"] == "Standards from the kitchen", "{view}");
@@ -227,18 +232,58 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
             v["viewers"] == 0
         })
         .await?;
-        caster.client.goto(&format!("{base}/go-live")).await.ok();
-        let (end, _) = {
-            let response = reqwest::Client::new()
-                .post(server.url(&format!("/api/streams/{id}/end")))
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            (response.status().as_u16(), ())
-        };
-        ensure!(end == 204, "the owner ends the stream: {end}");
+        // The broadcaster ends it on the Go Live page.
+        caster.client.switch_to_window(studio).await?;
+        caster.end_stream_on_page("product-ended").await?;
+        caster.client.switch_to_window(other_tab.handle).await?;
         let (_, view) = get_json(&stream_url, None).await?;
         ensure!(view["status"] == "ended", "{view}");
+
+        // The recording: listed, and one MP4 file that ffprobe and ffmpeg read whole.
+        caster.client.goto(&format!("{base}/recordings")).await?;
+        caster
+            .wait_for(
+                "the recording listed",
+                &format!("return !!document.querySelector(\".card[data-id='{id}'] a.download\");"),
+                Duration::from_secs(15),
+            )
+            .await?;
+        caster.screenshot("product-recordings").await?;
+        let response = reqwest::get(server.url(&format!("/live/{id}/recording.mp4"))).await?;
+        ensure!(response.status() == 200, "download: {}", response.status());
+        let disposition = response
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        ensure!(disposition.starts_with("attachment; filename=\"jazz-night"), "{disposition}");
+        let bytes = response.bytes().await?;
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("recording.mp4");
+        std::fs::write(&file, &bytes)?;
+        let file = file.to_string_lossy().into_owned();
+        let probe = onair_tests::ffprobe_json(&["-show_format", "-show_streams", &file])?;
+        let duration: f64 = probe["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0.0);
+        let (_, ended) = get_json(&stream_url, None).await?;
+        let lived = ended["ended_at"].as_i64().unwrap_or(0) - ended["started_at"].as_i64().unwrap_or(0);
+        ensure!(
+            duration > 10.0 && duration > lived as f64 - 8.0,
+            "the file lasts {duration} s of a stream live for {lived} s: {probe}"
+        );
+        let kinds: Vec<&str> = probe["streams"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s["codec_type"].as_str())
+            .collect();
+        ensure!(kinds.contains(&"video") && kinds.contains(&"audio"), "{probe}");
+        // Every frame decodes.
+        onair_tests::ffmpeg(&["-v", "error", "-xerror", "-i", &file, "-f", "null", "-"])?;
         Ok(())
     })
     .await

@@ -50,6 +50,43 @@ pub async fn list_streams() -> Result<Vec<StreamView>, AppError> {
     Ok(list.streams)
 }
 
+/// `GET /api/blog`: the posts, newest first.
+pub async fn blog() -> Result<Vec<onair_protocol::BlogPost>, AppError> {
+    let response = Request::get(paths::BLOG).send().await.map_err(network)?;
+    let list: onair_protocol::BlogList = check(response).await?.json().await.map_err(decode)?;
+    Ok(list.posts)
+}
+
+/// `GET /api/blog/{slug}`: one post, rendered.
+pub async fn blog_post(slug: &str) -> Result<onair_protocol::BlogPost, AppError> {
+    let response = Request::get(&paths::blog_post(slug))
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await?.json().await.map_err(decode)
+}
+
+/// `POST /api/contact`.
+pub async fn send_contact(message: &onair_protocol::ContactMessage) -> Result<(), AppError> {
+    let response = Request::post(paths::CONTACT)
+        .json(message)
+        .map_err(decode)?
+        .send()
+        .await
+        .map_err(network)?;
+    check(response).await.map(drop)
+}
+
+/// `GET /api/recordings`: ended streams that still have media, newest first.
+pub async fn list_recordings() -> Result<Vec<StreamView>, AppError> {
+    let response = Request::get(paths::RECORDINGS)
+        .send()
+        .await
+        .map_err(network)?;
+    let list: StreamList = check(response).await?.json().await.map_err(decode)?;
+    Ok(list.streams)
+}
+
 /// What a viewer plays: the live playlist while the stream is live (or not yet known), the whole
 /// recording (`recording.m3u8`, VOD) once it has ended.
 pub fn playback_url(id: &str, stream: Option<&StreamView>) -> String {

@@ -23,8 +23,20 @@ pub mod owned;
 pub mod routes;
 
 use routes::{
-    about::About, dashboard::Dashboard, embed::Embed, faq::Faq, go_live::GoLive, help::Help,
-    home::Home, not_found::NotFound, play::Play, privacy::Privacy, watch::Watch,
+    about::About,
+    blog::{Blog, BlogPost},
+    contact::Contact,
+    dashboard::Dashboard,
+    embed::Embed,
+    faq::Faq,
+    go_live::GoLive,
+    help::Help,
+    home::Home,
+    not_found::NotFound,
+    play::Play,
+    privacy::Privacy,
+    recordings::Recordings,
+    watch::Watch,
 };
 
 /// The whole app: header navigation and the routes.
@@ -55,6 +67,10 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/dashboard") view=Dashboard />
                 <Route path=path!("/about") view=About />
                 <Route path=path!("/faq") view=Faq />
+                <Route path=path!("/contact") view=Contact />
+                <Route path=path!("/blog") view=Blog />
+                <Route path=path!("/blog/:slug") view=BlogPost />
+                <Route path=path!("/recordings") view=Recordings />
                 <Route path=path!("/privacy") view=Privacy />
                 <Route path=path!("/help") view=Help />
                 <Route path=path!("/play") view=Play />

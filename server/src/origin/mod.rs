@@ -10,9 +10,10 @@
 //! same validation ([`crate::live::rendition`]).
 //!
 //! Files, one job each: `settings.rs` (the tunables), `recovery.rs` (start-up), `streams.rs` (create,
-//! look up, authorize, edit, end, delete), `metadata.rs` (titles, tags and the rest made clean), `upload.rs` (both ways in), `playback.rs` (playlists and media),
+//! look up, authorize, edit, end, delete), `metadata.rs` (titles, tags and the rest made clean), `download.rs` (a recording as one MP4 file), `upload.rs` (both ways in), `playback.rs` (playlists and media),
 //! `waiting.rs` (requests parked until a part exists); this file holds the [`Origin`] and opens it.
 
+mod download;
 mod metadata;
 mod playback;
 mod recovery;
@@ -28,6 +29,7 @@ use anyhow::Context as _;
 use onair_media::Limits;
 
 pub use crate::live::RenderedPlaylist;
+pub use download::{file_name as download_file_name, Download};
 pub use metadata::{DEFAULT_TITLE, MAX_TITLE_CHARS};
 pub use playback::{Directives, PartMedia, PlaylistKind, StoredMedia};
 pub use settings::{Settings, UploadRate, DEFAULT_MAX_UPLOAD_BYTES};

@@ -64,6 +64,9 @@ pub struct Settings {
     /// Bytes of segments kept in memory for viewers, all streams together ([`crate::store::hot`]). It
     /// defaults to 256 MiB.
     pub hot_segment_bytes: usize,
+    /// How long a recording is kept after its stream ended; then the stream is deleted with its media
+    /// and audience. It defaults to `None`: kept until its owner deletes it.
+    pub recording_retention: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -81,6 +84,7 @@ impl Default for Settings {
             upload_rate: UploadRate::DEFAULT,
             start_grace: Duration::from_secs(4),
             hot_segment_bytes: crate::store::hot::DEFAULT_HOT_BYTES,
+            recording_retention: None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The streams' life: created through the API, looked up, their keys checked, ended by their
-//! broadcaster or after [`super::Settings::idle_timeout`] without uploads.
+//! The streams' life: created through the API, looked up, their keys checked, edited by their owner,
+//! ended by their broadcaster or owner or after [`super::Settings::idle_timeout`] without uploads,
+//! deleted by their owner or after [`super::Settings::recording_retention`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -190,6 +191,23 @@ impl Origin {
         figures
     }
 
+    /// Ended streams that still have media (their recordings), newest end first.
+    pub fn recordings(&self) -> Vec<StreamRecord> {
+        let mut ended: Vec<StreamRecord> = self
+            .streams
+            .all()
+            .iter()
+            .filter_map(|s| {
+                let state = s.read();
+                let has_media = state.renditions.values().any(|r| !r.segments().is_empty());
+                (state.record.status == StreamStatus::Ended && has_media)
+                    .then(|| state.record.clone())
+            })
+            .collect();
+        ended.sort_by(|a, b| b.ended_at.cmp(&a.ended_at).then_with(|| a.id.cmp(&b.id)));
+        ended
+    }
+
     /// The stream of a stream key (`/ingest/{stream_key}/...`): 403 for a key no stream has.
     pub fn authorize_key(&self, stream_key: &StreamKey) -> AppResult<Arc<LiveStream>> {
         self.streams
@@ -260,8 +278,42 @@ impl Origin {
             loop {
                 ticks.tick().await;
                 origin.end_idle_streams(Instant::now()).await;
+                origin.delete_expired_recordings(now_unix_secs()).await;
             }
         })
+    }
+
+    /// Deletes every stream that ended at least [`super::Settings::recording_retention`] before `now`
+    /// (unix seconds). Returns how many it deleted.
+    pub async fn delete_expired_recordings(&self, now: i64) -> usize {
+        let Some(retention) = self.settings.recording_retention else {
+            return 0;
+        };
+        let keep_secs = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+        let mut deleted = 0;
+        for stream in self.streams.all() {
+            let expired = {
+                let record = &stream.read().record;
+                record.status == StreamStatus::Ended
+                    && record
+                        .ended_at
+                        .is_some_and(|ended| now.saturating_sub(ended) >= keep_secs)
+            };
+            if !expired {
+                continue;
+            }
+            let id = stream.read().record.id.clone();
+            match self.delete_stream(&stream).await {
+                Ok(()) => {
+                    tracing::info!(stream = %id, "deleted a recording past its retention");
+                    deleted += 1;
+                }
+                Err(err) => {
+                    tracing::error!(stream = %id, error = %err, "cannot delete an old recording")
+                }
+            }
+        }
+        deleted
     }
 
     /// Ends every live stream whose last upload is at least the idle timeout before `now`. Returns how

@@ -1,4 +1,5 @@
 //! The streams API: `POST /api/streams` (create), `GET /api/streams` (the live directory),
+//! `GET /api/recordings` (ended streams that still have media),
 //! `GET /api/streams/{id}`, `PATCH` and `DELETE /api/streams/{id}` (owner), and JSON 404s for every
 //! other `/api/...` path. The audience's routes (beacons, analytics) are in [`super::audience`]. The
 //! bodies are the wire contract's ([`onair_protocol::api`]).
@@ -25,6 +26,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::STREAMS, get(list_streams).post(create_stream))
+        .route(paths::RECORDINGS, get(list_recordings))
         .route(
             paths::ROUTE_STREAM,
             get(get_stream).patch(update_stream).delete(delete_stream),
@@ -83,6 +85,16 @@ async fn list_streams(State(state): State<AppState>) -> Json<StreamList> {
     let origin = state.origin();
     let streams = origin
         .live_streams()
+        .iter()
+        .map(|record| stream_view(origin, record))
+        .collect();
+    Json(StreamList { streams })
+}
+
+async fn list_recordings(State(state): State<AppState>) -> Json<StreamList> {
+    let origin = state.origin();
+    let streams = origin
+        .recordings()
         .iter()
         .map(|record| stream_view(origin, record))
         .collect();

@@ -18,7 +18,9 @@
 
 pub mod api;
 pub mod audience;
+pub mod blog;
 pub mod body;
+pub mod contact;
 pub mod credential;
 pub mod playback;
 pub mod player;
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(audience::router())
+        .merge(contact::router())
+        .merge(blog::router())
         .merge(uploads)
         .nest(playback::PREFIX, playback::router())
         .nest(

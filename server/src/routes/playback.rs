@@ -6,6 +6,7 @@
 //!   `EXT-X-ENDLIST` once the stream ends)
 //! - `GET /live/{id}/recording.m3u8` and `/live/{id}/{rendition}/recording.m3u8`: the whole recording
 //!   (VOD), once the stream has ended (404 before)
+//! - `GET /live/{id}/recording.mp4`: the whole recording as one MP4 file to download, once ended
 //! - `GET /live/{id}/{rendition}/init.mp4` and `/{msn}.m4s`: media
 //! - `GET /live/{id}/{rendition}/{msn}.{index}.m4s`: a Low-Latency HLS part; the preload-hinted one is
 //!   held until its upload starts, then streamed (chunked) while its bytes arrive
@@ -27,7 +28,11 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use onair_protocol::{paths, ErrorBody, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_PLAYLIST_FILE};
+use futures_util::StreamExt as _;
+use onair_protocol::{
+    paths, ErrorBody, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_DOWNLOAD_FILE,
+    RECORDING_PLAYLIST_FILE,
+};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -112,6 +117,9 @@ async fn stream_file(
     request: HeaderMap,
 ) -> AppResult<Response> {
     let id = StreamId::parse(&id)?;
+    if file == RECORDING_DOWNLOAD_FILE {
+        return download(state, id);
+    }
     let kind = playlist_kind(&file)?;
     let playlist = state.origin().multivariant_playlist(&id, kind)?;
     Ok(playlist_response(playlist, false, &request))
@@ -162,6 +170,42 @@ async fn rendition_file(
         .await?;
     let blocking = directives.msn.is_some() && kind == PlaylistKind::Live;
     Ok(playlist_response(playlist, blocking, &request))
+}
+
+/// `recording.mp4`: the init segment and every segment of the best rendition, streamed from disk,
+/// with its length and a file name to save it under. A segment that cannot be read ends the body early
+/// (the client sees a short download, as with any broken transfer).
+fn download(state: AppState, id: StreamId) -> AppResult<Response> {
+    let download = state.origin().download(&id)?;
+    let name = crate::origin::download_file_name(&download.title, &id);
+    let init = download.init.clone();
+    let segments = futures_util::stream::iter(download.msns.clone()).then(move |msn| {
+        let (state, id, rendition) = (state.clone(), id.clone(), download.rendition.clone());
+        async move {
+            state
+                .origin()
+                .download_segment(&id, &rendition, msn)
+                .await
+                .map_err(|err| std::io::Error::other(err.to_string()))
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(init) }).chain(segments);
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(INIT_CONTENT_TYPE),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(download.bytes));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        cache_control(Resource::EndedPlaylist),
+    );
+    Ok(response)
 }
 
 /// The delivery directives of a playlist URL's query (RFC 8216bis 6.2.5); other parameters are ignored.

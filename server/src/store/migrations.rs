@@ -9,6 +9,7 @@
 //!    and category. Streams from before have no owner token (no one can edit them; their key still
 //!    uploads).
 //! 4. `viewer_sessions` and `viewer_samples`: the audience, from the players' beacons.
+//! 5. `contact_messages`: what people send through the contact form.
 
 use rusqlite::{params, Connection, Transaction};
 
@@ -22,7 +23,7 @@ enum Migration {
     Code(fn(&Transaction<'_>) -> rusqlite::Result<()>),
 }
 
-const MIGRATIONS: [Migration; 4] = [
+const MIGRATIONS: [Migration; 5] = [
     Migration::Sql(
         "CREATE TABLE streams (
             id          TEXT PRIMARY KEY NOT NULL,
@@ -67,6 +68,16 @@ const MIGRATIONS: [Migration; 4] = [
             viewers     INTEGER NOT NULL,
             PRIMARY KEY (stream_id, at)
         );",
+    ),
+    Migration::Sql(
+        "CREATE TABLE contact_messages (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL,
+            email       TEXT NOT NULL,
+            message     TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE INDEX contact_messages_created ON contact_messages (created_at);",
     ),
 ];
 

@@ -5,6 +5,7 @@
 //! them first and the memory second, so a failed write never shows up in a playlist.
 
 pub mod audience;
+pub mod contact;
 pub mod db;
 pub mod files;
 pub mod hot;

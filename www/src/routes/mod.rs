@@ -1,6 +1,8 @@
 //! One module per page.
 
 pub mod about;
+pub mod blog;
+pub mod contact;
 pub mod dashboard;
 pub mod embed;
 pub mod faq;
@@ -11,4 +13,5 @@ pub mod nav;
 pub mod not_found;
 pub mod play;
 pub mod privacy;
+pub mod recordings;
 pub mod watch;

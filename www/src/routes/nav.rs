@@ -14,6 +14,7 @@ pub fn Nav() -> impl IntoView {
             <nav aria-label="Main">
                 <a href="/">"Watch Live"</a>
                 <a href="/go-live">"Go Live"</a>
+                <a href="/recordings">"Recordings"</a>
                 <a href="/dashboard">"Dashboard"</a>
                 <a href="/help">"Help"</a>
             </nav>

@@ -107,7 +107,12 @@ pub fn Watch() -> impl IntoView {
                 <p id="stream-description" class="description">{description}</p>
             </Show>
             <Show when=ended>
-                <p class="note">"This stream has ended. You are watching the recording."</p>
+                <p class="note">
+                    "This stream has ended. You are watching the recording. "
+                    <a id="download" href=move || paths::recording_download(&id.get()) download="">
+                        "Download it as MP4"
+                    </a>
+                </p>
             </Show>
             <p class="embed-hint">
                 "Embed: " <code>{move || paths::embed_page(&id.get())}</code>
