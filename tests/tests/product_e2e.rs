@@ -199,6 +199,13 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
             )
             .await?;
         second.screenshot("product-watch-edited").await?;
+        // A shared link shows it too: the watch page's OpenGraph tags, as a crawler reads them.
+        let page = reqwest::get(server.url(&format!("/watch/{id}"))).await?.text().await?;
+        ensure!(
+            page.contains("<meta property=\"og:title\" content=\"Jazz night, second set\" />")
+                && page.contains("content=\"Standards from the kitchen\""),
+            "{page}"
+        );
 
         // /metrics, read by a Prometheus text parser, agrees.
         let text = reqwest::get(server.url("/metrics")).await?.text().await?;

@@ -26,6 +26,7 @@ pub mod playback;
 pub mod player;
 pub mod push;
 pub mod rate;
+pub mod share;
 pub mod upload;
 pub mod web;
 
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audience::router())
         .merge(contact::router())
         .merge(blog::router())
+        .merge(share::router())
         .merge(uploads)
         .nest(playback::PREFIX, playback::router())
         .nest(
