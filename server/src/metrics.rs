@@ -164,7 +164,11 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "fallback".to_owned(), |path| route_label(path.as_str()));
-    let method = request.method().as_str().to_owned();
+    // Standard methods by name; anything else one label, so made-up methods cannot grow the series.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
     let response = next.run(request).await;
     metrics.count(&route, &method, response.status());
     response

@@ -17,7 +17,10 @@ use crate::qoe::{session_id, BEACON_INTERVAL_MS};
 /// The beacons of one playback.
 pub(super) struct Beacons {
     url: String,
-    sid: String,
+    /// The playback's id; a new one after an `ended` beacon (a page restored from the back/forward
+    /// cache plays on as a new playback: the origin stopped counting the old one).
+    sid: std::cell::RefCell<String>,
+    ended_sent: std::cell::Cell<bool>,
     _interval: Interval,
     pagehide: Closure<dyn FnMut()>,
 }
@@ -43,7 +46,8 @@ impl Beacons {
         }
         Beacons {
             url,
-            sid: session_id(js_sys::Math::random),
+            sid: std::cell::RefCell::new(session_id(js_sys::Math::random)),
+            ended_sent: std::cell::Cell::new(false),
             _interval: interval,
             pagehide,
         }
@@ -78,7 +82,10 @@ pub(super) fn send(driver: &Driver, ended: bool) {
         .qoe
         .borrow_mut()
         .report(now_ms(), Some(ahead), throughput, ended);
-    let body = report.to_json(&beacons.sid);
+    if beacons.ended_sent.replace(ended) && !ended {
+        *beacons.sid.borrow_mut() = session_id(js_sys::Math::random);
+    }
+    let body = report.to_json(&beacons.sid.borrow());
     if let Some(window) = web_sys::window() {
         let _ = window
             .navigator()

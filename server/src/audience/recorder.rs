@@ -13,6 +13,8 @@ use crate::time::now_unix_secs;
 /// Writes what changed since the last call; returns how many sessions it wrote.
 pub async fn record_once(origin: &Origin, now: Instant) -> usize {
     let audience = origin.audience();
+    // One writer at a time: a snapshot taken later is written later.
+    let _writing = audience.recording.lock().await;
     // Count before taking: taking forgets the silent sessions, whose last sample should be their 0.
     let samples = audience.all_viewers(now);
     let sessions = audience.take_changed(now);

@@ -3,6 +3,7 @@
 //! handed to the recorder.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 
 use onair_protocol::PlaybackBeacon;
@@ -14,6 +15,9 @@ use crate::names::StreamId;
 /// Most sessions one stream keeps in memory; a beacon of a new session past it is refused (a flood of
 /// made-up session ids cannot grow memory without bound).
 pub const MAX_SESSIONS_PER_STREAM: usize = 50_000;
+/// Most sessions one client address may hold on one stream (an office or a campus behind one address
+/// is many viewers; a script inventing session ids is more).
+pub const MAX_SESSIONS_PER_ADDRESS: usize = 200;
 /// Sessions are forgotten from memory this long after their last beacon (they are in the database).
 const FORGET_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 /// Largest figure a beacon may claim for a duration, ms (a day); more is a broken or hostile player.
@@ -64,6 +68,7 @@ pub struct SessionRow {
 #[derive(Debug)]
 struct Session {
     row: SessionRow,
+    address: Option<IpAddr>,
     last_beacon: Instant,
     ended: bool,
     /// Changed since the recorder last took it.
@@ -73,12 +78,17 @@ struct Session {
 #[derive(Debug, Default)]
 struct StreamSessions {
     sessions: HashMap<String, Session>,
+    /// Sessions in memory per client address (a flood of made-up session ids from one address is
+    /// refused past [`MAX_SESSIONS_PER_ADDRESS`]).
+    by_address: HashMap<IpAddr, usize>,
 }
 
 /// Every stream's live sessions. Shared behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct Audience {
     streams: Mutex<HashMap<StreamId, StreamSessions>>,
+    /// Held while the recorder writes (the task and an analytics request may both ask).
+    pub(crate) recording: tokio::sync::Mutex<()>,
 }
 
 /// True for a `sid` a player makes: 8 to 64 ASCII letters, digits or `-`.
@@ -87,13 +97,13 @@ fn valid_session_id(sid: &str) -> bool {
 }
 
 impl Audience {
-    /// Merges one beacon into its session: `now` and `unix` are the time it arrived, `country` where it
-    /// came from.
+    /// Merges one beacon into its session: `now` and `unix` are the time it arrived, `address` and
+    /// `country` where it came from.
     pub fn record(
         &self,
         stream: &StreamId,
         beacon: &PlaybackBeacon,
-        country: Option<String>,
+        (address, country): (Option<IpAddr>, Option<String>),
         now: Instant,
         unix: i64,
     ) -> Result<(), BeaconRefused> {
@@ -101,11 +111,21 @@ impl Audience {
             return Err(BeaconRefused::BadSessionId);
         }
         let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        let sessions = &mut streams.entry(stream.clone()).or_default().sessions;
-        if !sessions.contains_key(&beacon.sid) && sessions.len() >= MAX_SESSIONS_PER_STREAM {
-            return Err(BeaconRefused::TooManySessions);
+        let entry = streams.entry(stream.clone()).or_default();
+        if !entry.sessions.contains_key(&beacon.sid) {
+            let from_address =
+                address.map_or(0, |a| entry.by_address.get(&a).copied().unwrap_or(0));
+            if entry.sessions.len() >= MAX_SESSIONS_PER_STREAM
+                || from_address >= MAX_SESSIONS_PER_ADDRESS
+            {
+                return Err(BeaconRefused::TooManySessions);
+            }
+            if let Some(address) = address {
+                *entry.by_address.entry(address).or_default() += 1;
+            }
         }
-        let session = sessions
+        let session = entry
+            .sessions
             .entry(beacon.sid.clone())
             .or_insert_with(|| Session {
                 row: SessionRow {
@@ -123,6 +143,7 @@ impl Audience {
                     latency_ms: None,
                     errors: 0,
                 },
+                address,
                 last_beacon: now,
                 ended: false,
                 dirty: true,
@@ -160,9 +181,17 @@ impl Audience {
                     changed.push(session.row.clone());
                 }
             }
-            sessions
-                .sessions
-                .retain(|_, s| now.saturating_duration_since(s.last_beacon) < FORGET_AFTER);
+            let by_address = &mut sessions.by_address;
+            sessions.sessions.retain(|_, s| {
+                let keep = now.saturating_duration_since(s.last_beacon) < FORGET_AFTER;
+                if let (false, Some(address)) = (keep, s.address) {
+                    if let Some(count) = by_address.get_mut(&address) {
+                        *count = count.saturating_sub(1);
+                    }
+                }
+                keep
+            });
+            by_address.retain(|_, count| *count > 0);
         }
         streams.retain(|_, s| !s.sessions.is_empty());
         changed
@@ -231,13 +260,19 @@ mod tests {
         let audience = Audience::default();
         let t0 = Instant::now();
         audience
-            .record(&id(), &beacon("session-a"), Some("GB".into()), t0, 100)
+            .record(
+                &id(),
+                &beacon("session-a"),
+                (None, Some("GB".into())),
+                t0,
+                100,
+            )
             .unwrap();
         audience
-            .record(&id(), &beacon("session-b"), None, t0, 100)
+            .record(&id(), &beacon("session-b"), (None, None), t0, 100)
             .unwrap();
         audience
-            .record(&id(), &beacon("session-a"), None, t0, 101)
+            .record(&id(), &beacon("session-a"), (None, None), t0, 101)
             .unwrap();
         assert_eq!(audience.viewers(&id(), t0), 2);
         // b ends; a goes silent.
@@ -245,7 +280,9 @@ mod tests {
             ended: true,
             ..beacon("session-b")
         };
-        audience.record(&id(), &ended, None, t0, 102).unwrap();
+        audience
+            .record(&id(), &ended, (None, None), t0, 102)
+            .unwrap();
         assert_eq!(audience.viewers(&id(), t0), 1);
         assert_eq!(audience.viewers(&id(), t0 + VIEWER_TIMEOUT), 0);
         let changed = audience.take_changed(t0);
@@ -283,8 +320,12 @@ mod tests {
             first_frame_ms: Some(5000),
             ..beacon("session-a")
         };
-        audience.record(&id(), &later, None, t0, 100).unwrap();
-        audience.record(&id(), &stale, None, t0, 100).unwrap();
+        audience
+            .record(&id(), &later, (None, None), t0, 100)
+            .unwrap();
+        audience
+            .record(&id(), &stale, (None, None), t0, 100)
+            .unwrap();
         let row = audience.take_changed(t0).remove(0);
         assert_eq!(
             (
@@ -303,22 +344,43 @@ mod tests {
         let t0 = Instant::now();
         for sid in ["short", "has space in it", &"x".repeat(65)] {
             assert_eq!(
-                audience.record(&id(), &beacon(sid), None, t0, 0),
+                audience.record(&id(), &beacon(sid), (None, None), t0, 0),
                 Err(BeaconRefused::BadSessionId)
             );
         }
         for n in 0..MAX_SESSIONS_PER_STREAM {
             audience
-                .record(&id(), &beacon(&format!("session-{n}")), None, t0, 0)
+                .record(&id(), &beacon(&format!("session-{n}")), (None, None), t0, 0)
                 .unwrap();
         }
         assert_eq!(
-            audience.record(&id(), &beacon("session-new"), None, t0, 0),
+            audience.record(&id(), &beacon("session-new"), (None, None), t0, 0),
             Err(BeaconRefused::TooManySessions)
         );
         // A known session still reports.
+        let one = Audience::default();
+        let address: IpAddr = "203.0.113.5".parse().unwrap();
+        for n in 0..MAX_SESSIONS_PER_ADDRESS {
+            one.record(
+                &id(),
+                &beacon(&format!("session-{n}")),
+                (Some(address), None),
+                t0,
+                0,
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            one.record(&id(), &beacon("session-x"), (Some(address), None), t0, 0),
+            Err(BeaconRefused::TooManySessions),
+            "one address cannot invent sessions without end"
+        );
+        let elsewhere: IpAddr = "198.51.100.5".parse().unwrap();
+        assert!(one
+            .record(&id(), &beacon("session-x"), (Some(elsewhere), None), t0, 0)
+            .is_ok());
         assert!(audience
-            .record(&id(), &beacon("session-7"), None, t0, 0)
+            .record(&id(), &beacon("session-7"), (None, None), t0, 0)
             .is_ok());
     }
 }

@@ -50,6 +50,12 @@ pub fn clean_description(description: &str) -> AppResult<String> {
 /// repeats, and refuses more than [`MAX_TAGS`] or one that is not 1 to [`MAX_TAG_CHARS`] letters, digits
 /// or `-`.
 pub fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
+    let too_many =
+        |count: usize| AppError::bad_request(format!("{count} tags; at most {MAX_TAGS}"));
+    // Repeats and blanks are dropped, but a list far longer than the limit is refused unread.
+    if tags.len() > MAX_TAGS * 4 {
+        return Err(too_many(tags.len()));
+    }
     let mut clean: Vec<String> = Vec::new();
     for raw in tags {
         let tag = raw.trim().trim_start_matches('#').trim().to_lowercase();
@@ -68,12 +74,9 @@ pub fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
             )));
         }
         clean.push(tag);
-    }
-    if clean.len() > MAX_TAGS {
-        return Err(AppError::bad_request(format!(
-            "{} tags; at most {MAX_TAGS}",
-            clean.len()
-        )));
+        if clean.len() > MAX_TAGS {
+            return Err(too_many(clean.len()));
+        }
     }
     Ok(clean)
 }
@@ -131,6 +134,8 @@ mod tests {
         let many: Vec<String> = (0..=MAX_TAGS).map(|n| format!("t{n}")).collect();
         assert!(clean_tags(&many).is_err());
         assert_eq!(clean_tags(&many[..MAX_TAGS]).unwrap().len(), MAX_TAGS);
+        let flood: Vec<String> = (0..200_000).map(|n| format!("t{n}")).collect();
+        assert!(clean_tags(&flood).is_err(), "refused unread");
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub fn router() -> Router<AppState> {
             get(get_stream).patch(update_stream).delete(delete_stream),
         )
         .route("/api/{*rest}", any(unknown_api))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
+
+/// Largest JSON body of the streams API (a creation or an edit is a few hundred bytes).
+pub const MAX_JSON_BYTES: usize = 16 * 1024;
 
 /// A stream as the public sees it (no secrets), with its viewers now.
 pub fn stream_view(origin: &Origin, record: &StreamRecord) -> StreamView {

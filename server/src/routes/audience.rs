@@ -53,14 +53,20 @@ async fn beacon(
     let beacon: PlaybackBeacon = serde_json::from_slice(&body)
         .map_err(|err| AppError::bad_request(format!("invalid beacon: {err}")))?;
     if record.status == StreamStatus::Live {
-        let country = peer.and_then(|Extension(ConnectInfo(peer))| {
-            let client = state.trusted_proxies().client_address(peer.ip(), &headers);
-            state.countries().country(client)
+        let client = peer.map(|Extension(ConnectInfo(peer))| {
+            state.trusted_proxies().client_address(peer.ip(), &headers)
         });
+        let country = client.and_then(|client| state.countries().country(client));
         state
             .origin()
             .audience()
-            .record(&id, &beacon, country, Instant::now(), now_unix_secs())
+            .record(
+                &id,
+                &beacon,
+                (client, country),
+                Instant::now(),
+                now_unix_secs(),
+            )
             .map_err(|refused| AppError::bad_request(refused.to_string()))?;
     }
     Ok((

@@ -4,7 +4,7 @@
 //! - a body of at most [`MAX_CONTACT_BYTES`], fields within their lengths and an address that looks like
 //!   one (400 with what to fix; such a refusal does not count against the sender);
 //! - [`PER_ADDRESS_BURST`] well-formed messages at once per client address (behind trusted proxies, its
-//!   `X-Forwarded-For`), then one per [`PER_ADDRESS_PERIOD`] (429 with `Retry-After`), by `governor`'s
+//!   `X-Forwarded-For`; an IPv6 address by its /64), then one per [`PER_ADDRESS_PERIOD`] (429 with `Retry-After`), by `governor`'s
 //!   keyed GCRA limiter;
 //! - at most [`MAX_PER_DAY`] messages stored a day, all senders together (503), so a flood from many
 //!   addresses cannot fill the disk;
@@ -68,6 +68,19 @@ pub fn router() -> Router<AppState> {
         .layer(Extension(ContactLimits::default()))
 }
 
+/// Whom the per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one subscriber's
+/// network hands out as many addresses of it as it likes).
+fn sender_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        v4 => v4,
+    }
+}
+
 /// Checks a message's fields; trims them.
 fn clean(mut message: ContactMessage) -> AppResult<ContactMessage> {
     message.name = message.name.trim().to_owned();
@@ -116,7 +129,11 @@ async fn contact(
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         |Extension(ConnectInfo(p))| p.ip(),
     );
-    let client = state.trusted_proxies().client_address(peer, &headers);
+    let client = sender_key(state.trusted_proxies().client_address(peer, &headers));
+    // Senders not heard from for long are forgotten, so the limiter's memory stays bounded.
+    if limits.0.len() > 10_000 {
+        limits.0.retain_recent();
+    }
     if let Err(not_until) = limits.0.check_key(&client) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         return Err(AppError::TooManyRequests {
@@ -142,7 +159,6 @@ async fn contact(
         });
     }
     db.insert_contact(message, now).await?;
-    limits.0.retain_recent();
     Ok(taken)
 }
 
@@ -157,6 +173,19 @@ mod tests {
             message: text.into(),
             website: String::new(),
         }
+    }
+
+    #[test]
+    fn senders() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(sender_key(a), sender_key(b));
+        assert_ne!(
+            sender_key(a),
+            sender_key("2001:db8:1:3::1".parse().unwrap())
+        );
+        let v4: IpAddr = "203.0.113.1".parse().unwrap();
+        assert_eq!(sender_key(v4), v4);
     }
 
     #[test]

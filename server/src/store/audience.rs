@@ -16,7 +16,8 @@ fn int(value: u64) -> i64 {
 }
 
 impl Db {
-    /// Writes sessions (new ones inserted, known ones brought up to date), and samples of concurrent
+    /// Writes sessions (new ones inserted, known ones brought up to date: totals only grow, so an older
+    /// snapshot written late changes nothing), and samples of concurrent
     /// viewers at `at`, in one transaction.
     pub async fn record_audience(
         &self,
@@ -34,11 +35,16 @@ impl Db {
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
                      WHERE EXISTS (SELECT 1 FROM streams WHERE id = ?1)
                      ON CONFLICT (stream_id, session_id) DO UPDATE SET
-                        country = coalesce(excluded.country, country), last_seen = excluded.last_seen,
-                        watch_ms = excluded.watch_ms, first_frame_ms = excluded.first_frame_ms,
-                        rebuffers = excluded.rebuffers, rebuffer_ms = excluded.rebuffer_ms,
-                        bitrate_kbps = excluded.bitrate_kbps, switches = excluded.switches,
-                        latency_ms = excluded.latency_ms, errors = excluded.errors",
+                        country = coalesce(excluded.country, country),
+                        last_seen = max(last_seen, excluded.last_seen),
+                        watch_ms = max(watch_ms, excluded.watch_ms),
+                        first_frame_ms = coalesce(first_frame_ms, excluded.first_frame_ms),
+                        rebuffers = max(rebuffers, excluded.rebuffers),
+                        rebuffer_ms = max(rebuffer_ms, excluded.rebuffer_ms),
+                        bitrate_kbps = coalesce(excluded.bitrate_kbps, bitrate_kbps),
+                        switches = max(switches, excluded.switches),
+                        latency_ms = coalesce(excluded.latency_ms, latency_ms),
+                        errors = max(errors, excluded.errors)",
                 )?;
                 for s in &sessions {
                     upsert.execute(params![

@@ -166,8 +166,11 @@ fn hash_secrets_and_add_metadata(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         }
     }
     // `discontinuities` references `streams` by name; SQLite keeps the reference through the rename.
+    // Marks of streams that are gone (older releases never deleted streams, but a hand-edited database
+    // may have some) would fail the reference check: they mark nothing.
     tx.execute_batch(
-        "DROP INDEX IF EXISTS streams_status;
+        "DELETE FROM discontinuities WHERE stream_id NOT IN (SELECT id FROM streams);
+         DROP INDEX IF EXISTS streams_status;
          DROP TABLE streams;
          ALTER TABLE streams_v3 RENAME TO streams;
          CREATE INDEX streams_status ON streams (status, started_at);

@@ -60,18 +60,28 @@ pub fn Dashboard() -> impl IntoView {
         tick.track();
         load_rows()
     });
-    if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|t| *t += 1), REFRESH) {
+    // While an editor is open the figures wait: a refresh rebuilds the panels and would lose the typing.
+    let (editing, set_editing) = signal(false);
+    let refresh = move || {
+        if !editing.get_untracked() {
+            set_tick.update(|t| *t += 1);
+        }
+    };
+    if let Ok(handle) = set_interval_with_handle(refresh, REFRESH) {
         on_cleanup(move || handle.clear());
     }
-    let reload = move || set_tick.update(|t| *t += 1);
+    let reload = move || {
+        set_editing.set(false);
+        set_tick.update(|t| *t += 1);
+    };
     let (error, set_error) = signal(None::<AppError>);
     let list = move || rows.get().unwrap_or_default();
     view! {
         <section class="dashboard">
             <h1>"Your streams"</h1>
             <p class="muted">
-                "Streams created in this browser. Their owner tokens stay here: keep this browser, or "
-                "save a token from the Go Live answer to manage a stream elsewhere."
+                "Streams created in this browser. Their owner tokens are kept in this browser's storage: "
+                "clearing the site's data gives up managing them."
             </p>
             <ErrorView error=error />
             <Show when=move || rows.get().is_some_and(|r| r.is_empty())>
@@ -87,7 +97,12 @@ pub fn Dashboard() -> impl IntoView {
                 key=|row: &Row| (row.owned.id.clone(), format!("{:?}{:?}", row.view, row.analytics))
                 let:row
             >
-                <StreamPanel row=row on_change=reload on_error=move |e| set_error.set(Some(e)) />
+                <StreamPanel
+                    row=row
+                    on_change=reload
+                    on_error=move |e| set_error.set(Some(e))
+                    on_edit=move |open| set_editing.set(open)
+                />
             </For>
         </section>
     }
@@ -99,6 +114,7 @@ fn StreamPanel(
     row: Row,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
     on_error: impl Fn(AppError) + Copy + Send + Sync + 'static,
+    on_edit: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = row.owned.id.clone();
     let token = row.owned.owner_token.clone();
@@ -173,7 +189,11 @@ fn StreamPanel(
                     </p>
                 </div>
                 <div class="buttons">
-                    <button class="edit" on:click=move |_| set_editing.update(|e| *e = !*e)>"Edit"</button>
+                    <button class="edit" on:click=move |_| {
+                        let open = !editing.get_untracked();
+                        set_editing.set(open);
+                        on_edit(open);
+                    }>"Edit"</button>
                     <Show when=move || live>
                         <button class="end danger" on:click=end prop:disabled=busy>"End"</button>
                     </Show>

@@ -75,7 +75,14 @@ pub fn Home() -> impl IntoView {
                 <For
                     each=visible
                     key=|s: &StreamView| {
-                        (s.id.clone(), s.title.clone(), s.viewers, s.tags.clone(), s.started_at)
+                        (
+                            s.id.clone(),
+                            s.title.clone(),
+                            s.viewers,
+                            s.tags.clone(),
+                            s.category.clone(),
+                            s.started_at,
+                        )
                     }
                     let:stream
                 >
