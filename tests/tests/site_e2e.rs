@@ -121,6 +121,37 @@ async fn every_page_at_desktop_and_phone_widths() -> Result<()> {
             problems.len(),
             problems.join("\n")
         );
+
+        // The contact form, sent as a person sends it: the server stores the message.
+        use fantoccini::Locator;
+        browser.client.set_window_size(1280, 900).await?;
+        browser.client.goto(&server.url("/contact")).await?;
+        let c = &browser.client;
+        let field = |css: &'static str| c.find(Locator::Css(css));
+        c.wait()
+            .for_element(Locator::Css("#contact-name"))
+            .await?
+            .send_keys("Ann Viewer")
+            .await?;
+        field("#contact-email")
+            .await?
+            .send_keys("ann@example.org")
+            .await?;
+        field("#contact-message")
+            .await?
+            .send_keys("The stream froze at 8 pm.")
+            .await?;
+        field("#contact-send").await?.click().await?;
+        browser
+            .wait_for(
+                "the message sent",
+                "return !!document.querySelector('#contact-sent');",
+                Duration::from_secs(10),
+            )
+            .await?;
+        browser.screenshot("site-contact-sent").await?;
+        let stored = server.state.origin().db().contacts_since(0).await?;
+        ensure!(stored == 1, "{stored} messages stored");
         Ok(())
     })
     .await;
