@@ -43,27 +43,27 @@ fn decode(e: gloo_net::Error) -> AppError {
     AppError::Decode(e.to_string())
 }
 
+/// `GET url`, the answer checked and read as JSON.
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, AppError> {
+    let response = Request::get(url).send().await.map_err(network)?;
+    check(response).await?.json().await.map_err(decode)
+}
+
 /// `GET /api/streams`: live streams, newest first.
 pub async fn list_streams() -> Result<Vec<StreamView>, AppError> {
-    let response = Request::get(paths::STREAMS).send().await.map_err(network)?;
-    let list: StreamList = check(response).await?.json().await.map_err(decode)?;
-    Ok(list.streams)
+    Ok(get_json::<StreamList>(paths::STREAMS).await?.streams)
 }
 
 /// `GET /api/blog`: the posts, newest first.
 pub async fn blog() -> Result<Vec<onair_protocol::BlogPost>, AppError> {
-    let response = Request::get(paths::BLOG).send().await.map_err(network)?;
-    let list: onair_protocol::BlogList = check(response).await?.json().await.map_err(decode)?;
-    Ok(list.posts)
+    Ok(get_json::<onair_protocol::BlogList>(paths::BLOG)
+        .await?
+        .posts)
 }
 
 /// `GET /api/blog/{slug}`: one post, rendered.
 pub async fn blog_post(slug: &str) -> Result<onair_protocol::BlogPost, AppError> {
-    let response = Request::get(&paths::blog_post(slug))
-        .send()
-        .await
-        .map_err(network)?;
-    check(response).await?.json().await.map_err(decode)
+    get_json(&paths::blog_post(slug)).await
 }
 
 /// `POST /api/contact`.
@@ -79,12 +79,7 @@ pub async fn send_contact(message: &onair_protocol::ContactMessage) -> Result<()
 
 /// `GET /api/recordings`: ended streams that still have media, newest first.
 pub async fn list_recordings() -> Result<Vec<StreamView>, AppError> {
-    let response = Request::get(paths::RECORDINGS)
-        .send()
-        .await
-        .map_err(network)?;
-    let list: StreamList = check(response).await?.json().await.map_err(decode)?;
-    Ok(list.streams)
+    Ok(get_json::<StreamList>(paths::RECORDINGS).await?.streams)
 }
 
 /// What a viewer plays: the live playlist while the stream is live (or not yet known), the whole
@@ -122,11 +117,7 @@ pub fn stream_and_playback_url(
 
 /// `GET /api/streams/{id}`.
 pub async fn get_stream(id: &str) -> Result<StreamView, AppError> {
-    let response = Request::get(&paths::stream(id))
-        .send()
-        .await
-        .map_err(network)?;
-    check(response).await?.json().await.map_err(decode)
+    get_json(&paths::stream(id)).await
 }
 
 /// `POST /api/streams` with the stream's metadata.

@@ -61,8 +61,13 @@ pub fn json_body<T: DeserializeOwned + Default>(body: &[u8]) -> AppResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    parse_json(body, "JSON body")
+}
+
+/// A JSON body that must be there: 400 `invalid {what}: ...` when it does not parse.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> AppResult<T> {
     serde_json::from_slice(body)
-        .map_err(|err| AppError::bad_request(format!("invalid JSON body: {err}")))
+        .map_err(|err| AppError::bad_request(format!("invalid {what}: {err}")))
 }
 
 async fn create_stream(

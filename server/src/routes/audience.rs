@@ -7,21 +7,20 @@
 //! [`MAX_BEACON_BYTES`]; a beacon for a stream that is not live is taken and ignored (a player of a
 //! recording is no live viewer).
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use onair_protocol::{paths, PlaybackBeacon, StreamAnalytics, StreamStatus};
 use tokio::time::Instant;
 
 use crate::audience::report;
 use crate::error::{AppError, AppResult};
 use crate::names::StreamId;
-use crate::routes::credential::OwnedStream;
+use crate::routes::api::parse_json;
+use crate::routes::credential::{ClientAddress, OwnedStream};
 use crate::time::now_unix_secs;
 use crate::AppState;
 
@@ -44,26 +43,21 @@ pub fn router() -> Router<AppState> {
 async fn beacon(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> AppResult<Response> {
     let id = StreamId::parse(&id)?;
     let record = state.origin().stream_record(&id)?;
-    let beacon: PlaybackBeacon = serde_json::from_slice(&body)
-        .map_err(|err| AppError::bad_request(format!("invalid beacon: {err}")))?;
+    let beacon: PlaybackBeacon = parse_json(&body, "beacon")?;
     if record.status == StreamStatus::Live {
-        let client = peer.map(|Extension(ConnectInfo(peer))| {
-            state.trusted_proxies().client_address(peer.ip(), &headers)
-        });
-        let country = client.and_then(|client| state.countries().country(client));
+        let country = state.countries().country(client);
         state
             .origin()
             .audience()
             .record(
                 &id,
                 &beacon,
-                (client, country),
+                (Some(client), country),
                 Instant::now(),
                 now_unix_secs(),
             )

@@ -11,14 +11,14 @@
 //! - a hidden `website` field that people leave empty: a message that fills it is answered as taken and
 //!   dropped.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use governor::clock::{Clock, DefaultClock};
@@ -26,6 +26,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use onair_protocol::{paths, ContactMessage};
 
 use crate::error::{AppError, AppResult};
+use crate::routes::api::parse_json;
+use crate::routes::credential::ClientAddress;
 use crate::time::now_unix_secs;
 use crate::AppState;
 
@@ -117,19 +119,12 @@ fn clean(mut message: ContactMessage) -> AppResult<ContactMessage> {
 async fn contact(
     State(state): State<AppState>,
     Extension(limits): Extension<ContactLimits>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     // A message that needs fixing costs nothing: a person correcting a typo is not held up.
-    let message: ContactMessage = serde_json::from_slice(&body)
-        .map_err(|err| AppError::bad_request(format!("invalid JSON body: {err}")))?;
-    let message = clean(message)?;
-    let peer = peer.map_or(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        |Extension(ConnectInfo(p))| p.ip(),
-    );
-    let client = sender_key(state.trusted_proxies().client_address(peer, &headers));
+    let message = clean(parse_json::<ContactMessage>(&body, "JSON body")?)?;
+    let client = sender_key(client);
     // Senders not heard from for long are forgotten, so the limiter's memory stays bounded.
     if limits.0.len() > 10_000 {
         limits.0.retain_recent();

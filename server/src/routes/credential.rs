@@ -1,7 +1,8 @@
 //! Who a request comes from: the stream key an upload presents ([`PresentedKey`]), read one way for the
 //! upload rate limiter ([`super::rate`]) and the handlers, and the stream that key opens
 //! ([`AuthorizedStream`]); the owner token an edit presents, and the stream it owns ([`OwnedStream`]);
-//! either of the two, for ending a stream ([`KeyOrOwner`]).
+//! either of the two, for ending a stream ([`KeyOrOwner`]); and where a request comes from, for the
+//! audience's countries and the contact form's limits ([`ClientAddress`]).
 //!
 //! The key is the `/ingest/{stream_key}/...` path segment on encoder ingest (the path is the credential
 //! there), else the token of `Authorization: Bearer {stream_key}` (the broadcaster's API). The owner
@@ -152,6 +153,29 @@ impl FromRequestParts<AppState> for KeyOrOwner {
             .authorize(&id, &StreamKey::new(token.as_str()))
             .or_else(|_| state.origin().authorize_owner(&id, &OwnerToken::new(token)))?;
         Ok(Self { id, stream })
+    }
+}
+
+/// Where a request comes from: the socket's address, or behind a trusted proxy the client its
+/// `X-Forwarded-For` names ([`crate::audience::TrustedProxies::client_address`]). A request without a
+/// socket address (the tests' `oneshot` calls) counts as from loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                |info| info.0.ip(),
+            );
+        Ok(Self(
+            state.trusted_proxies().client_address(peer, &parts.headers),
+        ))
     }
 }
 

@@ -14,12 +14,11 @@ use crate::routes::go_live::category_label;
 /// How often the list is refreshed.
 const REFRESH: Duration = Duration::from_secs(5);
 
-/// Whether `stream` passes the search text and the tag filter.
+/// Whether `stream` passes the search text (trimmed and lowercased already) and the tag filter.
 fn shown(stream: &StreamView, search: &str, tag: Option<&str>) -> bool {
-    let search = search.trim().to_lowercase();
     let matches_search = search.is_empty()
-        || stream.title.to_lowercase().contains(&search)
-        || stream.tags.iter().any(|t| t.contains(&search));
+        || stream.title.to_lowercase().contains(search)
+        || stream.tags.iter().any(|t| t.contains(search));
     let matches_tag = tag.is_none_or(|tag| {
         stream.tags.iter().any(|t| t == tag) || stream.category.as_deref() == Some(tag)
     });
@@ -44,7 +43,7 @@ pub fn Home() -> impl IntoView {
     let list = move || streams.get().and_then(|r| r.ok());
     let visible = move || {
         let tag = tag.get();
-        let search = search.get();
+        let search = search.get().trim().to_lowercase();
         list()
             .unwrap_or_default()
             .into_iter()

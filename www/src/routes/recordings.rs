@@ -31,6 +31,11 @@ pub fn Recordings() -> impl IntoView {
     let (error, set_error) = signal(None::<AppError>);
     let shown = Signal::derive(move || error.get().or_else(|| list.get().and_then(|r| r.err())));
     let items = move || list.get().and_then(|r| r.ok()).unwrap_or_default();
+    // The streams this browser owns, read from storage once per list rather than once per card.
+    let owned_ids = Memo::new(move |_| {
+        list.track();
+        owned::load().into_iter().map(|s| s.id).collect::<Vec<_>>()
+    });
     let delete = move |id: String| {
         let Some(mine) = owned::load().into_iter().find(|s| s.id == id) else {
             return;
@@ -60,7 +65,7 @@ pub fn Recordings() -> impl IntoView {
                 <For each=items key=|s: &StreamView| s.id.clone() let:stream>
                     {
                         let id = stream.id.clone();
-                        let mine = owned::load().iter().any(|s| s.id == id);
+                        let mine = owned_ids.with_untracked(|ids| ids.contains(&id));
                         let length = match (stream.started_at, stream.ended_at) {
                             (Some(start), Some(end)) => duration_text(end - start),
                             _ => String::new(),
