@@ -134,6 +134,10 @@ pub struct StreamView {
     pub playback_url: String,
     /// Watch page: `/watch/{id}`.
     pub watch_url: String,
+    /// Its thumbnail, `/live/{id}/thumbnail.jpg?v={version}` (the version changes with the picture, so
+    /// a page that refreshes the list shows the new one), once it has one.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
 }
 
 /// Answer to `GET /api/streams`.
@@ -375,6 +379,7 @@ mod tests {
             ended_at: None,
             playback_url: "/live/abc/index.m3u8".into(),
             watch_url: "/watch/abc".into(),
+            thumbnail_url: None,
         };
         let json: serde_json::Value = serde_json::to_value(&view).unwrap();
         assert_eq!(json["status"], "live");

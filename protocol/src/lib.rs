@@ -52,6 +52,9 @@ pub const RECORDING_PLAYLIST_FILE: &str = "recording.m3u8";
 /// The file name, beside [`RECORDING_PLAYLIST_FILE`], of an ended stream's recording as one MP4 file.
 pub const RECORDING_DOWNLOAD_FILE: &str = "recording.mp4";
 
+/// The file name, beside [`LIVE_PLAYLIST_FILE`], of a stream's live thumbnail (a JPEG).
+pub const THUMBNAIL_FILE: &str = "thumbnail.jpg";
+
 /// The extension of media segments and parts (`{msn}.m4s`, `{msn}.{index}.m4s`).
 pub const SEGMENT_EXTENSION: &str = "m4s";
 

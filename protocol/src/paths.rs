@@ -4,7 +4,7 @@
 
 use crate::{
     part_file, segment_file, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_DOWNLOAD_FILE,
-    RECORDING_PLAYLIST_FILE,
+    RECORDING_PLAYLIST_FILE, THUMBNAIL_FILE,
 };
 
 /// `POST` creates a stream, `GET` lists the live ones.
@@ -25,6 +25,8 @@ pub const ROUTE_INIT_UPLOAD: &str = "/api/streams/{id}/renditions/{rendition}/in
 pub const ROUTE_SEGMENT_UPLOAD: &str = "/api/streams/{id}/renditions/{rendition}/segments/{file}";
 /// Pattern of [`part_upload`] (`{file}` is `{msn}.{index}.m4s`).
 pub const ROUTE_PART_UPLOAD: &str = "/api/streams/{id}/renditions/{rendition}/parts/{file}";
+/// Pattern of [`thumbnail_upload`].
+pub const ROUTE_THUMBNAIL_UPLOAD: &str = "/api/streams/{id}/thumbnail.jpg";
 /// Pattern of encoder ingest ([`ingest`]): `{path}` is `{file}` or `{rendition}/{file}`.
 pub const ROUTE_INGEST: &str = "/ingest/{stream_key}/{*path}";
 /// Where playback lives; the server nests [`ROUTE_LIVE_STREAM_FILE`] and [`ROUTE_LIVE_RENDITION_FILE`]
@@ -124,6 +126,16 @@ pub fn recording(id: &str) -> String {
     format!("{LIVE}/{id}/{RECORDING_PLAYLIST_FILE}")
 }
 
+/// A stream's live thumbnail (JPEG), the picture on its card; `GET` under [`LIVE`].
+pub fn thumbnail(id: &str) -> String {
+    format!("{LIVE}/{id}/{THUMBNAIL_FILE}")
+}
+
+/// `PUT` a snapshot of the broadcaster's picture as the stream's thumbnail (JPEG, the stream key).
+pub fn thumbnail_upload(id: &str) -> String {
+    format!("{STREAMS}/{id}/{THUMBNAIL_FILE}")
+}
+
 /// An ended stream's recording as one MP4 file, to download.
 pub fn recording_download(id: &str) -> String {
     format!("{LIVE}/{id}/{RECORDING_DOWNLOAD_FILE}")
@@ -199,6 +211,8 @@ mod tests {
             (live(ROUTE_LIVE_STREAM_FILE), playback("abc")),
             (live(ROUTE_LIVE_STREAM_FILE), recording("abc")),
             (live(ROUTE_LIVE_STREAM_FILE), recording_download("abc")),
+            (live(ROUTE_LIVE_STREAM_FILE), thumbnail("abc")),
+            (ROUTE_THUMBNAIL_UPLOAD.to_owned(), thumbnail_upload("abc")),
             (live(ROUTE_LIVE_RENDITION_FILE), media_playlist("abc", "r0")),
             (
                 live(ROUTE_LIVE_RENDITION_FILE),

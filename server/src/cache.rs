@@ -31,6 +31,11 @@ pub enum Resource {
     EndedPlaylist,
     /// An init or media segment: its URL never names other bytes.
     Media,
+    /// A stream's live thumbnail: a new picture every few seconds while it is live, final once it ended.
+    Thumbnail {
+        /// The stream has ended.
+        ended: bool,
+    },
     /// A refusal under `/live` (404 for a stream not started, a segment not there yet): about this moment.
     Error,
 }
@@ -39,6 +44,10 @@ pub enum Resource {
 pub const ENDED_PLAYLIST_MAX_AGE: u64 = 24 * 60 * 60;
 /// Seconds media may be cached: a year, the most RFC 9111 lets a cache count on.
 pub const MEDIA_MAX_AGE: u64 = 365 * 24 * 60 * 60;
+
+/// `Cache-Control` of a live stream's thumbnail: a card that refreshes every 10 s sees a picture at most
+/// 5 s older than the origin's, and a cache may serve the old one while it fetches the next.
+pub const THUMBNAIL_CACHE_CONTROL: &str = "public, max-age=5, stale-while-revalidate=10";
 
 /// `Cache-Control` for a kind of resource.
 ///
@@ -61,6 +70,8 @@ pub fn cache_control(resource: Resource) -> HeaderValue {
         }
         Resource::EndedPlaylist => HeaderValue::from_static("public, max-age=86400"),
         Resource::Media => HeaderValue::from_static("public, max-age=31536000, immutable"),
+        Resource::Thumbnail { ended: false } => HeaderValue::from_static(THUMBNAIL_CACHE_CONTROL),
+        Resource::Thumbnail { ended: true } => HeaderValue::from_static("public, max-age=86400"),
         Resource::Error => HeaderValue::from_static("public, max-age=1"),
     }
 }

@@ -44,6 +44,7 @@ pub mod routes;
 pub mod secret;
 pub mod store;
 pub mod stream_key;
+pub mod thumbnails;
 pub mod time;
 
 use std::future::Future;

@@ -6,7 +6,8 @@
 //! status. Read from the live state at each scrape: `onair_viewers` per stream, `onair_live_streams`,
 //! `onair_ingest_bitrate_bits_per_second` per stream and rendition (its last segments' bytes over their
 //! duration), `onair_blocking_waiters` (requests parked for a part), `onair_segment_cache_bytes` (the
-//! segments held in memory).
+//! segments held in memory), and `onair_thumbnails_total` by source with
+//! `onair_thumbnail_decode_failures_total` ([`crate::thumbnails`]).
 
 use std::sync::Arc;
 
@@ -37,6 +38,11 @@ struct RequestLabels {
 struct ErrorLabels {
     route: String,
     status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -134,6 +140,27 @@ impl Metrics {
             "segment_cache_bytes",
             "Bytes of segments held in memory for viewers",
             gauge(origin.hot_bytes()),
+        );
+        let thumbnails = Family::<SourceLabels, Counter>::default();
+        let counts = origin.thumbnail_counts();
+        for (source, count) in [("snapshot", counts.snapshots), ("decoded", counts.decoded)] {
+            thumbnails
+                .get_or_create(&SourceLabels {
+                    source: source.to_owned(),
+                })
+                .inc_by(count);
+        }
+        registry.register(
+            "thumbnails",
+            "Live thumbnails kept, by source: the broadcaster's snapshot or decoded from a segment",
+            thumbnails,
+        );
+        let failures = Counter::<u64>::default();
+        failures.inc_by(counts.failed);
+        registry.register(
+            "thumbnail_decode_failures",
+            "Decodes of a segment's picture that made no thumbnail",
+            failures,
         );
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry)?;

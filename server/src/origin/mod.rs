@@ -10,7 +10,7 @@
 //! same validation ([`crate::live::rendition`]).
 //!
 //! Files, one job each: `settings.rs` (the tunables), `recovery.rs` (start-up), `streams.rs` (create,
-//! look up, authorize, edit, end, delete), `metadata.rs` (titles, tags and the rest made clean), `download.rs` (a recording as one MP4 file), `upload.rs` (both ways in), `playback.rs` (playlists and media),
+//! look up, authorize, edit, end, delete), `metadata.rs` (titles, tags and the rest made clean), `download.rs` (a recording as one MP4 file), `thumbnail.rs` (the live picture), `upload.rs` (both ways in), `playback.rs` (playlists and media),
 //! `waiting.rs` (requests parked until a part exists); this file holds the [`Origin`] and opens it.
 
 mod download;
@@ -19,6 +19,7 @@ mod playback;
 mod recovery;
 mod settings;
 mod streams;
+mod thumbnail;
 mod upload;
 mod waiting;
 
@@ -44,6 +45,7 @@ use crate::live::{LiveStream, Registry};
 use crate::names::StreamId;
 use crate::store::hot::HotSegments;
 use crate::store::{Db, MediaFiles};
+use crate::thumbnails::{FrameDecoder, Thumbnails};
 
 /// Name of the metadata database inside the data directory.
 pub const DB_FILE_NAME: &str = "onair.db";
@@ -61,6 +63,7 @@ pub struct Origin {
     waiting: Waiting,
     hot: HotSegments,
     audience: Audience,
+    thumbnails: Arc<Thumbnails>,
 }
 
 impl Origin {
@@ -75,6 +78,15 @@ impl Origin {
             max_bytes: settings.max_upload_bytes,
             ..Limits::default()
         };
+        let decoder = settings.ffmpeg.as_deref().and_then(FrameDecoder::at);
+        match (&settings.ffmpeg, &decoder) {
+            (Some(ffmpeg), None) => tracing::warn!(
+                ffmpeg = %ffmpeg.display(),
+                "ffmpeg does not run: streams without snapshots get no thumbnail"
+            ),
+            (None, _) => tracing::info!("no ffmpeg: streams without snapshots get no thumbnail"),
+            (Some(_), Some(_)) => {}
+        }
         let origin = Self {
             db,
             files: MediaFiles::new(data_dir.join(STREAMS_DIR_NAME)),
@@ -84,6 +96,7 @@ impl Origin {
             limits,
             waiting: Waiting::default(),
             audience: Audience::default(),
+            thumbnails: Arc::new(Thumbnails::new(decoder)),
         };
         origin.reload().context("reloading streams")?;
         Ok(origin)

@@ -53,6 +53,7 @@ impl Origin {
                 .max()
                 .unwrap_or_else(SystemTime::now);
             let id = record.id.clone();
+            self.reload_thumbnail(&id);
             let state = StreamState {
                 record,
                 renditions,

@@ -1,6 +1,7 @@
 //! The origin's tunables ([`Settings`]) with their defaults, the upload rate per stream key among them
 //! ([`UploadRate`]).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Largest upload (init or segment) in bytes. It defaults to 16 MiB.
@@ -67,6 +68,9 @@ pub struct Settings {
     /// How long a recording is kept after its stream ended; then the stream is deleted with its media
     /// and audience. It defaults to `None`: kept until its owner deletes it.
     pub recording_retention: Option<Duration>,
+    /// The ffmpeg that decodes thumbnails of streams that send no snapshot ([`crate::thumbnails`]). It
+    /// defaults to `ffmpeg` from `PATH`; `None`, or one that does not run, leaves only snapshots.
+    pub ffmpeg: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -85,6 +89,7 @@ impl Default for Settings {
             start_grace: Duration::from_secs(4),
             hot_segment_bytes: crate::store::hot::DEFAULT_HOT_BYTES,
             recording_retention: None,
+            ffmpeg: Some(PathBuf::from("ffmpeg")),
         }
     }
 }

@@ -125,6 +125,7 @@ impl Origin {
         self.streams.remove(&id);
         self.hot.forget_stream(&id);
         self.audience.forget(&id);
+        self.thumbnails.forget(&id);
         self.files.remove_stream(&id).await?;
         tracing::info!(stream = %id, "stream deleted");
         Ok(())

@@ -239,7 +239,7 @@ impl Origin {
         ingest_file: Option<&str>,
     ) -> AppResult<()> {
         let msn = accepted.info.msn;
-        self.persist_segment(id, rendition, &accepted.info, data)
+        self.persist_segment(id, rendition, &accepted.info, data.clone())
             .await?;
         self.publish(stream, id, status, |state| {
             let r = state.renditions.entry(rendition.clone()).or_default();
@@ -248,7 +248,9 @@ impl Origin {
                 r.set_last_ingest(file_name.to_owned(), msn);
             }
         })
-        .await
+        .await?;
+        self.after_segment(stream, rendition, &data);
+        Ok(())
     }
 
     /// Publishes an accepted upload that is stored: marks the stream live on its first one (in the
@@ -358,6 +360,7 @@ impl Origin {
             )
             .await?;
         let completed = accepted.closes.is_some();
+        let accepted_closes = accepted.closes.as_ref().map(|c| c.data.clone());
         if accepted.part.duration_secs > part_target + 0.001 {
             tracing::warn!(
                 stream = %upload.id, %rendition, msn, index, duration = accepted.part.duration_secs,
@@ -370,6 +373,9 @@ impl Origin {
             }
         })
         .await?;
+        if let Some(closed) = &accepted_closes {
+            self.after_segment(stream, rendition, closed);
+        }
         if completed {
             self.files
                 .remove_parts_before(&upload.id, rendition, msn)

@@ -53,6 +53,9 @@ pub fn stream_view(origin: &Origin, record: &StreamRecord) -> StreamView {
         ended_at: record.ended_at,
         playback_url: paths::playback(record.id.as_str()),
         watch_url: paths::watch_page(record.id.as_str()),
+        thumbnail_url: origin
+            .thumbnail_version(&record.id)
+            .map(|v| format!("{}?v={v}", paths::thumbnail(record.id.as_str()))),
     }
 }
 

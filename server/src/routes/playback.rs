@@ -7,6 +7,7 @@
 //! - `GET /live/{id}/recording.m3u8` and `/live/{id}/{rendition}/recording.m3u8`: the whole recording
 //!   (VOD), once the stream has ended (404 before)
 //! - `GET /live/{id}/recording.mp4`: the whole recording as one MP4 file to download, once ended
+//! - `GET /live/{id}/thumbnail.jpg`: the stream's picture ([`crate::thumbnails`]), 404 until it has one
 //! - `GET /live/{id}/{rendition}/init.mp4` and `/{msn}.m4s`: media
 //! - `GET /live/{id}/{rendition}/{msn}.{index}.m4s`: a Low-Latency HLS part; the preload-hinted one is
 //!   held until its upload starts, then streamed (chunked) while its bytes arrive
@@ -31,7 +32,7 @@ use axum::{Json, Router};
 use futures_util::StreamExt as _;
 use onair_protocol::{
     paths, ErrorBody, INIT_FILE, LIVE_PLAYLIST_FILE, RECORDING_DOWNLOAD_FILE,
-    RECORDING_PLAYLIST_FILE,
+    RECORDING_PLAYLIST_FILE, THUMBNAIL_FILE,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
@@ -41,6 +42,7 @@ use crate::error::{AppError, AppResult};
 use crate::live::Arrival;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
 use crate::origin::{Directives, PartMedia, PlaylistKind, RenderedPlaylist, StoredMedia};
+use crate::thumbnails::Thumbnail;
 use crate::AppState;
 
 /// `Content-Type` of playlists.
@@ -49,6 +51,8 @@ pub const PLAYLIST_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
 pub const INIT_CONTENT_TYPE: &str = "video/mp4";
 /// `Content-Type` of media segments.
 pub const SEGMENT_CONTENT_TYPE: &str = "video/iso.segment";
+/// `Content-Type` of thumbnails.
+pub const THUMBNAIL_CONTENT_TYPE: &str = "image/jpeg";
 /// Where [`router`] is nested.
 pub const PREFIX: &str = paths::LIVE;
 
@@ -119,6 +123,10 @@ async fn stream_file(
     let id = StreamId::parse(&id)?;
     if file == RECORDING_DOWNLOAD_FILE {
         return download(state, id);
+    }
+    if file == THUMBNAIL_FILE {
+        let (picture, ended) = state.origin().thumbnail(&id)?;
+        return Ok(thumbnail_response(picture, ended, &request));
     }
     let kind = playlist_kind(&file)?;
     let playlist = state.origin().multivariant_playlist(&id, kind)?;
@@ -276,6 +284,25 @@ fn playlist_response(playlist: RenderedPlaylist, blocking: bool, request: &Heade
         HeaderValue::from_static(PLAYLIST_CONTENT_TYPE),
     );
     (headers, playlist.text).into_response()
+}
+
+/// A thumbnail: short-lived while live ([`Resource::Thumbnail`]), a strong tag, 304 when current.
+fn thumbnail_response(picture: Thumbnail, ended: bool, request: &HeaderMap) -> Response {
+    let validators = Validators::strong(picture.digest, picture.modified);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CACHE_CONTROL,
+        cache_control(Resource::Thumbnail { ended }),
+    );
+    validators.insert_into(&mut headers);
+    if validators.is_not_modified(request) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(THUMBNAIL_CONTENT_TYPE),
+    );
+    (headers, picture.bytes).into_response()
 }
 
 /// Media: immutable, a strong tag, 304 when current, one byte range on request.

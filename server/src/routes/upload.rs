@@ -5,6 +5,8 @@
 //! - `PUT /api/streams/{id}/renditions/{rendition}/segments/{msn}.m4s` → 201 new, 200 identical retry
 //! - `PUT /api/streams/{id}/renditions/{rendition}/parts/{msn}.{index}.m4s` with
 //!   `OnAir-Part-Target: {seconds}` → 201 new, 200 identical retry (Low-Latency HLS parts)
+//! - `PUT /api/streams/{id}/thumbnail.jpg` → 204: a snapshot of the picture as the stream's thumbnail
+//!   (a JPEG that decodes whole, at most [`MAX_THUMBNAIL_BYTES`]: 400, 413; [`crate::thumbnails`])
 //! - `POST /api/streams/{id}/end` → 204 (the stream key or the owner token)
 //!
 //! Extractors run in argument order, and the body comes last: the key is checked (401/403,
@@ -28,6 +30,7 @@ use crate::origin::InitSource;
 use crate::routes::body::{read_upload, UploadBody};
 use crate::routes::created_or_ok;
 use crate::routes::credential::{AuthorizedStream, KeyOrOwner};
+use crate::thumbnails::MAX_THUMBNAIL_BYTES;
 use crate::AppState;
 
 /// The upload routes. The caller adds the body limit.
@@ -36,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROUTE_INIT_UPLOAD, put(put_init))
         .route(paths::ROUTE_SEGMENT_UPLOAD, put(put_segment))
         .route(paths::ROUTE_PART_UPLOAD, put(put_part))
+        .route(paths::ROUTE_THUMBNAIL_UPLOAD, put(put_thumbnail))
         .route(paths::ROUTE_END, post(end_stream))
 }
 
@@ -211,6 +215,16 @@ async fn put_part(
         arrival.finish(Outcome::Accepted);
     }
     Ok(created_or_ok(stored))
+}
+
+async fn put_thumbnail(
+    State(state): State<AppState>,
+    owner: AuthorizedStream,
+    request: Request,
+) -> AppResult<StatusCode> {
+    let body = read_upload(request, MAX_THUMBNAIL_BYTES, |_| {}).await?;
+    state.origin().put_thumbnail(&owner.stream, body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn end_stream(State(state): State<AppState>, allowed: KeyOrOwner) -> AppResult<StatusCode> {

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use rand::Rng;
 
-use onair_protocol::{part_file, segment_file, INIT_FILE};
+use onair_protocol::{part_file, segment_file, INIT_FILE, THUMBNAIL_FILE};
 
 use crate::error::AppResult;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
@@ -68,6 +68,31 @@ impl MediaFiles {
         match tokio::fs::remove_dir_all(self.stream_dir(id)).await {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
             _ => Ok(()),
+        }
+    }
+
+    /// Path of a stream's thumbnail, beside its renditions.
+    pub fn thumbnail_path(&self, id: &StreamId) -> PathBuf {
+        self.stream_dir(id).join(THUMBNAIL_FILE)
+    }
+
+    /// Atomically writes a stream's thumbnail, taken at `taken_at`.
+    pub async fn write_thumbnail(
+        &self,
+        id: &StreamId,
+        data: Bytes,
+        taken_at: SystemTime,
+    ) -> AppResult<()> {
+        write_durably(self.thumbnail_path(id), data, taken_at).await
+    }
+
+    /// A stream's thumbnail and when it was taken, if it has one. Blocking (start-up).
+    pub fn read_thumbnail(&self, id: &StreamId) -> std::io::Result<Option<(Vec<u8>, SystemTime)>> {
+        let path = self.thumbnail_path(id);
+        match std::fs::read(&path) {
+            Ok(data) => Ok(Some((data, std::fs::metadata(&path)?.modified()?))),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
         }
     }
 

@@ -285,6 +285,7 @@ fn Editor(
         ended_at: None,
         playback_url: String::new(),
         watch_url: String::new(),
+        thumbnail_url: None,
     });
     let chosen = current.category.clone().unwrap_or_default();
     let save = move |ev: leptos::ev::SubmitEvent| {
