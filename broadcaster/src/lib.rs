@@ -17,6 +17,7 @@
 //! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.21 s parts).
 //! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
 //!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
+//! - [`snapshot`]: when the picture is snapshotted for the stream's live thumbnail, and at what size.
 //! - [`stats`]: the counters shown to the person going live.
 //! - `web` (wasm32 only): the thin glue to `getUserMedia`, `MediaStreamTrackProcessor`, `VideoEncoder`,
 //!   `AudioEncoder` and `fetch`, exposed as [`Camera`] and [`Broadcast`].
@@ -32,6 +33,7 @@ pub mod error;
 pub mod interleave;
 pub mod keyframe;
 pub mod packager;
+pub mod snapshot;
 pub mod stats;
 pub mod timeline;
 pub mod upload;

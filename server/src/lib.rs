@@ -79,6 +79,9 @@ pub struct Config {
     /// Days a recording is kept after its stream ended (`--retention-days`, `ONAIR_RETENTION_DAYS`;
     /// none: until its owner deletes it).
     pub retention_days: Option<u64>,
+    /// The ffmpeg that decodes thumbnails for streams without snapshots (`--ffmpeg`, `ONAIR_FFMPEG`,
+    /// default `ffmpeg` from `PATH`; `none`: off).
+    pub ffmpeg: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             geoip_db: None,
             trusted_proxies: TrustedProxies::default(),
             retention_days: None,
+            ffmpeg: Some(PathBuf::from("ffmpeg")),
         }
     }
 }
@@ -112,6 +116,7 @@ impl AppState {
             recording_retention: config
                 .retention_days
                 .map(|days| Duration::from_secs(days.saturating_mul(24 * 3600))),
+            ffmpeg: config.ffmpeg.clone(),
             ..Settings::default()
         };
         Self::open_with(config, settings).await

@@ -71,6 +71,10 @@ struct ServeArgs {
     /// Days a recording is kept after its stream ended (none: until its owner deletes it).
     #[arg(long, env = "ONAIR_RETENTION_DAYS")]
     retention_days: Option<u64>,
+    /// The ffmpeg that decodes live thumbnails of streams that send no snapshot (pushed by encoders);
+    /// `none` turns that off.
+    #[arg(long, env = "ONAIR_FFMPEG", default_value = "ffmpeg")]
+    ffmpeg: PathBuf,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -144,6 +148,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         geoip_db: args.geoip_db,
         trusted_proxies: args.trusted_proxies,
         retention_days: args.retention_days,
+        ffmpeg: (args.ffmpeg.as_os_str() != "none").then_some(args.ffmpeg),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

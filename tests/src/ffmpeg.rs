@@ -25,6 +25,11 @@ pub fn ffmpeg(args: &[&str]) -> Result<()> {
     .map(drop)
 }
 
+/// Runs ffmpeg with these arguments (quiet) and answers what it wrote to its standard output.
+pub fn ffmpeg_stdout(args: &[&str]) -> Result<Vec<u8>> {
+    run("ffmpeg", &["-hide_banner", "-loglevel", "error"], args)
+}
+
 /// Runs `program` (ffmpeg or ffprobe) with `preset` and then `args`, and answers its stdout; fails with
 /// its stderr when it fails.
 fn run(program: &str, preset: &[&str], args: &[&str]) -> Result<Vec<u8>> {

@@ -23,7 +23,8 @@
 //! - [`fmp4`]: fragmented MP4 files read with OnAir's demuxer;
 //! - [`inspect`]: `onair inspect` as the tests run it;
 //! - [`paths`], [`process`]: where things are; free ports and graceful stops;
-//! - [`stats`]: percentiles, for the benchmarks and the latency figures.
+//! - [`stats`]: percentiles, for the benchmarks and the latency figures;
+//! - [`thumbnail`]: a stream's live thumbnail fetched and read with ffmpeg ([`wait_for_thumbnail`]).
 //!
 //! Fixture bytes (fMP4 made with OnAir's muxer) are not here: they are `onair_media::testing`, behind
 //! the media crate's `testing` feature.
@@ -45,6 +46,7 @@ pub mod process;
 pub mod server;
 pub mod server_process;
 pub mod stats;
+pub mod thumbnail;
 pub mod waits;
 
 pub use browser::{
@@ -65,4 +67,5 @@ pub use server::{
     TestServer,
 };
 pub use server_process::ServerProcess;
+pub use thumbnail::{wait_for_thumbnail, Picture};
 pub use waits::{first_variant, wait_for_ok, wait_for_segments};

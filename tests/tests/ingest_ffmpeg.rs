@@ -1,7 +1,7 @@
 //! Standard-encoder ingest with real programs: ffmpeg pushes a live test source (libx264 + AAC, `-re`) as
 //! fMP4 HLS over HTTP PUT to `/ingest/{stream_key}/...`, hls.js (from npm) plays the stream in headless
 //! Chromium, ffprobe reads the origin's playlists as an independent client, and `onair inspect` walks
-//! them.
+//! them. The origin decodes the pushed stream's live thumbnail itself.
 
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use anyhow::{ensure, Context, Result};
 use onair_media::MultivariantPlaylist;
 use onair_tests::{
     create_stream, end_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, wait_for_ok,
-    wait_for_segments, Browser, FfmpegPush, TestServer, HLSJS_STATE, TEST_SOURCE_FPS,
+    wait_for_segments, wait_for_thumbnail, Browser, FfmpegPush, TestServer, HLSJS_STATE,
+    TEST_SOURCE_FPS,
 };
 use serde_json::Value;
 
@@ -23,6 +24,23 @@ async fn ffmpeg_pushes_one_rendition_and_hlsjs_plays_it() -> Result<()> {
     let media_url = server.url(&format!("/live/{}/r0/index.m3u8", stream.id));
     let first = wait_for_segments(&media_url, 1, Duration::from_secs(15)).await?;
     ensure!(first.target_duration == 2, "target duration: {first:?}");
+
+    // Its live thumbnail, decoded by the origin (an encoder sends no snapshot): the 640x360 test
+    // pattern at card size, in colour.
+    let base = server.url("");
+    let picture = wait_for_thumbnail(
+        &base,
+        &stream.id,
+        None,
+        "ffmpeg-push",
+        Duration::from_secs(15),
+    )
+    .await?;
+    println!("thumbnail {picture:?}, spread {}", picture.spread());
+    ensure!((picture.width, picture.height) == (480, 270), "{picture:?}");
+    ensure!(picture.content_type == "image/jpeg", "{picture:?}");
+    ensure!(picture.cache_control.contains("max-age=5"), "{picture:?}");
+    ensure!(picture.spread() > 100, "a flat picture: {picture:?}");
 
     // hls.js plays it while it is live.
     let t = |state: &Value| state["t"].as_f64().unwrap_or(0.0);

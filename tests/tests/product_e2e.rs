@@ -2,13 +2,14 @@
 //! tags; the card in the directory; two viewers in their own browsers, one of them behind a proxy on
 //! loopback that forwards a British address (`X-Forwarded-For: 81.2.69.160`); the viewer count on the
 //! watch page, the card and the owner's dashboard; the owner's analytics (2 concurrent, the country, QoE)
-//! and no one else's; an edit while live that viewers see; `/metrics` read by a Prometheus parser; the end.
+//! and no one else's; the live thumbnail from the page's snapshots, on the card and as `og:image`; an
+//! edit while live that viewers see; `/metrics` read by a Prometheus parser; the end.
 
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;
-use onair_tests::{create_stream, Browser, TestServer};
+use onair_tests::{create_stream, wait_for_thumbnail, Browser, TestServer};
 use serde_json::{json, Value};
 
 /// A British address in the free MMDB file the server reads.
@@ -110,6 +111,22 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
         let view = wait_json("2 viewers", &stream_url, None, |v| v["viewers"] == 2).await?;
         ensure!(view["viewers"] == 2, "{view}");
 
+        // The live thumbnail: the Go Live page's snapshots (one every 5 s), at card size, refreshed.
+        let picture =
+            wait_for_thumbnail(base, &id, None, "product-snapshot", Duration::from_secs(20)).await?;
+        println!("snapshot {picture:?}, spread {}", picture.spread());
+        ensure!(picture.width == 480 && (200..=360).contains(&picture.height), "{picture:?}");
+        ensure!(picture.spread() > 30, "a flat picture: {picture:?}");
+        let next = wait_for_thumbnail(
+            base,
+            &id,
+            Some(&picture.url),
+            "product-snapshot-next",
+            Duration::from_secs(20),
+        )
+        .await?;
+        ensure!(next.width == picture.width, "{next:?}");
+
         // The count on the watch page (refreshed every 10 s) and on the directory's card (every 5 s).
         first
             .wait_for(
@@ -122,11 +139,13 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
         caster.client.goto(&format!("{base}/")).await?;
         caster
             .wait_for(
-                "the card with 2 viewers and its tags",
+                "the card with its picture, 2 viewers and its tags",
                 &format!(
                     "const card = document.querySelector(\".card[data-id='{id}']\");
+                     const img = card && card.querySelector('img.thumb-img');
                      return !!card && card.querySelector('.viewer-count').textContent.trim() === '2 viewers'
-                         && card.textContent.includes('#live-set') && card.textContent.includes('Jazz night');"
+                         && card.textContent.includes('#live-set') && card.textContent.includes('Jazz night')
+                         && !!img && img.complete && img.naturalWidth === 480;"
                 ),
                 Duration::from_secs(20),
             )
@@ -203,7 +222,8 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
         let page = reqwest::get(server.url(&format!("/watch/{id}"))).await?.text().await?;
         ensure!(
             page.contains("<meta property=\"og:title\" content=\"Jazz night, second set\" />")
-                && page.contains("content=\"Standards from the kitchen\""),
+                && page.contains("content=\"Standards from the kitchen\"")
+                && page.contains(&format!("<meta property=\"og:image\" content=\"http://{}/live/{id}/thumbnail.jpg?v=", base.trim_start_matches("http://"))),
             "{page}"
         );
 
@@ -225,6 +245,8 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
                 .sum::<f64>()
         };
         ensure!(value("onair_viewers", ("stream", &id)) == 2.0, "{text}");
+        let snapshots = value("onair_thumbnails_total", ("source", "snapshot"));
+        ensure!(snapshots >= 2.0, "snapshots counted {snapshots}: {text}");
         let beacons = value("onair_http_requests_total", ("route", "/api/streams/:id/beacons"));
         ensure!(beacons >= 4.0, "beacons counted {beacons}: {text}");
         ensure!(
@@ -291,6 +313,41 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
         ensure!(kinds.contains(&"video") && kinds.contains(&"audio"), "{probe}");
         // Every frame decodes.
         onair_tests::ffmpeg(&["-v", "error", "-xerror", "-i", &file, "-f", "null", "-"])?;
+        Ok(())
+    })
+    .await
+}
+
+/// A person who leaves Go Live by a full page load (a reload, a typed address, the tab closed) ends the
+/// stream at once: the page posts the end as it goes (`pagehide`, a `keepalive` request), and viewers
+/// do not wait for the server's 60 s idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_go_live_ends_the_stream() -> Result<()> {
+    let server = TestServer::start().await?;
+    let base = server.url("");
+    let base = base.trim_end_matches('/');
+    Browser::run("product-leave", async |caster| {
+        let id = caster
+            .go_live_with(base, "Leaving soon", "", "", "product-leave")
+            .await?;
+        let stream_url = server.url(&format!("/api/streams/{id}"));
+        let (_, view) = get_json(&stream_url, None).await?;
+        ensure!(view["status"] == "live", "{view}");
+        let left = std::time::Instant::now();
+        caster.client.goto(&format!("{base}/about")).await?;
+        let view = wait_json("the stream ended by the page", &stream_url, None, |v| {
+            v["status"] == "ended"
+        })
+        .await?;
+        println!(
+            "ended {:.1} s after leaving: {view}",
+            left.elapsed().as_secs_f64()
+        );
+        ensure!(
+            left.elapsed() < Duration::from_secs(10),
+            "ended only after {:?}: the idle timeout, not the page",
+            left.elapsed()
+        );
         Ok(())
     })
     .await

@@ -45,6 +45,15 @@ impl UploadTarget {
         format!("{}{path}", self.server_base)
     }
 
+    /// The URL the live thumbnail's snapshots go to.
+    pub fn thumbnail_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.server_base,
+            paths::thumbnail_upload(&self.stream_id)
+        )
+    }
+
     /// The `Authorization` header value.
     pub fn authorization(&self) -> String {
         bearer(&self.stream_key)
@@ -91,6 +100,10 @@ mod tests {
             "http://127.0.0.1:8080/api/streams/abcdefghij/end"
         );
         assert_eq!(t.authorization(), "Bearer sk_x");
+        assert_eq!(
+            t.thumbnail_url(),
+            "http://127.0.0.1:8080/api/streams/abcdefghij/thumbnail.jpg"
+        );
         let same_origin = UploadTarget::new("", "id", "k");
         assert_eq!(same_origin.url(UploadKind::End), "/api/streams/id/end");
         assert_eq!(UploadKind::End.method(), "POST");

@@ -4,17 +4,19 @@
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{MediaStreamTrack, ReadableStreamDefaultReader};
+use web_sys::{MediaStreamTrack, ReadableStreamDefaultReader, Request, RequestInit};
 
 use super::audio_encoder::AudioEncoding;
 use super::camera::Camera;
 use super::capture::{check_supported, reader_for};
+use super::js::set;
 use super::state::Core;
 use super::uploader::upload_loop;
 use super::video_encoder::VideoEncoding;
 use crate::stats::{BroadcastState, BroadcastStats};
-use crate::upload::{UploadItem, UploadTarget};
+use crate::upload::{UploadItem, UploadKind, UploadTarget};
 use crate::BroadcastError;
 
 /// A live broadcast of a [`Camera`] to an OnAir server.
@@ -150,6 +152,41 @@ impl Broadcast {
         self.close();
         self.core.emit(true);
         result
+    }
+
+    /// The page is going away (`pagehide`): posts the end of the stream with a `keepalive` fetch, which
+    /// the browser finishes after the page is gone, so viewers learn at once that it ended instead of
+    /// after the server's idle timeout. The parts not yet uploaded are lost; use [`Broadcast::stop`]
+    /// when there is time.
+    pub fn end_now(&self) {
+        if matches!(
+            self.core.state(),
+            BroadcastState::Ended | BroadcastState::Failed(_)
+        ) {
+            return;
+        }
+        self.core.stopping.set(true);
+        let target = self.core.target.borrow().clone();
+        let init = RequestInit::new();
+        init.set_method(UploadKind::End.method());
+        set(&init, "keepalive", &JsValue::TRUE);
+        let sent = Request::new_with_str_and_init(&target.url(UploadKind::End), &init).and_then(
+            |request| {
+                for (name, value) in target.headers(UploadKind::End) {
+                    request.headers().set(name, &value)?;
+                }
+                let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+                // Not awaited: the page is going.
+                let _ = window.fetch_with_request(&request);
+                Ok(())
+            },
+        );
+        if let Err(e) = sent {
+            onair_browser::log(&format!(
+                "ending on pagehide: {}",
+                onair_browser::JsError::from(&e)
+            ));
+        }
     }
 
     fn close(&self) {

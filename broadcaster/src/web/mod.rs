@@ -4,6 +4,7 @@
 //! - `capture.rs`: raw frames and audio data out of a track (`MediaStreamTrackProcessor`).
 //! - `video_encoder.rs`, `audio_encoder.rs`: the WebCodecs encoders, the loops that feed them and
 //!   their outputs into the packager; `encoder.rs` what the two share.
+//! - `snapshot.rs`: the live thumbnail's snapshot, drawn from a frame and `PUT` beside the media.
 //! - `uploader.rs`: the loop that sends the upload queue's requests with `fetch`.
 //! - `state.rs`: the state those tasks share (packager, queue, counters) and how it reaches the page.
 //! - `broadcast.rs`: the handle, [`Broadcast`], that starts and stops it all.
@@ -18,6 +19,7 @@ mod camera;
 mod capture;
 mod encoder;
 mod js;
+mod snapshot;
 mod state;
 mod uploader;
 mod video_encoder;

@@ -10,6 +10,7 @@ use crate::audio_clock::AudioClock;
 use crate::codec::AudioCodec;
 use crate::keyframe::KeyframeSchedule;
 use crate::packager::{live_config, Output, Packager};
+use crate::snapshot::SnapshotSchedule;
 use crate::stats::{BroadcastState, BroadcastStats};
 use crate::upload::{UploadItem, UploadQueue, UploadTarget};
 use crate::BroadcastError;
@@ -42,6 +43,8 @@ pub(super) struct Shared {
     pub stats: BroadcastStats,
     /// When the video encoder is asked for a keyframe.
     pub schedule: KeyframeSchedule,
+    /// When a snapshot is taken for the live thumbnail.
+    pub snapshots: SnapshotSchedule,
     /// The video encoder's frame size, once configured.
     pub video_size: (u16, u16),
     /// The codec the audio encoder was configured with.
@@ -67,6 +70,7 @@ impl Core {
                 queue: UploadQueue::default(),
                 stats: BroadcastStats::default(),
                 schedule: KeyframeSchedule::default(),
+                snapshots: SnapshotSchedule::default(),
                 video_size: (0, 0),
                 audio_codec: None,
                 audio_clock: None,

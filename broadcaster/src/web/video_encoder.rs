@@ -133,6 +133,17 @@ async fn frame_loop(
                 s.schedule.should_force(timestamp)
             })
             .unwrap_or(false);
+        let snapshot = core
+            .shared
+            .try_borrow_mut()
+            .map(|mut s| {
+                let behind = s.queue.is_backpressured();
+                s.snapshots.take(timestamp, behind)
+            })
+            .unwrap_or(false);
+        if snapshot {
+            super::snapshot::take(&core, &frame);
+        }
         let options = VideoEncoderEncodeOptions::new();
         options.set_key_frame(key);
         let result = encoder.encode_with_options(&frame, &options);

@@ -1,5 +1,6 @@
-//! The blog: Markdown posts in the repository (`www/blog/*.md`, copied into the web app's `blog/` by
-//! Trunk), each with a front matter of `title`, `date` and `summary` between `---` lines, rendered to
+//! The blog: Markdown posts in the repository (`www/blog/*.md`, copied into the web app's `posts/` by
+//! Trunk: not `blog/`, which would make the page `/blog` a directory that the static files answer with a
+//! redirect), each with a front matter of `title`, `date` and `summary` between `---` lines, rendered to
 //! HTML with `pulldown-cmark`. `GET /api/blog` lists them newest first; `GET /api/blog/{slug}` gives one
 //! (its slug is the file name without `.md`). The posts are the site's own, so their HTML is trusted.
 
@@ -14,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 
 /// The folder of posts inside the web directory.
-pub const BLOG_DIR: &str = "blog";
+pub const BLOG_DIR: &str = "posts";
 
 /// The blog's routes.
 pub fn router() -> Router<AppState> {

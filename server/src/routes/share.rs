@@ -1,5 +1,6 @@
 //! `GET /watch/{id}`: the web app's page with the stream's own `<title>` and OpenGraph tags
-//! (`og:title`, `og:description`, `og:type`, `og:url`, `og:site_name`), so a link shared in a chat or a
+//! (`og:title`, `og:description`, `og:type`, `og:url`, `og:site_name`, and `og:image`, its live
+//! thumbnail, once it has one), so a link shared in a chat or a
 //! social site shows the stream, not "OnAir". Crawlers do not run the app's wasm; people's browsers then
 //! run it as on every other page. An unknown stream gets the plain page (the app says it is not found).
 
@@ -27,9 +28,27 @@ pub fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// `index` with the tags of a stream titled `title` (described by `description`) at `url` added to
-/// its `<head>`, and its `<title>` replaced.
-pub fn with_tags(index: &str, title: &str, description: &str, url: &str) -> String {
+/// What a shared link shows of a stream.
+#[derive(Debug, Clone, Copy)]
+pub struct ShareCard<'a> {
+    /// The stream's title.
+    pub title: &'a str,
+    /// Its description (may be empty).
+    pub description: &'a str,
+    /// The watch page's absolute URL.
+    pub url: &'a str,
+    /// Its live thumbnail's absolute URL, once it has one.
+    pub image: Option<&'a str>,
+}
+
+/// `index` with the tags of `card` added to its `<head>`, and its `<title>` replaced.
+pub fn with_tags(index: &str, card: ShareCard<'_>) -> String {
+    let ShareCard {
+        title,
+        description,
+        url,
+        image,
+    } = card;
     let description = if description.trim().is_empty() {
         "Live on OnAir"
     } else {
@@ -42,10 +61,15 @@ pub fn with_tags(index: &str, title: &str, description: &str, url: &str) -> Stri
          <meta name=\"description\" content=\"{d}\" />\n\
          <meta property=\"og:type\" content=\"video.other\" />\n\
          <meta property=\"og:url\" content=\"{u}\" />\n\
-         <meta property=\"og:site_name\" content=\"OnAir\" />\n",
+         <meta property=\"og:site_name\" content=\"OnAir\" />\n{i}",
         t = escape(title),
         d = escape(&description),
         u = escape(url),
+        i = image.map_or_else(String::new, |image| format!(
+            "<meta property=\"og:image\" content=\"{}\" />\n\
+             <meta name=\"twitter:card\" content=\"summary_large_image\" />\n",
+            escape(image)
+        )),
     );
     let titled = match (index.find("<title>"), index.find("</title>")) {
         (Some(start), Some(end)) if start < end => format!(
@@ -82,8 +106,19 @@ async fn watch_page(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     let url = format!("http://{host}/watch/{}", record.id);
-    let mut response =
-        Html(with_tags(&index, &record.title, &record.description, &url)).into_response();
+    let image = state.origin().thumbnail_version(&record.id).map(|v| {
+        format!(
+            "http://{host}{}?v={v}",
+            onair_protocol::paths::thumbnail(record.id.as_str())
+        )
+    });
+    let card = ShareCard {
+        title: &record.title,
+        description: &record.description,
+        url: &url,
+        image: image.as_deref(),
+    };
+    let mut response = Html(with_tags(&index, card)).into_response();
     // The title may change while live: caches keep it briefly.
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -99,7 +134,13 @@ mod tests {
     #[test]
     fn tags_are_added_and_escaped() {
         let index = "<html><head><title>OnAir</title></head><body></body></html>";
-        let page = with_tags(index, "Jazz <night> & \"more\"", "", "http://x/watch/abc");
+        let card = ShareCard {
+            title: "Jazz <night> & \"more\"",
+            description: "",
+            url: "http://x/watch/abc",
+            image: None,
+        };
+        let page = with_tags(index, card);
         assert!(
             page.contains("<title>Jazz &lt;night&gt; &amp; &quot;more&quot; · OnAir</title>"),
             "{page}"
@@ -110,5 +151,16 @@ mod tests {
         assert!(page.contains("content=\"Live on OnAir\""));
         assert!(page.find("og:url").unwrap() < page.find("</head>").unwrap());
         assert_eq!(page.matches("<title>").count(), 1);
+        assert!(!page.contains("og:image"));
+        let pictured = with_tags(
+            index,
+            ShareCard {
+                image: Some("http://x/live/abc/thumbnail.jpg?v=1&a=2"),
+                ..card
+            },
+        );
+        assert!(pictured.contains(
+            "<meta property=\"og:image\" content=\"http://x/live/abc/thumbnail.jpg?v=1&amp;a=2\" />"
+        ));
     }
 }

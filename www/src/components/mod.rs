@@ -3,3 +3,4 @@
 pub mod chart;
 pub mod error_view;
 pub mod player_view;
+pub mod thumb;

@@ -37,6 +37,9 @@ pub fn PlayerView(
     /// Hears the player's events (the embed page posts them to its parent).
     #[prop(optional)]
     on_event: Option<fn(&PlayerEvent)>,
+    /// A picture shown until the first frame (the stream's live thumbnail).
+    #[prop(optional, into)]
+    poster: MaybeProp<String>,
 ) -> impl IntoView {
     let video = NodeRef::<Video>::new();
     let player = StoredValue::new_local(None::<Player>);
@@ -69,7 +72,7 @@ pub fn PlayerView(
 
     view! {
         <div class="player">
-            <video id="player" node_ref=video controls autoplay playsinline></video>
+            <video id="player" node_ref=video controls autoplay playsinline poster=move || poster.get()></video>
             <Show when=move || status.with(|s| s.autoplay_muted)>
                 <button id="unmute" class="unmute" on:click=unmute>
                     "Unmute"

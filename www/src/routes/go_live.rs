@@ -157,8 +157,16 @@ pub fn GoLive() -> impl IntoView {
         });
     };
 
-    // Leaving the page: end the broadcast properly and turn the camera off.
+    // The page going away (a reload, a link followed by a full load, the tab closed): the end is
+    // posted with a request that outlives the page, so viewers see the end at once.
+    let pagehide = window_event_listener(leptos::ev::pagehide, move |_| {
+        if let Some(b) = broadcast.try_get_value().flatten() {
+            b.end_now();
+        }
+    });
+    // Leaving the page within the app: end the broadcast properly and turn the camera off.
     on_cleanup(move || {
+        pagehide.remove();
         if let Some(b) = broadcast.try_get_value().flatten() {
             spawn_local(async move {
                 let _ = b.stop().await;

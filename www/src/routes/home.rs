@@ -1,4 +1,4 @@
-//! `/`: the directory of who is live now, as cards (title, tags, viewers, how long live), refreshed
+//! `/`: the directory of who is live now, as cards (live thumbnail, title, tags, viewers, how long live), refreshed
 //! every 5 s; a search over titles and a filter by tag (`/?tag=music`) or category.
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use onair_protocol::paths;
 
 use crate::api::{self, StreamView};
 use crate::components::error_view::ErrorView;
+use crate::components::thumb::Thumb;
 use crate::routes::go_live::category_label;
 
 /// How often the list is refreshed.
@@ -81,6 +82,7 @@ pub fn Home() -> impl IntoView {
                             s.tags.clone(),
                             s.category.clone(),
                             s.started_at,
+                            s.thumbnail_url.clone(),
                         )
                     }
                     let:stream
@@ -121,10 +123,10 @@ fn StreamCard(stream: StreamView) -> impl IntoView {
     view! {
         <li class="card" data-id=stream.id.clone()>
             <a class="card-link stream-link" href=href.clone()>
-                <div class="thumb" aria-hidden="true">
+                <Thumb url=stream.thumbnail_url.clone()>
                     <span class="badge">"LIVE"</span>
                     <span class="viewers viewer-count">{viewers}</span>
-                </div>
+                </Thumb>
                 <h2 class="card-title">{api::display_title(&stream)}</h2>
             </a>
             <p class="meta">

@@ -8,6 +8,7 @@ use onair_protocol::paths;
 
 use crate::api::{self, StreamView};
 use crate::components::error_view::ErrorView;
+use crate::components::thumb::Thumb;
 use crate::error::AppError;
 use crate::owned;
 
@@ -77,9 +78,9 @@ pub fn Recordings() -> impl IntoView {
                         view! {
                             <li class="card recording" data-id=id.clone()>
                                 <a class="card-link" href=paths::watch_page(&id)>
-                                    <div class="thumb" aria-hidden="true">
+                                    <Thumb url=stream.thumbnail_url.clone()>
                                         <span class="viewers">{length}</span>
-                                    </div>
+                                    </Thumb>
                                     <h2 class="card-title">{api::display_title(&stream)}</h2>
                                 </a>
                                 <p class="meta">

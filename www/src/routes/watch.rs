@@ -71,7 +71,7 @@ pub fn Watch() -> impl IntoView {
         <section class="watch">
             <h1 id="stream-title">{title}</h1>
             <ErrorView error=error />
-            <PlayerView url=url />
+            <PlayerView url=url poster=Signal::derive(move || current().and_then(|s| s.thumbnail_url)) />
             <div class="watch-meta">
                 <Show when=live>
                     <span class="badge">"LIVE"</span>
