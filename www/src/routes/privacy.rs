@@ -18,6 +18,12 @@ pub fn Privacy() -> impl IntoView {
                     "your dashboard (the server's operator may also set a retention period)."
                 </li>
                 <li>
+                    "A picture of your stream for its card in the directory: the Go Live page sends a "
+                    "small snapshot of your camera every 5 seconds while you are live (for a stream pushed "
+                    "from OBS or ffmpeg, the server takes one from the video). Only the latest is kept; it "
+                    "stays with the recording and is deleted with it."
+                </li>
+                <li>
                     "The stream key and the owner token are stored only as SHA-256 hashes: the server cannot "
                     "show them again."
                 </li>
