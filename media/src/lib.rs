@@ -11,6 +11,8 @@
 //!   written here, one file per box.
 //! - [`demux`]: a bounded, never-panicking reader and validator for init segments and fragments. Every
 //!   upload the server accepts goes through it.
+//! - [`join`]: one fragmented MP4 file from a recording's renditions (video with its separate audio) and
+//!   periods (time laid end to end), for downloads.
 //! - [`segmenter`]: cuts encoded frames of several tracks into segments that start on a video keyframe.
 //! - [`ts`]: MPEG transport streams: a demuxer and a transmuxer of TS segments to CMAF.
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
@@ -28,6 +30,7 @@
 pub mod decimal;
 pub mod demux;
 pub mod error;
+pub mod join;
 pub mod mux;
 pub mod playlist;
 pub mod segmenter;
@@ -41,6 +44,7 @@ pub use demux::{
     parse_init, parse_segment, parse_segment_at, Limits, MediaSegment, SampleEntry, TrackSamples,
 };
 pub use error::{DemuxError, MuxError, SegmentError};
+pub use join::{JoinError, Joiner};
 pub use m3u8_rs;
 pub use mux::{
     write_fragment, write_fragment_with, write_init, FragmentOptions, ProducerTime, Sample,

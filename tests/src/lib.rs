@@ -23,6 +23,7 @@
 //! - [`fmp4`]: fragmented MP4 files read with OnAir's demuxer;
 //! - [`inspect`]: `onair inspect` as the tests run it;
 //! - [`paths`], [`process`]: where things are; free ports and graceful stops;
+//! - [`recording`]: a recording downloaded as one MP4 file and read by ffprobe and ffmpeg;
 //! - [`stats`]: percentiles, for the benchmarks and the latency figures;
 //! - [`thumbnail`]: a stream's live thumbnail fetched and read with ffmpeg ([`wait_for_thumbnail`]).
 //!
@@ -43,6 +44,7 @@ pub mod inspect;
 pub mod nginx;
 pub mod paths;
 pub mod process;
+pub mod recording;
 pub mod server;
 pub mod server_process;
 pub mod stats;
@@ -62,6 +64,7 @@ pub use inspect::onair_inspect;
 pub use nginx::{NginxCache, NGINX_CONF, NGINX_STATIC_CONF};
 pub use paths::{artifacts_dir, web_dir, workspace_root};
 pub use process::{free_port, terminate};
+pub use recording::{download_recording, RecordingFile};
 pub use server::{
     create_stream, create_stream_at, end_stream, AnsweredRequest, CreatedStream, RequestCounter,
     TestServer,

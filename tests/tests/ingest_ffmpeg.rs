@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use onair_media::MultivariantPlaylist;
 use onair_tests::{
-    create_stream, end_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, wait_for_ok,
-    wait_for_segments, wait_for_thumbnail, Browser, FfmpegPush, TestServer, HLSJS_STATE,
-    TEST_SOURCE_FPS,
+    create_stream, download_recording, end_stream, ffprobe_json, hlsjs_web_dir, onair_inspect,
+    wait_for_ok, wait_for_segments, wait_for_thumbnail, Browser, FfmpegPush, TestServer,
+    HLSJS_STATE, TEST_SOURCE_FPS,
 };
 use serde_json::Value;
 
@@ -390,6 +390,25 @@ async fn ffmpeg_pushes_a_ladder_with_separate_audio() -> Result<()> {
 
     // The recording has the same shape, and is clean for the inspector too (now every segment exists,
     // so BANDWIDTH is held to the peak).
+    // Downloaded as one MP4 file: the best video and the group's audio joined, 16 s of both.
+    let file = download_recording(&server.url(""), &stream.id, "audio-group").await?;
+    println!(
+        "recording.mp4: {:?}, {:.2} s, packets {:?}",
+        file.kinds, file.duration, file.packets
+    );
+    ensure!(file.kinds == ["video", "audio"], "{:?}", file.probe);
+    ensure!((file.duration - 16.0).abs() < 0.5, "{:?}", file.probe);
+    ensure!(
+        file.packets[0] == 16 * u64::from(TEST_SOURCE_FPS),
+        "every video frame: {:?}",
+        file.packets
+    );
+    ensure!(
+        file.probe["streams"][0]["width"] == 640,
+        "the best picture: {:?}",
+        file.probe
+    );
+
     let recording = server.url(&format!("/live/{}/recording.m3u8", stream.id));
     let text = wait_for_ok(&recording, Duration::from_secs(2)).await?;
     ensure!(

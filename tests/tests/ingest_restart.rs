@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use onair_media::MediaPlaylist;
 use onair_tests::{
-    create_stream, end_stream, ffprobe_json, wait_for_segments, FfmpegPush, TestServer,
-    TEST_SOURCE_FPS,
+    create_stream, download_recording, end_stream, ffprobe_json, wait_for_segments, FfmpegPush,
+    TestServer, TEST_SOURCE_FPS,
 };
 
 async fn get_bytes(http: &reqwest::Client, url: &str) -> Result<(reqwest::StatusCode, Vec<u8>)> {
@@ -149,5 +149,24 @@ async fn a_restart_loses_nothing_and_the_stream_continues() -> Result<()> {
         recording.segments.len()
     );
     ensure!(packets == frames, "{probe}");
+
+    // Downloaded as one MP4 file: the two encoder runs end to end (the second one's clock restarted at
+    // zero), every frame, time never going back.
+    let file = download_recording(&server.url(""), &stream.id, "restart").await?;
+    println!(
+        "recording.mp4: {:?}, {:.2} s, packets {:?}",
+        file.kinds, file.duration, file.packets
+    );
+    ensure!(
+        file.packets.first() == Some(&(frames as u64)),
+        "{:?}",
+        file.probe
+    );
+    let listed: f64 = recording.segments.iter().map(|s| s.duration_secs).sum();
+    ensure!(
+        (file.duration - listed).abs() < 1.0,
+        "{listed} s listed: {:?}",
+        file.probe
+    );
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;
-use onair_tests::{create_stream, wait_for_thumbnail, Browser, TestServer};
+use onair_tests::{create_stream, download_recording, wait_for_thumbnail, Browser, TestServer};
 use serde_json::{json, Value};
 
 /// A British address in the free MMDB file the server reads.
@@ -278,41 +278,22 @@ async fn go_live_watch_count_and_analytics() -> Result<()> {
             )
             .await?;
         caster.screenshot("product-recordings").await?;
-        let response = reqwest::get(server.url(&format!("/live/{id}/recording.mp4"))).await?;
-        ensure!(response.status() == 200, "download: {}", response.status());
-        let disposition = response
-            .headers()
-            .get("content-disposition")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        ensure!(disposition.starts_with("attachment; filename=\"jazz-night"), "{disposition}");
-        let bytes = response.bytes().await?;
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("recording.mp4");
-        std::fs::write(&file, &bytes)?;
-        let file = file.to_string_lossy().into_owned();
-        let probe = onair_tests::ffprobe_json(&["-show_format", "-show_streams", &file])?;
-        let duration: f64 = probe["format"]["duration"]
-            .as_str()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(0.0);
+        let file = download_recording(base, &id, "product").await?;
+        ensure!(file.disposition.starts_with("attachment; filename=\"jazz-night"), "{file:?}");
+        ensure!(file.content_length == Some(file.bytes as u64), "the files as stored: {file:?}");
         let (_, ended) = get_json(&stream_url, None).await?;
         let lived = ended["ended_at"].as_i64().unwrap_or(0) - ended["started_at"].as_i64().unwrap_or(0);
         ensure!(
-            duration > 10.0 && duration > lived as f64 - 8.0,
-            "the file lasts {duration} s of a stream live for {lived} s: {probe}"
+            file.duration > 10.0 && file.duration > lived as f64 - 8.0,
+            "the file lasts {} s of a stream live for {lived} s: {:?}",
+            file.duration,
+            file.probe
         );
-        let kinds: Vec<&str> = probe["streams"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s["codec_type"].as_str())
-            .collect();
-        ensure!(kinds.contains(&"video") && kinds.contains(&"audio"), "{probe}");
-        // Every frame decodes.
-        onair_tests::ffmpeg(&["-v", "error", "-xerror", "-i", &file, "-f", "null", "-"])?;
+        ensure!(
+            file.kinds.iter().any(|k| k == "video") && file.kinds.iter().any(|k| k == "audio"),
+            "{:?}",
+            file.probe
+        );
         Ok(())
     })
     .await

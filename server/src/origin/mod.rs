@@ -30,7 +30,7 @@ use anyhow::Context as _;
 use onair_media::Limits;
 
 pub use crate::live::RenderedPlaylist;
-pub use download::{file_name as download_file_name, Download};
+pub use download::{file_name as download_file_name, Download, DownloadBody};
 pub use metadata::{DEFAULT_TITLE, MAX_TITLE_CHARS};
 pub use playback::{Directives, PartMedia, PlaylistKind, StoredMedia};
 pub use settings::{Settings, UploadRate, DEFAULT_MAX_UPLOAD_BYTES};

@@ -41,7 +41,9 @@ use crate::cache::{byte_range, cache_control, RangeAnswer, Resource, Validators}
 use crate::error::{AppError, AppResult};
 use crate::live::Arrival;
 use crate::names::{parse_part_file_name, parse_segment_file_name, RenditionName, StreamId};
-use crate::origin::{Directives, PartMedia, PlaylistKind, RenderedPlaylist, StoredMedia};
+use crate::origin::{
+    Directives, DownloadBody, PartMedia, PlaylistKind, RenderedPlaylist, StoredMedia,
+};
 use crate::thumbnails::Thumbnail;
 use crate::AppState;
 
@@ -180,32 +182,70 @@ async fn rendition_file(
     Ok(playlist_response(playlist, blocking, &request))
 }
 
-/// `recording.mp4`: the init segment and every segment of the best rendition, streamed from disk,
-/// with its length and a file name to save it under. A segment that cannot be read ends the body early
-/// (the client sees a short download, as with any broken transfer).
+/// `recording.mp4` ([`crate::origin::Download`]): streamed from disk segment by segment, with a file
+/// name to save it under; with its length when it is the files as stored. A segment that cannot be read
+/// or joined ends the body early (the client sees a short download, as with any broken transfer).
 fn download(state: AppState, id: StreamId) -> AppResult<Response> {
     let download = state.origin().download(&id)?;
     let name = crate::origin::download_file_name(&download.title, &id);
-    let init = download.init.clone();
-    let segments = futures_util::stream::iter(download.msns.clone()).then(move |msn| {
-        let (state, id, rendition) = (state.clone(), id.clone(), download.rendition.clone());
-        async move {
-            state
-                .origin()
-                .download_segment(&id, &rendition, msn)
-                .await
-                .map_err(|err| std::io::Error::other(err.to_string()))
+    let (body, length) = match download.body {
+        DownloadBody::AsStored {
+            rendition,
+            init,
+            msns,
+            bytes,
+        } => {
+            let segments = futures_util::stream::iter(msns).then(move |msn| {
+                let (state, id, rendition) = (state.clone(), id.clone(), rendition.clone());
+                async move { read_for_download(&state, &id, &rendition, msn).await }
+            });
+            let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(init) })
+                .chain(segments);
+            (Body::from_stream(body), Some(bytes))
         }
-    });
-    let body =
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(init) }).chain(segments);
-    let mut response = Response::new(Body::from_stream(body));
+        DownloadBody::Joined {
+            renditions,
+            inits,
+            order,
+        } => {
+            let limits = onair_media::Limits {
+                max_bytes: state.origin().settings().max_upload_bytes,
+                ..onair_media::Limits::default()
+            };
+            let mut joiner = onair_media::Joiner::new(inits, limits).map_err(internal)?;
+            let init = Bytes::from(joiner.init_bytes().map_err(internal)?);
+            let fragments = futures_util::stream::iter(order).then(move |(source, msn, period)| {
+                let (state, id) = (state.clone(), id.clone());
+                let rendition = renditions.get(source).cloned();
+                async move {
+                    let rendition =
+                        rendition.ok_or_else(|| std::io::Error::other("no rendition"))?;
+                    read_for_download(&state, &id, &rendition, msn)
+                        .await
+                        .map(|data| (source, period, data))
+                }
+            });
+            let fragments = fragments.map(move |read| {
+                let (source, period, data) = read?;
+                joiner
+                    .fragment(source, period, &data)
+                    .map(Bytes::from)
+                    .map_err(std::io::Error::other)
+            });
+            let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(init) })
+                .chain(fragments);
+            (Body::from_stream(body), None)
+        }
+    };
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(INIT_CONTENT_TYPE),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(download.bytes));
+    if let Some(bytes) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+    }
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -214,6 +254,24 @@ fn download(state: AppState, id: StreamId) -> AppResult<Response> {
         cache_control(Resource::EndedPlaylist),
     );
     Ok(response)
+}
+
+/// One segment of a download, from disk, as a body chunk.
+async fn read_for_download(
+    state: &AppState,
+    id: &StreamId,
+    rendition: &RenditionName,
+    msn: u64,
+) -> std::io::Result<Bytes> {
+    state
+        .origin()
+        .download_segment(id, rendition, msn)
+        .await
+        .map_err(|err| std::io::Error::other(err.to_string()))
+}
+
+fn internal(err: onair_media::JoinError) -> AppError {
+    AppError::Internal(format!("joining the recording: {err}"))
 }
 
 /// The delivery directives of a playlist URL's query (RFC 8216bis 6.2.5); other parameters are ignored.
