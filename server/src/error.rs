@@ -23,6 +23,9 @@ pub enum AppError {
     /// The bearer token is not the stream's key.
     #[error("wrong stream key for this stream")]
     Forbidden,
+    /// A page of another site sent a request that changes state (`Sec-Fetch-Site: cross-site`).
+    #[error("cross-site request refused: this API takes changes only from this site's pages and from programs")]
+    ForbiddenOrigin,
     /// The named resource does not exist (yet).
     #[error("{what} not found")]
     NotFound {
@@ -123,7 +126,7 @@ impl AppError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Upload(refused) => upload_status(refused),

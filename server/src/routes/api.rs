@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use onair_protocol::{
@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::names::StreamId;
 use crate::origin::Origin;
 use crate::routes::credential::OwnedStream;
+use crate::routes::security::require_json;
 use crate::store::StreamRecord;
 use crate::AppState;
 
@@ -75,8 +76,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> AppResult<T> 
 
 async fn create_stream(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<CreatedStream>)> {
+    require_json(&headers, &body)?;
     let request: CreateStreamRequest = json_body(&body)?;
     let created = state.origin().create_stream(request).await?;
     let id = created.record.id.as_str();
@@ -125,8 +128,10 @@ async fn get_stream(
 async fn update_stream(
     State(state): State<AppState>,
     owned: OwnedStream,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Json<StreamView>> {
+    require_json(&headers, &body)?;
     let request: UpdateStreamRequest = json_body(&body)?;
     let record = state.origin().update_stream(&owned.stream, request).await?;
     Ok(Json(stream_view(state.origin(), &record)))

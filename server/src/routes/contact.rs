@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use governor::clock::{Clock, DefaultClock};
@@ -28,6 +28,7 @@ use onair_protocol::{paths, ContactMessage};
 use crate::error::{AppError, AppResult};
 use crate::routes::api::parse_json;
 use crate::routes::credential::ClientAddress;
+use crate::routes::security::require_json;
 use crate::time::now_unix_secs;
 use crate::AppState;
 
@@ -120,8 +121,10 @@ async fn contact(
     State(state): State<AppState>,
     Extension(limits): Extension<ContactLimits>,
     ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    require_json(&headers, &body)?;
     // A message that needs fixing costs nothing: a person correcting a typo is not held up.
     let message = clean(parse_json::<ContactMessage>(&body, "JSON body")?)?;
     let client = sender_key(client);

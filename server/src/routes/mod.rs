@@ -7,7 +7,8 @@
 //! 3. load shedding with a concurrency limit: past [`crate::Settings::max_concurrent_requests`] requests in
 //!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
 //! 4. the timeout bounds each request, body upload included (408);
-//! 5. the metrics count each answer by route pattern ([`crate::metrics::track`]).
+//! 5. the metrics count each answer by route pattern ([`crate::metrics::track`]);
+//! 6. the security headers and the refusal of cross-site writes ([`security`]).
 //!
 //! Upload routes ([`upload`] for the broadcaster under `/api/streams`, [`push`] for standard encoders under
 //! `/ingest`) add their own: the
@@ -26,6 +27,7 @@ pub mod playback;
 pub mod player;
 pub mod push;
 pub mod rate;
+pub mod security;
 pub mod share;
 pub mod upload;
 pub mod web;
@@ -81,6 +83,10 @@ pub fn router(state: AppState) -> Router {
             player::router(state.web_dir()),
         )
         .fallback_service(web::service(state.web_dir()))
+        .layer(axum::middleware::from_fn_with_state(
+            security::AppPolicy::new(state.web_dir()),
+            security::protect,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

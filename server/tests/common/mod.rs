@@ -144,6 +144,10 @@ impl TestApp {
         if let Some(key) = key {
             request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
         }
+        // JSON says it is JSON, as the API requires; media goes without a type.
+        if body.first() == Some(&b'{') {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
         self.request(request.body(Body::from(body)).expect("request"))
             .await
     }
