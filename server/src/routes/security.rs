@@ -64,7 +64,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
             break;
         };
         if !tag.contains("src=") {
-            hashes.push(base64(&Sha256::digest(body[..close].as_bytes())));
+            hashes.push(base64(&Sha256::digest(&body.as_bytes()[..close])));
         }
         rest = &body[close..];
     }
@@ -82,8 +82,11 @@ fn base64(bytes: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub struct AppPolicy {
     index: PathBuf,
-    cached: Arc<Mutex<Option<(SystemTime, Vec<String>)>>>,
+    cached: Arc<Mutex<Option<ReadHashes>>>,
 }
+
+/// The hashes read from `index.html`, and its modification time then.
+type ReadHashes = (SystemTime, Vec<String>);
 
 impl AppPolicy {
     /// The policy of the app in `web_dir`.
