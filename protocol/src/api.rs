@@ -64,6 +64,14 @@ pub struct CreatedStream {
     pub playback_url: String,
 }
 
+/// Answer to `POST /api/streams/{id}/key` (owner): the stream's new key, shown this once. The old one
+/// opens nothing from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedKey {
+    /// The new stream key.
+    pub stream_key: String,
+}
+
 /// Where a stream is in its life. It only moves forward: created → live → ended (or created → ended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

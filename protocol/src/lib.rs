@@ -21,9 +21,9 @@ pub mod paths;
 
 pub use api::{
     BlogList, BlogPost, ContactMessage, CountryCount, CreateStreamRequest, CreatedStream,
-    Distribution, ErrorBody, PlaybackBeacon, PushedSegment, QoeSummary, StreamAnalytics,
-    StreamList, StreamStatus, StreamView, UpdateStreamRequest, ViewerSample, CATEGORIES,
-    MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TAG_CHARS,
+    Distribution, ErrorBody, PlaybackBeacon, PushedSegment, QoeSummary, RotatedKey,
+    StreamAnalytics, StreamList, StreamStatus, StreamView, UpdateStreamRequest, ViewerSample,
+    CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_TAGS, MAX_TAG_CHARS,
 };
 
 /// The request header carrying a rendition's part target (`EXT-X-PART-INF:PART-TARGET`), in seconds, on

@@ -13,6 +13,8 @@ pub const STREAMS: &str = "/api/streams";
 pub const ROUTE_STREAM: &str = "/api/streams/{id}";
 /// Pattern of [`end`].
 pub const ROUTE_END: &str = "/api/streams/{id}/end";
+/// Pattern of [`key`].
+pub const ROUTE_KEY: &str = "/api/streams/{id}/key";
 /// Pattern of [`beacons`].
 pub const ROUTE_BEACONS: &str = "/api/streams/{id}/beacons";
 /// Pattern of [`analytics`].
@@ -67,6 +69,11 @@ pub fn stream(id: &str) -> String {
 /// `POST` ends the stream.
 pub fn end(id: &str) -> String {
     format!("{STREAMS}/{id}/end")
+}
+
+/// `POST` with the owner token: a new stream key ([`crate::RotatedKey`]).
+pub fn key(id: &str) -> String {
+    format!("{STREAMS}/{id}/key")
 }
 
 /// `POST` a player's [`crate::PlaybackBeacon`].
@@ -197,6 +204,7 @@ mod tests {
             (STREAMS.to_owned(), STREAMS.to_owned()),
             (ROUTE_STREAM.to_owned(), stream("abc")),
             (ROUTE_END.to_owned(), end("abc")),
+            (ROUTE_KEY.to_owned(), key("abc")),
             (ROUTE_BEACONS.to_owned(), beacons("abc")),
             (ROUTE_BLOG_POST.to_owned(), blog_post("hello")),
             (ROUTE_ANALYTICS.to_owned(), analytics("abc")),

@@ -60,7 +60,7 @@ pub struct StreamState {
 pub struct LiveStream {
     /// Compared with the key an upload presents ([`LiveStream::accepts`]) and the owner token an edit
     /// presents ([`LiveStream::owned_by`]): their hashes.
-    secrets: StreamSecrets,
+    secrets: RwLock<StreamSecrets>,
     ingest: tokio::sync::Mutex<()>,
     state: RwLock<StreamState>,
     changes: watch::Sender<u64>,
@@ -77,7 +77,7 @@ impl LiveStream {
     pub fn new(state: StreamState, secrets: StreamSecrets) -> Self {
         let (changes, _) = watch::channel(state.version);
         Self {
-            secrets,
+            secrets: RwLock::new(secrets),
             ingest: tokio::sync::Mutex::new(()),
             state: RwLock::new(state),
             changes,
@@ -89,12 +89,17 @@ impl LiveStream {
 
     /// True when `key` is this stream's key (their hashes compared in constant time).
     pub fn accepts(&self, key: &StreamKey) -> bool {
-        self.secrets.key == key.hash()
+        self.secrets().key == key.hash()
+    }
+
+    /// The hashes of its secrets now.
+    fn secrets(&self) -> StreamSecrets {
+        *self.secrets.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// True when `token` is this stream's owner token; never for a stream without one.
     pub fn owned_by(&self, token: &OwnerToken) -> bool {
-        self.secrets
+        self.secrets()
             .owner
             .is_some_and(|owner| owner == token.hash())
     }
@@ -270,13 +275,13 @@ impl Registry {
             self.by_key
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
-                .remove(&stream.secrets.key);
+                .remove(&stream.secrets().key);
         }
     }
 
     /// Adds (or replaces) a stream.
     pub fn insert(&self, id: StreamId, stream: Arc<LiveStream>) {
-        let key = stream.secrets.key;
+        let key = stream.secrets().key;
         self.by_key
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -285,6 +290,18 @@ impl Registry {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, stream);
+    }
+
+    /// Gives a stream a new key: the old one opens nothing from now on.
+    pub fn rekey(&self, stream: &LiveStream, id: &StreamId, key: SecretHash) {
+        let mut by_key = self.by_key.write().unwrap_or_else(PoisonError::into_inner);
+        let mut secrets = stream
+            .secrets
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        by_key.remove(&secrets.key);
+        secrets.key = key;
+        by_key.insert(key, id.clone());
     }
 
     /// Every stream, in no particular order.

@@ -68,6 +68,13 @@ pub struct Settings {
     /// How long a recording is kept after its stream ended; then the stream is deleted with its media
     /// and audience. It defaults to `None`: kept until its owner deletes it.
     pub recording_retention: Option<Duration>,
+    /// Streams one client address may create at once, then one per [`Settings::creation_period`] (429
+    /// past it). It defaults to 20.
+    pub creation_burst: u32,
+    /// See [`Settings::creation_burst`]. It defaults to 30 s.
+    pub creation_period: Duration,
+    /// A stream created but never started (no upload) for this long is deleted. It defaults to 1 h.
+    pub unstarted_timeout: Duration,
     /// The ffmpeg that decodes thumbnails of streams that send no snapshot ([`crate::thumbnails`]). It
     /// defaults to `ffmpeg` from `PATH`; `None`, or one that does not run, leaves only snapshots.
     pub ffmpeg: Option<PathBuf>,
@@ -89,6 +96,9 @@ impl Default for Settings {
             start_grace: Duration::from_secs(4),
             hot_segment_bytes: crate::store::hot::DEFAULT_HOT_BYTES,
             recording_retention: None,
+            creation_burst: 20,
+            creation_period: Duration::from_secs(30),
+            unstarted_timeout: Duration::from_secs(3600),
             ffmpeg: Some(PathBuf::from("ffmpeg")),
         }
     }

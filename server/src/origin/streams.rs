@@ -131,6 +131,26 @@ impl Origin {
         Ok(())
     }
 
+    /// Gives a stream a new key, for its owner (a key that leaked): the old one opens nothing from now
+    /// on, an upload with it in flight included. 409 once the stream has ended.
+    pub async fn rotate_key(&self, stream: &LiveStream) -> AppResult<StreamKey> {
+        let _guard = stream.lock_ingest().await;
+        let (id, status) = {
+            let state = stream.read();
+            (state.record.id.clone(), state.record.status)
+        };
+        if status == StreamStatus::Ended {
+            return Err(AppError::conflict(
+                "stream has ended: its key opens nothing",
+            ));
+        }
+        let key = StreamKey::generate();
+        self.db.set_key_hash(&id, key.hash()).await?;
+        self.streams.rekey(stream, &id, key.hash());
+        tracing::info!(stream = %id, "stream key rotated");
+        Ok(key)
+    }
+
     /// The stream whose owner token this is: 404 for an unknown stream, 403 for a wrong token (or a
     /// stream that has no owner).
     pub fn authorize_owner(&self, id: &StreamId, token: &OwnerToken) -> AppResult<Arc<LiveStream>> {
@@ -280,6 +300,7 @@ impl Origin {
                 ticks.tick().await;
                 origin.end_idle_streams(Instant::now()).await;
                 origin.delete_expired_recordings(now_unix_secs()).await;
+                origin.delete_unstarted_streams(now_unix_secs()).await;
             }
         })
     }
@@ -291,27 +312,44 @@ impl Origin {
             return 0;
         };
         let keep_secs = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+        self.delete_where("a recording past its retention", |record| {
+            record.status == StreamStatus::Ended
+                && record
+                    .ended_at
+                    .is_some_and(|ended| now.saturating_sub(ended) >= keep_secs)
+        })
+        .await
+    }
+
+    /// Deletes every stream created at least [`super::Settings::unstarted_timeout`] before `now` (unix
+    /// seconds) that never started: nobody went live with it, so nobody loses anything. Returns how
+    /// many it deleted.
+    pub async fn delete_unstarted_streams(&self, now: i64) -> usize {
+        let wait = i64::try_from(self.settings.unstarted_timeout.as_secs()).unwrap_or(i64::MAX);
+        self.delete_where("a stream never started", |record| {
+            record.status == StreamStatus::Created && now.saturating_sub(record.created_at) >= wait
+        })
+        .await
+    }
+
+    /// Deletes every stream whose record `expired` says so (one whose upload is in progress waits for
+    /// the next round), logging each as `what`. Returns how many it deleted.
+    async fn delete_where(&self, what: &str, expired: impl Fn(&StreamRecord) -> bool) -> usize {
         let mut deleted = 0;
         for stream in self.streams.all() {
-            let expired = {
-                let record = &stream.read().record;
-                record.status == StreamStatus::Ended
-                    && record
-                        .ended_at
-                        .is_some_and(|ended| now.saturating_sub(ended) >= keep_secs)
-            };
-            if !expired {
+            if !expired(&stream.read().record) {
+                continue;
+            }
+            if stream.try_lock_ingest().is_err() {
                 continue;
             }
             let id = stream.read().record.id.clone();
             match self.delete_stream(&stream).await {
                 Ok(()) => {
-                    tracing::info!(stream = %id, "deleted a recording past its retention");
+                    tracing::info!(stream = %id, "deleted {what}");
                     deleted += 1;
                 }
-                Err(err) => {
-                    tracing::error!(stream = %id, error = %err, "cannot delete an old recording")
-                }
+                Err(err) => tracing::error!(stream = %id, error = %err, "cannot delete {what}"),
             }
         }
         deleted

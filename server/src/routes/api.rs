@@ -1,30 +1,43 @@
-//! The streams API: `POST /api/streams` (create), `GET /api/streams` (the live directory),
+//! The streams API: `POST /api/streams` (create; [`crate::Settings::creation_burst`] per client
+//! address, then one per period: 429), `GET /api/streams` (the live directory),
 //! `GET /api/recordings` (ended streams that still have media),
-//! `GET /api/streams/{id}`, `PATCH` and `DELETE /api/streams/{id}` (owner), and JSON 404s for every
+//! `GET /api/streams/{id}`, `PATCH` and `DELETE /api/streams/{id}` (owner), `POST
+//! /api/streams/{id}/key` (owner: a new stream key), and JSON 404s for every
 //! other `/api/...` path. The audience's routes (beacons, analytics) are in [`super::audience`]. The
 //! bodies are the wire contract's ([`onair_protocol::api`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{any, get};
-use axum::{Json, Router};
+use axum::routing::{any, get, post};
+use axum::{Extension, Json, Router};
 use onair_protocol::{
-    paths, CreateStreamRequest, CreatedStream, StreamList, StreamView, UpdateStreamRequest,
+    paths, CreateStreamRequest, CreatedStream, RotatedKey, StreamList, StreamView,
+    UpdateStreamRequest,
 };
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::error::{AppError, AppResult};
 use crate::names::StreamId;
-use crate::origin::Origin;
-use crate::routes::credential::OwnedStream;
+use crate::origin::{Origin, Settings};
+use crate::routes::credential::{ClientAddress, OwnedStream};
+use crate::routes::per_address::AddressLimit;
 use crate::routes::security::require_json;
 use crate::store::StreamRecord;
 use crate::AppState;
 
+/// Stream creations allowed per client address ([`crate::Settings::creation_burst`]).
+#[derive(Debug, Clone)]
+pub struct CreationLimit(pub AddressLimit);
+
 /// The streams API routes.
-pub fn router() -> Router<AppState> {
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let creations = CreationLimit(AddressLimit::new(
+        settings.creation_burst,
+        settings.creation_period,
+        "streams created from this address",
+    ));
     Router::new()
         .route(paths::STREAMS, get(list_streams).post(create_stream))
         .route(paths::RECORDINGS, get(list_recordings))
@@ -32,8 +45,10 @@ pub fn router() -> Router<AppState> {
             paths::ROUTE_STREAM,
             get(get_stream).patch(update_stream).delete(delete_stream),
         )
+        .route(paths::ROUTE_KEY, post(rotate_key))
         .route("/api/{*rest}", any(unknown_api))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(Extension(creations))
 }
 
 /// Largest JSON body of the streams API (a creation or an edit is a few hundred bytes).
@@ -76,11 +91,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> AppResult<T> 
 
 async fn create_stream(
     State(state): State<AppState>,
+    Extension(limit): Extension<CreationLimit>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<CreatedStream>)> {
     require_json(&headers, &body)?;
     let request: CreateStreamRequest = json_body(&body)?;
+    limit.0.check(client)?;
     let created = state.origin().create_stream(request).await?;
     let id = created.record.id.as_str();
     Ok((
@@ -135,6 +153,16 @@ async fn update_stream(
     let request: UpdateStreamRequest = json_body(&body)?;
     let record = state.origin().update_stream(&owned.stream, request).await?;
     Ok(Json(stream_view(state.origin(), &record)))
+}
+
+async fn rotate_key(
+    State(state): State<AppState>,
+    owned: OwnedStream,
+) -> AppResult<Json<RotatedKey>> {
+    let key = state.origin().rotate_key(&owned.stream).await?;
+    Ok(Json(RotatedKey {
+        stream_key: key.expose().to_owned(),
+    }))
 }
 
 async fn delete_stream(State(state): State<AppState>, owned: OwnedStream) -> AppResult<StatusCode> {

@@ -3,17 +3,13 @@
 //!
 //! - a body of at most [`MAX_CONTACT_BYTES`], fields within their lengths and an address that looks like
 //!   one (400 with what to fix; such a refusal does not count against the sender);
-//! - [`PER_ADDRESS_BURST`] well-formed messages at once per client address (behind trusted proxies, its
-//!   `X-Forwarded-For`; an IPv6 address by its /64), then one per [`PER_ADDRESS_PERIOD`] (429 with `Retry-After`), by `governor`'s
-//!   keyed GCRA limiter;
+//! - [`PER_ADDRESS_BURST`] well-formed messages at once per client address, then one per
+//!   [`PER_ADDRESS_PERIOD`] (429 with `Retry-After`; [`crate::routes::per_address`]);
 //! - at most [`MAX_PER_DAY`] messages stored a day, all senders together (503), so a flood from many
 //!   addresses cannot fill the disk;
 //! - a hidden `website` field that people leave empty: a message that fills it is answered as taken and
 //!   dropped.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -21,13 +17,12 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use onair_protocol::{paths, ContactMessage};
 
 use crate::error::{AppError, AppResult};
 use crate::routes::api::parse_json;
 use crate::routes::credential::ClientAddress;
+use crate::routes::per_address::AddressLimit;
 use crate::routes::security::require_json;
 use crate::time::now_unix_secs;
 use crate::AppState;
@@ -41,23 +36,17 @@ pub const PER_ADDRESS_PERIOD: Duration = Duration::from_secs(10 * 60);
 /// Most messages stored a day.
 pub const MAX_PER_DAY: u64 = 500;
 
-/// The per-address limiter, shared by the route's requests.
-#[derive(Clone)]
-pub struct ContactLimits(Arc<DefaultKeyedRateLimiter<IpAddr>>);
-
-impl std::fmt::Debug for ContactLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContactLimits").finish_non_exhaustive()
-    }
-}
+/// The per-address limit of the contact form, shared by the route's requests.
+#[derive(Debug, Clone)]
+pub struct ContactLimits(AddressLimit);
 
 impl Default for ContactLimits {
     fn default() -> Self {
-        let burst = NonZeroU32::new(PER_ADDRESS_BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(PER_ADDRESS_PERIOD)
-            .unwrap_or_else(|| Quota::per_hour(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Self(Arc::new(RateLimiter::keyed(quota)))
+        Self(AddressLimit::new(
+            PER_ADDRESS_BURST,
+            PER_ADDRESS_PERIOD,
+            "messages from this address",
+        ))
     }
 }
 
@@ -69,19 +58,6 @@ pub fn router() -> Router<AppState> {
             post(contact).layer(DefaultBodyLimit::max(MAX_CONTACT_BYTES)),
         )
         .layer(Extension(ContactLimits::default()))
-}
-
-/// Whom the per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one subscriber's
-/// network hands out as many addresses of it as it likes).
-fn sender_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
-        v4 => v4,
-    }
 }
 
 /// Checks a message's fields; trims them.
@@ -127,18 +103,7 @@ async fn contact(
     require_json(&headers, &body)?;
     // A message that needs fixing costs nothing: a person correcting a typo is not held up.
     let message = clean(parse_json::<ContactMessage>(&body, "JSON body")?)?;
-    let client = sender_key(client);
-    // Senders not heard from for long are forgotten, so the limiter's memory stays bounded.
-    if limits.0.len() > 10_000 {
-        limits.0.retain_recent();
-    }
-    if let Err(not_until) = limits.0.check_key(&client) {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        return Err(AppError::TooManyRequests {
-            reason: "messages from this address".into(),
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
+    limits.0.check(client)?;
     let taken = (
         StatusCode::CREATED,
         Json(serde_json::json!({ "received": true })),
@@ -171,19 +136,6 @@ mod tests {
             message: text.into(),
             website: String::new(),
         }
-    }
-
-    #[test]
-    fn senders() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        assert_eq!(sender_key(a), sender_key(b));
-        assert_ne!(
-            sender_key(a),
-            sender_key("2001:db8:1:3::1".parse().unwrap())
-        );
-        let v4: IpAddr = "203.0.113.1".parse().unwrap();
-        assert_eq!(sender_key(v4), v4);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! layers shared by all.
 //!
 //! Layers, outermost first (see "Ordering" in axum's middleware docs):
-//! 1. tracing sees every request and every response, refusals included;
+//! 1. tracing sees every request and every response, refusals included (its span names the path with
+//!    an ingest path's stream key redacted, [`redact_path`]);
 //! 2. the refusal handler turns a layer's error into a JSON answer ([`refusal`]);
 //! 3. load shedding with a concurrency limit: past [`crate::Settings::max_concurrent_requests`] requests in
 //!    flight, a request is refused at once with 503 (and `Retry-After`) instead of queueing;
@@ -23,6 +24,7 @@ pub mod blog;
 pub mod body;
 pub mod contact;
 pub mod credential;
+pub mod per_address;
 pub mod playback;
 pub mod player;
 pub mod push;
@@ -71,7 +73,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = settings.request_timeout;
     let metrics = std::sync::Arc::clone(state.metrics());
     Router::new()
-        .merge(api::router())
+        .merge(api::router(&settings))
         .merge(audience::router())
         .merge(contact::router())
         .merge(blog::router())
@@ -93,7 +95,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(HandleErrorLayer::new(move |err: BoxError| async move {
                     refusal(err, "requests", requests_limit, Some(timeout))
                 }))
@@ -102,6 +104,28 @@ pub fn router(state: AppState) -> Router {
                 .timeout(timeout),
         )
         .with_state(state)
+}
+
+/// The trace span of a request: its method and path, with the stream key of an `/ingest/{stream_key}/`
+/// path replaced by `***` (the key is a credential; no log line or span may hold it). Queries are left
+/// out (a playlist's delivery directives are in the access logs of any cache in front).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %redact_path(request.uri().path()),
+    )
+}
+
+/// `path` with the key of an ingest path (`/ingest/{stream_key}/...`) replaced by `***`.
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/ingest/") {
+        Some(rest) => {
+            let after_key = rest.find('/').map_or("", |slash| &rest[slash..]);
+            std::borrow::Cow::Owned(format!("/ingest/***{after_key}"))
+        }
+        None => std::borrow::Cow::Borrowed(path),
+    }
 }
 
 /// The status of an upload that was stored ([`upload`], [`push`]): 201 for a new segment or part, 200 for

@@ -242,6 +242,19 @@ impl Db {
         .await
     }
 
+    /// Replaces a stream's key hash (the owner rotated the key).
+    pub async fn set_key_hash(&self, id: &StreamId, key: SecretHash) -> AppResult<()> {
+        let id = id.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE streams SET key_hash = ?2 WHERE id = ?1",
+                params![id.as_str(), key.to_hex()],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
     /// Marks a stream ended at `ended_at` (no-op when it already is).
     pub async fn mark_ended(&self, id: &StreamId, ended_at: i64) -> AppResult<()> {
         self.update_stream(
