@@ -12,6 +12,17 @@ use common::TestApp;
 use futures_util::StreamExt as _;
 use onair_server::{Settings, UploadRate};
 
+/// An encoder's init segment pushed with `key`.
+async fn push_init(t: &TestApp, key: &str) -> common::Reply {
+    t.send(
+        axum::http::Method::PUT,
+        &format!("/ingest/{key}/init.mp4"),
+        None,
+        av_init_bytes(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn uploads_over_the_concurrency_limit_are_shed_and_viewers_are_not() {
     let t = TestApp::new().await;
@@ -35,14 +46,7 @@ async fn uploads_over_the_concurrency_limit_are_shed_and_viewers_are_not() {
         "{}",
         reply.error()
     );
-    let pushed = t
-        .send(
-            axum::http::Method::PUT,
-            &format!("/ingest/{}/init.mp4", stream.key),
-            None,
-            av_init_bytes(),
-        )
-        .await;
+    let pushed = push_init(&t, &stream.key).await;
     assert_eq!(pushed.status, StatusCode::SERVICE_UNAVAILABLE);
     // Playback and the API have their own budget.
     assert_eq!(
@@ -165,17 +169,83 @@ async fn a_key_over_its_upload_rate_gets_429_and_other_keys_do_not() {
         refused.error()
     );
     // The standard-encoder path counts against the same key.
-    let ingest = t
-        .send(
-            axum::http::Method::PUT,
-            &format!("/ingest/{}/init.mp4", busy.key),
-            None,
-            av_init_bytes(),
-        )
-        .await;
+    let ingest = push_init(&t, &busy.key).await;
     assert_eq!(ingest.status, StatusCode::TOO_MANY_REQUESTS);
     // Another stream's uploads and every viewer are unaffected.
     let reply = t.put_init(&calm, "r0", av_init_bytes()).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_eq!(t.get("/api/streams").await.status, StatusCode::OK);
+}
+
+/// Upload slots are shared fairly: one key sending slow bodies holds at most its own share
+/// ([`Settings::max_uploads_per_key`]), so the other streams' broadcasters keep uploading; the slow
+/// key's next upload is refused at once (429), and its places come back as its uploads end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_with_slow_bodies_does_not_starve_the_others() {
+    let settings = Settings {
+        max_concurrent_uploads: 10,
+        max_uploads_per_key: 4,
+        request_timeout: Duration::from_secs(30),
+        ..Settings::default()
+    };
+    let t = std::sync::Arc::new(TestApp::with_settings(settings).await);
+    let slow = t.create_stream("slow").await;
+    let other = t.live_stream(0).await;
+    // Ten uploads whose bodies never end: as many as the server takes at once.
+    let mut held = Vec::new();
+    for n in 0..10 {
+        let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(b"\0\0\0\x10ftyp"));
+        let body = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+        let request = Request::put(format!("/ingest/{}/stream_{n}/init.mp4", slow.key))
+            .body(Body::from_stream(body))
+            .expect("request");
+        let app = std::sync::Arc::clone(&t);
+        held.push(tokio::spawn(async move { app.request(request).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Six were refused at once; four hold their places.
+    let mut refused = 0;
+    let mut waiting = Vec::new();
+    for task in held {
+        if task.is_finished() {
+            let reply = task.await.expect("task");
+            assert_eq!(
+                reply.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{}",
+                reply.text()
+            );
+            refused += 1;
+        } else {
+            waiting.push(task);
+        }
+    }
+    assert_eq!((refused, waiting.len()), (6, 4));
+    let held = waiting;
+    let reply = push_init(&t, &slow.key).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.text()
+    );
+    assert!(
+        reply.error().contains("at once for this stream key"),
+        "{}",
+        reply.error()
+    );
+    // The other broadcaster is not held up.
+    for msn in 0..3 {
+        let reply = t
+            .put_segment(&other, "r0", msn, common::media::av_segment(msn))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    }
+    // The slow uploads end (here: abandoned), and the key has its places back.
+    for task in held {
+        task.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reply = push_init(&t, &slow.key).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
 }

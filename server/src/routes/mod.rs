@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(push::router())
         .layer(DefaultBodyLimit::max(settings.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
-            rate::KeyBuckets::new(settings.upload_rate),
+            rate::KeyBuckets::new(settings.upload_rate, settings.max_uploads_per_key),
             rate::limit_upload_rate,
         ))
         .layer(
