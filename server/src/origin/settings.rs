@@ -50,7 +50,8 @@ pub struct Settings {
     /// Uploads (both ingest ways) handled at once; more are refused with 503. It defaults to 64.
     pub max_concurrent_uploads: usize,
     /// Uploads one stream key may have in flight at once; more are refused with 429, so that one key
-    /// sending slow bodies cannot hold every upload slot. It defaults to 8.
+    /// sending slow bodies cannot hold every upload slot. It defaults to 16 (a ladder of several renditions
+    /// pushed by ffmpeg sends a segment and a playlist per rendition at once).
     pub max_uploads_per_key: usize,
     /// Requests waiting at once for a part or segment (blocking playlist reloads, preload-hinted
     /// parts); more are refused with 503. It defaults to 16384.
@@ -93,7 +94,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 16_384,
             max_concurrent_uploads: 64,
-            max_uploads_per_key: 8,
+            max_uploads_per_key: 16,
             max_waiters: 16_384,
             max_connections: 16_384,
             upload_rate: UploadRate::DEFAULT,
