@@ -18,6 +18,7 @@
 //! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
 //!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
 //! - [`snapshot`]: when the picture is snapshotted for the stream's live thumbnail, and at what size.
+//! - [`support`]: what going live needs from the browser, and what to say when it lacks it.
 //! - [`stats`]: the counters shown to the person going live.
 //! - `web` (wasm32 only): the thin glue to `getUserMedia`, `MediaStreamTrackProcessor`, `VideoEncoder`,
 //!   `AudioEncoder` and `fetch`, exposed as [`Camera`] and [`Broadcast`].
@@ -35,6 +36,7 @@ pub mod keyframe;
 pub mod packager;
 pub mod snapshot;
 pub mod stats;
+pub mod support;
 pub mod timeline;
 pub mod upload;
 
@@ -48,4 +50,4 @@ pub use stats::{BroadcastState, BroadcastStats};
 pub use upload::{UploadTarget, DEFAULT_RENDITION};
 
 #[cfg(target_arch = "wasm32")]
-pub use web::{Broadcast, Camera};
+pub use web::{missing_features, Broadcast, Camera};

@@ -25,6 +25,29 @@ pub(super) fn check_supported() -> Result<(), BroadcastError> {
     Ok(())
 }
 
+/// Which of [`crate::support::REQUIRED`] this browser lacks (with `navigator.mediaDevices`, which
+/// only secure pages have), so that the page can say so before anyone tries.
+pub fn missing_features() -> Vec<&'static str> {
+    let global = js_sys::global();
+    let lacks = |name: &str| {
+        js_sys::Reflect::get(&global, &JsValue::from_str(name))
+            .map(|v| v.is_undefined())
+            .unwrap_or(true)
+    };
+    let mut missing: Vec<&'static str> = crate::support::REQUIRED
+        .into_iter()
+        .filter(|name| lacks(name))
+        .collect();
+    let devices = web_sys::window()
+        .map(|w| w.navigator())
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("mediaDevices")).ok())
+        .is_some_and(|d| !d.is_undefined());
+    if !devices {
+        missing.push("camera access (navigator.mediaDevices, which only HTTPS pages have)");
+    }
+    missing
+}
+
 /// A reader of `track`'s frames (video) or audio data. The processor's queue stays Chromium's short
 /// default: a reader that fell behind gets fresh data, not a backlog (a dropped `AudioData` is a gap
 /// that `crate::audio_clock` accounts for).

@@ -26,3 +26,4 @@ mod video_encoder;
 
 pub use broadcast::Broadcast;
 pub use camera::Camera;
+pub use capture::missing_features;

@@ -25,6 +25,8 @@ enum Stage {
     Stopping,
     Ended,
     Failed,
+    /// This browser cannot go live from the page.
+    Unsupported,
 }
 
 /// The go-live page.
@@ -49,16 +51,22 @@ pub fn GoLive() -> impl IntoView {
         set_stage.set(Stage::Failed);
     };
 
-    // Open the camera as soon as the page is shown.
-    spawn_local(async move {
-        match Camera::open().await {
-            Ok(cam) => {
-                camera.set_value(Some(cam));
-                set_stage.set(Stage::CameraReady);
+    // What this browser cannot do is said before anyone tries: no camera, no stream created.
+    let unsupported = onair_broadcaster::support::explain(&onair_broadcaster::missing_features());
+    if unsupported.is_some() {
+        set_stage.set(Stage::Unsupported);
+    } else {
+        // Open the camera as soon as the page is shown.
+        spawn_local(async move {
+            match Camera::open().await {
+                Ok(cam) => {
+                    camera.set_value(Some(cam));
+                    set_stage.set(Stage::CameraReady);
+                }
+                Err(e) => fail(AppError::Camera(e.to_string())),
             }
-            Err(e) => fail(AppError::Camera(e.to_string())),
-        }
-    });
+        });
+    }
     // Show it in the preview once both exist.
     Effect::new(move |_| {
         if let (Some(video), Stage::CameraReady) = (preview.get(), stage.get()) {
@@ -187,6 +195,7 @@ pub fn GoLive() -> impl IntoView {
         Stage::Failed => error
             .get()
             .map_or_else(|| "Error".to_owned(), |e| format!("Error: {e}")),
+        Stage::Unsupported => "Not available in this browser".to_owned(),
     };
     let is_live = move || matches!(stage.get(), Stage::Live | Stage::Starting);
     // Ready once the camera is open, and again after a stream ended or failed.
@@ -201,6 +210,12 @@ pub fn GoLive() -> impl IntoView {
     view! {
         <section class="go-live">
             <h1>"Go live"</h1>
+            {unsupported.map(|text| view! {
+                <p id="unsupported" class="notice" role="alert">
+                    {text} " "
+                    <a href="/help#from-an-encoder">"How to go live from OBS or ffmpeg"</a>
+                </p>
+            })}
             <ErrorView error=error />
             <div class="studio">
                 <video id="preview" node_ref=preview muted autoplay playsinline></video>
