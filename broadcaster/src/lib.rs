@@ -17,6 +17,7 @@
 //! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.21 s parts).
 //! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
 //!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
+//! - [`source`]: the camera, microphone and resolution a person picked.
 //! - [`snapshot`]: when the picture is snapshotted for the stream's live thumbnail, and at what size.
 //! - [`support`]: what going live needs from the browser, and what to say when it lacks it.
 //! - [`stats`]: the counters shown to the person going live.
@@ -35,6 +36,7 @@ pub mod interleave;
 pub mod keyframe;
 pub mod packager;
 pub mod snapshot;
+pub mod source;
 pub mod stats;
 pub mod support;
 pub mod timeline;

@@ -17,6 +17,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 pub mod api;
+pub mod capture;
 pub mod components;
 pub mod error;
 pub mod owned;

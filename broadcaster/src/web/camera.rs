@@ -3,17 +3,15 @@
 use js_sys::{Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MediaStream, MediaStreamConstraints, MediaStreamTrack};
+use web_sys::{
+    MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+};
 
 use onair_browser::JsError;
 
 use super::js::set;
+use crate::source::{CaptureChoice, Device};
 use crate::BroadcastError;
-
-/// Requested capture size: 1280x720.
-pub const CAPTURE_WIDTH: u32 = 1280;
-/// Requested capture height.
-pub const CAPTURE_HEIGHT: u32 = 720;
 
 /// A camera (and, when there is one, a microphone) opened with `getUserMedia`.
 #[derive(Debug, Clone)]
@@ -22,27 +20,54 @@ pub struct Camera {
 }
 
 impl Camera {
-    /// Asks for the camera at 1280x720 and the microphone. Without a microphone (`NotFoundError`) it
-    /// falls back to video only.
+    /// Asks for the default camera at 1280x720 and the default microphone ([`Camera::open_with`]).
     pub async fn open() -> Result<Camera, BroadcastError> {
-        match Self::get_user_media(true).await {
-            Ok(stream) => Ok(Self { stream }),
-            Err(e)
-                if matches!(
-                    JsError::from(&e).name.as_deref(),
-                    Some("NotFoundError" | "OverconstrainedError")
-                ) =>
-            {
-                let stream = Self::get_user_media(false)
-                    .await
-                    .map_err(|e| BroadcastError::js("getUserMedia (video only)", e))?;
-                Ok(Self { stream })
-            }
-            Err(e) => Err(BroadcastError::js("getUserMedia", e)),
-        }
+        Self::open_with(&CaptureChoice::default()).await
     }
 
-    async fn get_user_media(audio: bool) -> Result<MediaStream, JsValue> {
+    /// Asks for the chosen camera at the chosen resolution and the chosen microphone. A device that is
+    /// gone (`NotFoundError`, `OverconstrainedError`) is replaced by the default one; without any
+    /// microphone it falls back to video only.
+    pub async fn open_with(choice: &CaptureChoice) -> Result<Camera, BroadcastError> {
+        let attempts = [
+            (choice.clone(), true),
+            (
+                CaptureChoice {
+                    resolution: choice.resolution,
+                    ..CaptureChoice::default()
+                },
+                true,
+            ),
+            (
+                CaptureChoice {
+                    resolution: choice.resolution,
+                    ..CaptureChoice::default()
+                },
+                false,
+            ),
+        ];
+        let mut last = None;
+        for (attempt, audio) in attempts {
+            match Self::get_user_media(&attempt, audio).await {
+                Ok(stream) => return Ok(Self { stream }),
+                Err(e)
+                    if matches!(
+                        JsError::from(&e).name.as_deref(),
+                        Some("NotFoundError" | "OverconstrainedError")
+                    ) =>
+                {
+                    last = Some(e);
+                }
+                Err(e) => return Err(BroadcastError::js("getUserMedia", e)),
+            }
+        }
+        Err(BroadcastError::js(
+            "getUserMedia",
+            last.unwrap_or_else(|| JsValue::from_str("no camera")),
+        ))
+    }
+
+    async fn get_user_media(choice: &CaptureChoice, audio: bool) -> Result<MediaStream, JsValue> {
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
         let devices = window.navigator().media_devices()?;
         let video = Object::new();
@@ -51,14 +76,68 @@ impl Camera {
             set(&o, "ideal", &JsValue::from(v));
             o
         };
-        set(&video, "width", &ideal(CAPTURE_WIDTH));
-        set(&video, "height", &ideal(CAPTURE_HEIGHT));
+        let exact = |id: &str| {
+            let o = Object::new();
+            set(&o, "exact", &JsValue::from_str(id));
+            o
+        };
+        let (width, height) = choice.resolution.size();
+        set(&video, "width", &ideal(width));
+        set(&video, "height", &ideal(height));
+        if let Some(id) = &choice.camera {
+            set(&video, "deviceId", &exact(id));
+        }
         let constraints = MediaStreamConstraints::new();
         constraints.set_video(&video);
-        constraints.set_audio(&JsValue::from_bool(audio));
+        match (&choice.microphone, audio) {
+            (_, false) => constraints.set_audio(&JsValue::FALSE),
+            (Some(id), true) => {
+                let mic = Object::new();
+                set(&mic, "deviceId", &exact(id));
+                constraints.set_audio(&mic);
+            }
+            (None, true) => constraints.set_audio(&JsValue::TRUE),
+        }
         let promise: Promise = devices.get_user_media_with_constraints(&constraints)?;
         let stream = JsFuture::from(promise).await?;
         stream.dyn_into::<MediaStream>()
+    }
+
+    /// The cameras and microphones the browser lists (named once the page may use the camera).
+    pub async fn devices() -> Result<(Vec<Device>, Vec<Device>), BroadcastError> {
+        let list = async {
+            let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+            let promise = window.navigator().media_devices()?.enumerate_devices()?;
+            JsFuture::from(promise).await
+        }
+        .await
+        .map_err(|e| BroadcastError::js("enumerateDevices", e))?;
+        let (mut cameras, mut microphones) = (Vec::new(), Vec::new());
+        for item in js_sys::Array::from(&list).iter() {
+            let Ok(info) = item.dyn_into::<MediaDeviceInfo>() else {
+                continue;
+            };
+            let device = Device {
+                id: info.device_id(),
+                label: info.label(),
+            };
+            match info.kind() {
+                MediaDeviceKind::Videoinput => cameras.push(device),
+                MediaDeviceKind::Audioinput => microphones.push(device),
+                _ => {}
+            }
+        }
+        Ok((cameras, microphones))
+    }
+
+    /// The `deviceId` of the camera and microphone in use.
+    pub fn device_ids(&self) -> (Option<String>, Option<String>) {
+        let id = |track: Option<MediaStreamTrack>| {
+            track
+                .and_then(|t| t.get_settings().get_device_id())
+                .filter(|id| !id.is_empty())
+        };
+        (id(self.video_track()), id(self.audio_track()))
     }
 
     /// The stream, e.g. for a preview `<video>`'s `srcObject`.

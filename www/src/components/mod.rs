@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod capture_picker;
 pub mod chart;
 pub mod error_view;
 pub mod player_view;

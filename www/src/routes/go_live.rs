@@ -6,11 +6,14 @@ use std::rc::Rc;
 use leptos::html::{Input, Select, Textarea, Video};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use onair_broadcaster::source::CaptureChoice;
 use onair_broadcaster::stats::format_bytes;
 use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
 use onair_protocol::{paths, CreateStreamRequest, CATEGORIES};
 
 use crate::api;
+use crate::capture;
+use crate::components::capture_picker::CapturePicker;
 use crate::components::error_view::ErrorView;
 use crate::error::AppError;
 use crate::owned::{self, OwnedStream};
@@ -53,19 +56,43 @@ pub fn GoLive() -> impl IntoView {
 
     // What this browser cannot do is said before anyone tries: no camera, no stream created.
     let unsupported = onair_broadcaster::support::explain(&onair_broadcaster::missing_features());
-    if unsupported.is_some() {
-        set_stage.set(Stage::Unsupported);
-    } else {
-        // Open the camera as soon as the page is shown.
+    let (choice, set_choice) = signal(capture::load());
+    let (devices, set_devices) = signal((Vec::new(), Vec::new()));
+    // Opens the camera chosen (the one before it is stopped first) and lists the devices, which the
+    // browser names once the page may use the camera.
+    let open_camera = move |wanted: CaptureChoice| {
+        if let Some(old) = camera.try_get_value().flatten() {
+            old.stop();
+            camera.set_value(None);
+        }
+        set_stage.set(Stage::OpeningCamera);
         spawn_local(async move {
-            match Camera::open().await {
+            match Camera::open_with(&wanted).await {
                 Ok(cam) => {
+                    // What the browser gave (a device that was gone is replaced by the default).
+                    let (camera_id, microphone_id) = cam.device_ids();
+                    let opened = CaptureChoice {
+                        camera: camera_id.or(wanted.camera),
+                        microphone: microphone_id.or(wanted.microphone),
+                        resolution: wanted.resolution,
+                    };
+                    capture::save(&opened);
+                    set_choice.set(opened);
                     camera.set_value(Some(cam));
                     set_stage.set(Stage::CameraReady);
+                    if let Ok(listed) = Camera::devices().await {
+                        set_devices.set(listed);
+                    }
                 }
                 Err(e) => fail(AppError::Camera(e.to_string())),
             }
         });
+    };
+    if unsupported.is_some() {
+        set_stage.set(Stage::Unsupported);
+    } else {
+        // Open the camera as soon as the page is shown.
+        open_camera(choice.get_untracked());
     }
     // Show it in the preview once both exist.
     Effect::new(move |_| {
@@ -220,6 +247,12 @@ pub fn GoLive() -> impl IntoView {
             <div class="studio">
                 <video id="preview" node_ref=preview muted autoplay playsinline></video>
                 <div class="controls">
+                    <CapturePicker
+                        choice=choice.into()
+                        devices=devices.into()
+                        disabled=Signal::derive(move || !can_go_live())
+                        on_change=Callback::new(open_camera)
+                    />
                     <label for="title">"Title"</label>
                     <input
                         id="title"

@@ -1,0 +1,47 @@
+//! The capture a person picked on Go Live (camera, microphone, resolution), remembered in
+//! `localStorage` (`onair.capture`) so the next visit opens the same devices.
+
+use onair_broadcaster::source::{CaptureChoice, Resolution};
+use serde::{Deserialize, Serialize};
+
+/// The `localStorage` key.
+const KEY: &str = "onair.capture";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    camera: Option<String>,
+    microphone: Option<String>,
+    height: Option<u32>,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The remembered choice; the defaults when there is none (or junk).
+pub fn load() -> CaptureChoice {
+    let stored = storage()
+        .and_then(|s| s.get_item(KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str::<Stored>(&text).ok())
+        .unwrap_or_default();
+    CaptureChoice {
+        camera: stored.camera,
+        microphone: stored.microphone,
+        resolution: stored
+            .height
+            .and_then(Resolution::from_height)
+            .unwrap_or_default(),
+    }
+}
+
+/// Remembers `choice`.
+pub fn save(choice: &CaptureChoice) {
+    let stored = Stored {
+        camera: choice.camera.clone(),
+        microphone: choice.microphone.clone(),
+        height: Some(choice.resolution.height()),
+    };
+    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(&stored)) {
+        let _ = storage.set_item(KEY, &text);
+    }
+}
