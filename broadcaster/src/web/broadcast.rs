@@ -97,6 +97,17 @@ impl Broadcast {
         })
     }
 
+    /// Turns the camera off (black frames go out; the stream, its timeline and its parts go on) or
+    /// back on.
+    pub fn set_camera_off(&self, off: bool) {
+        self.core.camera_off.set(off);
+    }
+
+    /// Mutes the microphone (silence goes out) or unmutes it.
+    pub fn set_muted(&self, muted: bool) {
+        self.core.muted.set(muted);
+    }
+
     /// The latest counters.
     pub fn stats(&self) -> BroadcastStats {
         self.core

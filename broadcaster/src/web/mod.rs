@@ -4,6 +4,7 @@
 //! - `capture.rs`: raw frames and audio data out of a track (`MediaStreamTrackProcessor`).
 //! - `video_encoder.rs`, `audio_encoder.rs`: the WebCodecs encoders, the loops that feed them and
 //!   their outputs into the packager; `encoder.rs` what the two share.
+//! - `blank.rs`: black frames and silence while the camera is off or the microphone muted.
 //! - `snapshot.rs`: the live thumbnail's snapshot, drawn from a frame and `PUT` beside the media.
 //! - `uploader.rs`: the loop that sends the upload queue's requests with `fetch`.
 //! - `state.rs`: the state those tasks share (packager, queue, counters) and how it reaches the page.
@@ -14,6 +15,7 @@
 //! decisions (packaging, retries, backpressure, keyframes) are the pure modules' of the crate.
 
 mod audio_encoder;
+mod blank;
 mod broadcast;
 mod camera;
 mod capture;

@@ -31,6 +31,10 @@ pub(super) struct Core {
     pub stopping: Cell<bool>,
     /// Number of reader loops still running.
     pub readers_running: Cell<u32>,
+    /// The person turned the camera off: black frames go out.
+    pub camera_off: Cell<bool>,
+    /// The person muted the microphone: silence goes out.
+    pub muted: Cell<bool>,
 }
 
 /// What the tasks change, behind one `RefCell`.
@@ -78,6 +82,8 @@ impl Core {
             }),
             stopping: Cell::new(false),
             readers_running: Cell::new(0),
+            camera_off: Cell::new(false),
+            muted: Cell::new(false),
         })
     }
 

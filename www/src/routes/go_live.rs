@@ -48,6 +48,10 @@ pub fn GoLive() -> impl IntoView {
     let (stats, set_stats) = signal(BroadcastStats::default());
     let (stream_id, set_stream_id) = signal(None::<String>);
     let (error, set_error) = signal(None::<AppError>);
+    // While live: the microphone muted (silence goes out) and the camera off (black frames), the
+    // stream going on.
+    let (muted, set_muted) = signal(false);
+    let (camera_off, set_camera_off) = signal(false);
 
     let fail = move |e: AppError| {
         set_error.set(Some(e));
@@ -129,6 +133,8 @@ pub fn GoLive() -> impl IntoView {
         broadcast.set_value(None);
         set_stream_id.set(None);
         set_stats.set(BroadcastStats::default());
+        set_muted.set(false);
+        set_camera_off.set(false);
         set_error.set(None);
         set_stage.set(Stage::Starting);
         spawn_local(async move {
@@ -233,6 +239,20 @@ pub fn GoLive() -> impl IntoView {
         ) && camera.try_with_value(Option::is_some).unwrap_or(false)
     };
     let watch_href = move || stream_id.get().map(|id| paths::watch_page(&id));
+    let toggle_mute = move |_| {
+        let now = !muted.get_untracked();
+        if let Some(b) = broadcast.get_value() {
+            b.set_muted(now);
+        }
+        set_muted.set(now);
+    };
+    let toggle_camera = move |_| {
+        let now = !camera_off.get_untracked();
+        if let Some(b) = broadcast.get_value() {
+            b.set_camera_off(now);
+        }
+        set_camera_off.set(now);
+    };
 
     view! {
         <section class="go-live">
@@ -245,7 +265,12 @@ pub fn GoLive() -> impl IntoView {
             })}
             <ErrorView error=error />
             <div class="studio">
-                <video id="preview" node_ref=preview muted autoplay playsinline></video>
+                <div class="preview-box">
+                    <video id="preview" node_ref=preview muted autoplay playsinline></video>
+                    <Show when=move || camera_off.get() && is_live()>
+                        <p id="camera-off-note" class="preview-note">"Camera off: viewers see black"</p>
+                    </Show>
+                </div>
                 <div class="controls">
                     <CapturePicker
                         choice=choice.into()
@@ -311,6 +336,20 @@ pub fn GoLive() -> impl IntoView {
                         >
                             <button id="end-stream" class="danger" on:click=end_stream>
                                 "End stream"
+                            </button>
+                            <button
+                                id="mute"
+                                aria-pressed=move || muted.get().to_string()
+                                on:click=toggle_mute
+                            >
+                                {move || if muted.get() { "Unmute microphone" } else { "Mute microphone" }}
+                            </button>
+                            <button
+                                id="camera-toggle"
+                                aria-pressed=move || camera_off.get().to_string()
+                                on:click=toggle_camera
+                            >
+                                {move || if camera_off.get() { "Turn camera on" } else { "Turn camera off" }}
                             </button>
                         </Show>
                     </div>
