@@ -333,3 +333,69 @@ async fn leaving_go_live_ends_the_stream() -> Result<()> {
     })
     .await
 }
+
+/// The owner of a stream whose key leaked makes a new one on the dashboard: shown once, it uploads,
+/// and the old one opens nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_makes_a_new_stream_key_on_the_dashboard() -> Result<()> {
+    let server = TestServer::start().await?;
+    let stream = create_stream(&server, "Leaky").await?;
+    let base = server.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    Browser::run("product-new-key", async |owner| {
+        // This browser owns the stream, as if it had gone live from here.
+        owner.client.goto(&format!("{base}/about")).await?;
+        let owned = json!([{ "id": stream.id, "title": "Leaky", "owner_token": stream.owner_token,
+                             "created_at": 0 }]);
+        owner
+            .js(&format!(
+                "localStorage.setItem('onair.owned', JSON.stringify({owned})); return true;"
+            ))
+            .await?;
+        owner.client.goto(&format!("{base}/dashboard")).await?;
+        let button = format!(".panel[data-id='{}'] button.new-key", stream.id);
+        owner
+            .wait_for(
+                "the panel's New stream key button",
+                &format!("return !!document.querySelector(\"{button}\");"),
+                Duration::from_secs(20),
+            )
+            .await?;
+        owner
+            .client
+            .find(Locator::Css(&button))
+            .await?
+            .click()
+            .await?;
+        let question = owner.client.get_alert_text().await?;
+        ensure!(question.contains("stops working"), "{question}");
+        owner.client.accept_alert().await?;
+        owner
+            .wait_for(
+                "the new key shown",
+                "return !!document.querySelector('.new-key-shown .stream-key');",
+                Duration::from_secs(10),
+            )
+            .await?;
+        owner.screenshot("product-new-key").await?;
+        let key = owner
+            .js("return document.querySelector('.new-key-shown .stream-key').textContent;")
+            .await?;
+        let key = key.as_str().context("key text")?.to_owned();
+        ensure!(key.starts_with("sk_") && key != stream.stream_key, "{key}");
+        // The new key uploads (an encoder's playlist, taken and ignored); the old one opens nothing.
+        let http = reqwest::Client::new();
+        let put = |key: String| {
+            http.put(server.url(&format!("/ingest/{key}/index.m3u8")))
+                .body("#EXTM3U\n")
+                .send()
+        };
+        ensure!(put(key).await?.status() == 204, "the new key");
+        ensure!(
+            put(stream.stream_key.clone()).await?.status() == 403,
+            "the old key"
+        );
+        Ok(())
+    })
+    .await
+}

@@ -172,6 +172,16 @@ pub async fn end_stream(id: &str, owner_token: &str) -> Result<(), AppError> {
         .map(drop)
 }
 
+/// `POST /api/streams/{id}/key` (owner): a new stream key; the old one stops working.
+pub async fn rotate_key(id: &str, owner_token: &str) -> Result<String, AppError> {
+    let rotated: onair_protocol::RotatedKey = as_owner(Request::post(&paths::key(id)), owner_token)
+        .await?
+        .json()
+        .await
+        .map_err(decode)?;
+    Ok(rotated.stream_key)
+}
+
 /// `DELETE /api/streams/{id}` (owner).
 pub async fn delete_stream(id: &str, owner_token: &str) -> Result<(), AppError> {
     as_owner(Request::delete(&paths::stream(id)), owner_token)

@@ -1,6 +1,7 @@
 //! `/dashboard`: the streams this browser created ([`crate::owned`]) with what their owner can do:
 //! see who watches (viewers now, peak, unique, watch time, a chart of concurrent viewers, countries,
-//! the players' QoE), edit the title, description, tags and category, end and delete. Refreshed every
+//! the players' QoE), edit the title, description, tags and category, make a new stream key (shown
+//! once), end and delete. Refreshed every
 //! 10 s. Everything goes through the owner-only API with the stream's owner token.
 
 use std::time::Duration;
@@ -75,6 +76,9 @@ pub fn Dashboard() -> impl IntoView {
         set_tick.update(|t| *t += 1);
     };
     let (error, set_error) = signal(None::<AppError>);
+    // A rotated stream key, shown once (the server keeps only its hash): `(stream id, key)`. Kept
+    // here, since a refresh rebuilds the panels.
+    let (new_key, set_new_key) = signal(None::<(String, String)>);
     let list = move || rows.get().unwrap_or_default();
     view! {
         <section class="dashboard">
@@ -102,6 +106,8 @@ pub fn Dashboard() -> impl IntoView {
                     on_change=reload
                     on_error=move |e| set_error.set(Some(e))
                     on_edit=move |open| set_editing.set(open)
+                    new_key=new_key
+                    set_new_key=set_new_key
                 />
             </For>
         </section>
@@ -115,6 +121,8 @@ fn StreamPanel(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
     on_error: impl Fn(AppError) + Copy + Send + Sync + 'static,
     on_edit: impl Fn(bool) + Copy + Send + Sync + 'static,
+    new_key: ReadSignal<Option<(String, String)>>,
+    set_new_key: WriteSignal<Option<(String, String)>>,
 ) -> impl IntoView {
     let id = row.owned.id.clone();
     let token = row.owned.owner_token.clone();
@@ -151,6 +159,9 @@ fn StreamPanel(
                     .await
                     .map(|()| owned::forget(&id)),
                 Action::Save(body) => api::update_stream(&id, &token, body).await.map(drop),
+                Action::NewKey => api::rotate_key(&id, &token)
+                    .await
+                    .map(|key| set_new_key.set(Some((id.clone(), key)))),
             };
             set_busy.set(false);
             match result {
@@ -172,6 +183,21 @@ fn StreamPanel(
             .unwrap_or(false);
         if confirmed {
             act(Action::Delete);
+        }
+    };
+    let panel_id = id.clone();
+    let rotate = move |_| {
+        let confirmed = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message(
+                    "Make a new stream key? The current one stops working at once: an encoder \
+                     using it must restart with the new one.",
+                )
+                .ok()
+            })
+            .unwrap_or(false);
+        if confirmed {
+            act(Action::NewKey);
         }
     };
     let watch = paths::watch_page(&id);
@@ -197,9 +223,18 @@ fn StreamPanel(
                     <Show when=move || live>
                         <button class="end danger" on:click=end prop:disabled=busy>"End"</button>
                     </Show>
+                    <Show when=move || !ended>
+                        <button class="new-key" on:click=rotate prop:disabled=busy>"New stream key"</button>
+                    </Show>
                     <button class="delete" on:click=delete prop:disabled=busy>"Delete"</button>
                 </div>
             </header>
+            {move || new_key.get().filter(|(of, _)| *of == panel_id).map(|(_, key)| view! {
+                <p class="notice new-key-shown" role="status">
+                    "New stream key (shown this once, keep it secret): " <code class="stream-key">{key}</code>
+                    ". The old key no longer works; restart your encoder with this one."
+                </p>
+            })}
             <Show when=move || editing.get()>
                 <Editor
                     view=editor_view.clone()
@@ -260,6 +295,7 @@ enum Action {
     End,
     Delete,
     Save(UpdateStreamRequest),
+    NewKey,
 }
 
 /// The metadata form.
