@@ -43,10 +43,49 @@ impl Resolution {
     }
 }
 
-/// A camera and microphone by the browser's device ids (`None`: the browser's default), and the
-/// resolution.
+/// What the picture is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceKind {
+    /// The camera.
+    #[default]
+    Camera,
+    /// A screen, window or tab the browser lets the person pick (`getDisplayMedia`), with the
+    /// microphone's sound.
+    Screen,
+}
+
+impl SourceKind {
+    /// Every kind, in the order offered.
+    pub const ALL: [SourceKind; 2] = [SourceKind::Camera, SourceKind::Screen];
+
+    /// Its name in a form: `camera`, `screen`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Camera => "camera",
+            SourceKind::Screen => "screen",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// How a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Camera => "Camera",
+            SourceKind::Screen => "Screen, window or tab",
+        }
+    }
+}
+
+/// A source, a camera and microphone by the browser's device ids (`None`: the browser's default), and
+/// the resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaptureChoice {
+    /// The camera or a screen.
+    pub source: SourceKind,
     /// The camera's `deviceId`.
     pub camera: Option<String>,
     /// The microphone's `deviceId`.
@@ -86,6 +125,15 @@ mod tests {
         assert_eq!(Resolution::from_height(1080), Some(Resolution::P1080));
         assert_eq!(Resolution::from_height(360), None);
         assert_eq!(Resolution::P720.label(), "720p");
+    }
+
+    #[test]
+    fn source_kinds() {
+        assert_eq!(SourceKind::default(), SourceKind::Camera);
+        for kind in SourceKind::ALL {
+            assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SourceKind::parse("file"), None);
     }
 
     #[test]

@@ -152,3 +152,63 @@ async fn camera_off_and_mute_while_live() -> Result<()> {
     })
     .await
 }
+
+/// Picking "Screen, window or tab" shares a screen (Chromium's fake one, drawn at the size asked) with
+/// the microphone's sound, and the stream goes out at the screen's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_live_with_a_screen() -> Result<()> {
+    let server = TestServer::start().await?;
+    let base = server.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    Browser::run("go-live-screen", async |caster| {
+        caster.client.goto(&format!("{base}/go-live")).await?;
+        let ready = |width: u32| {
+            format!(
+                "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+                 return !!v && v.videoWidth === {width} && !!b && !b.disabled;"
+            )
+        };
+        caster
+            .wait_for("the camera", &ready(1280), Duration::from_secs(20))
+            .await?;
+        caster
+            .js("const s = document.querySelector('#source-select'); s.value = 'screen';
+                 s.dispatchEvent(new Event('change', { bubbles: true })); return true;")
+            .await?;
+        caster
+            .wait_for(
+                "the screen in the preview",
+                "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+                 return !!v.srcObject && v.srcObject.getVideoTracks().some(t => t.label.startsWith('screen'))
+                     && v.videoWidth > 0 && !b.disabled;",
+                Duration::from_secs(20),
+            )
+            .await?;
+        let tracks = caster
+            .js("const v = document.querySelector('#preview'); const s = v.srcObject;
+                 return { video: s.getVideoTracks().map(t => t.label), audio: s.getAudioTracks().length,
+                          size: v.videoWidth + 'x' + v.videoHeight };")
+            .await?;
+        println!("screen: {tracks}");
+        ensure!(tracks["audio"] == 1, "the microphone's sound: {tracks}");
+        let size = tracks["size"].as_str().context("size")?.to_owned();
+        caster.screenshot("go-live-screen").await?;
+        click(caster, "#go-live").await?;
+        let link = caster
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#watch-link"))
+            .await?;
+        let href = link.attr("href").await?.context("href")?;
+        let id = href.rsplit('/').next().context("id")?.to_owned();
+        let url = server.url(&format!("/live/{id}/index.m3u8"));
+        let text = onair_tests::wait_for_ok(&url, Duration::from_secs(20)).await?;
+        println!("{text}");
+        ensure!(text.contains(&format!("RESOLUTION={size}")), "{size}: {text}");
+        ensure!(text.contains("mp4a.40.2") || text.contains("opus"), "with sound: {text}");
+        caster.end_stream_on_page("go-live-screen-ended").await?;
+        Ok(())
+    })
+    .await
+}

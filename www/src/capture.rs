@@ -1,4 +1,4 @@
-//! The capture a person picked on Go Live (camera, microphone, resolution), remembered in
+//! The capture a person picked on Go Live (camera, microphone, resolution; not a screen), remembered in
 //! `localStorage` (`onair.capture`) so the next visit opens the same devices.
 
 use onair_broadcaster::source::{CaptureChoice, Resolution};
@@ -24,7 +24,10 @@ pub fn load() -> CaptureChoice {
         .and_then(|s| s.get_item(KEY).ok().flatten())
         .and_then(|text| serde_json::from_str::<Stored>(&text).ok())
         .unwrap_or_default();
+    // Always the camera first: a screen is shared only when the person picks it again (browsers ask
+    // for it on a click).
     CaptureChoice {
+        source: onair_broadcaster::source::SourceKind::Camera,
         camera: stored.camera,
         microphone: stored.microphone,
         resolution: stored

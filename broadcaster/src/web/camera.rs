@@ -1,16 +1,17 @@
-//! The camera and microphone.
+//! The capture: a camera (or a screen) and a microphone.
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+    DisplayMediaStreamConstraints, MediaDeviceInfo, MediaDeviceKind, MediaStream,
+    MediaStreamConstraints, MediaStreamTrack,
 };
 
 use onair_browser::JsError;
 
 use super::js::set;
-use crate::source::{CaptureChoice, Device};
+use crate::source::{CaptureChoice, Device, SourceKind};
 use crate::BroadcastError;
 
 /// A camera (and, when there is one, a microphone) opened with `getUserMedia`.
@@ -33,6 +34,7 @@ impl Camera {
             (choice.clone(), true),
             (
                 CaptureChoice {
+                    source: choice.source,
                     resolution: choice.resolution,
                     ..CaptureChoice::default()
                 },
@@ -40,6 +42,7 @@ impl Camera {
             ),
             (
                 CaptureChoice {
+                    source: choice.source,
                     resolution: choice.resolution,
                     ..CaptureChoice::default()
                 },
@@ -68,6 +71,9 @@ impl Camera {
     }
 
     async fn get_user_media(choice: &CaptureChoice, audio: bool) -> Result<MediaStream, JsValue> {
+        if choice.source == SourceKind::Screen {
+            return Self::get_screen(choice, audio).await;
+        }
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
         let devices = window.navigator().media_devices()?;
         let video = Object::new();
@@ -101,6 +107,55 @@ impl Camera {
         let promise: Promise = devices.get_user_media_with_constraints(&constraints)?;
         let stream = JsFuture::from(promise).await?;
         stream.dyn_into::<MediaStream>()
+    }
+
+    /// A screen, window or tab at most the chosen size, with the chosen microphone's sound.
+    async fn get_screen(choice: &CaptureChoice, audio: bool) -> Result<MediaStream, JsValue> {
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+        let devices = window.navigator().media_devices()?;
+        let video = Object::new();
+        let at_most = |v: u32| {
+            let o = Object::new();
+            set(&o, "max", &JsValue::from(v));
+            o
+        };
+        let (width, height) = choice.resolution.size();
+        set(&video, "width", &at_most(width));
+        set(&video, "height", &at_most(height));
+        set(&video, "frameRate", &JsValue::from(30));
+        let constraints = DisplayMediaStreamConstraints::new();
+        constraints.set_video(&video);
+        let promise = devices.get_display_media_with_constraints(&constraints)?;
+        let screen: MediaStream = JsFuture::from(promise).await?.dyn_into()?;
+        let stream = MediaStream::new()?;
+        if let Ok(track) = screen
+            .get_video_tracks()
+            .get(0)
+            .dyn_into::<MediaStreamTrack>()
+        {
+            stream.add_track(&track);
+        }
+        if audio {
+            let mic = Object::new();
+            if let Some(id) = &choice.microphone {
+                let exact = Object::new();
+                set(&exact, "exact", &JsValue::from_str(id));
+                set(&mic, "deviceId", &exact);
+            }
+            let constraints = MediaStreamConstraints::new();
+            constraints.set_audio(&mic);
+            constraints.set_video(&JsValue::FALSE);
+            let promise = devices.get_user_media_with_constraints(&constraints)?;
+            let sound: MediaStream = JsFuture::from(promise).await?.dyn_into()?;
+            if let Ok(track) = sound
+                .get_audio_tracks()
+                .get(0)
+                .dyn_into::<MediaStreamTrack>()
+            {
+                stream.add_track(&track);
+            }
+        }
+        Ok(stream)
     }
 
     /// The cameras and microphones the browser lists (named once the page may use the camera).

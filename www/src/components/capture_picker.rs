@@ -1,8 +1,12 @@
-//! The Go Live page's capture controls: camera, microphone and resolution pickers. Each change is
-//! handed to `on_change` with the whole new choice; the page reopens the camera with it.
+//! The Go Live page's capture controls: the picture (camera, or a screen, window or tab), camera,
+//! microphone and resolution pickers. Each change is handed to `on_change` with the whole new choice;
+//! the page reopens the capture with it.
 
 use leptos::prelude::*;
-use onair_broadcaster::source::{CaptureChoice, Device, Resolution};
+use onair_broadcaster::source::{CaptureChoice, Device, Resolution, SourceKind};
+
+/// One `<option>`: its value, its text, whether it is the one in use.
+type Choice = (String, String, bool);
 
 /// The pickers; `disabled` while live (a source does not change mid-stream yet).
 #[component]
@@ -16,68 +20,80 @@ pub fn CapturePicker(
     /// Hears a new choice.
     on_change: Callback<CaptureChoice>,
 ) -> impl IntoView {
-    let options = move |list: Vec<Device>, kind: &'static str, current: Option<String>| {
+    let device_options = |list: Vec<Device>, kind: &'static str, current: Option<String>| {
         list.into_iter()
             .enumerate()
             .map(|(i, d)| {
                 let selected = current.as_deref() == Some(d.id.as_str());
-                view! { <option value=d.id.clone() selected=selected>{d.name(kind, i)}</option> }
+                let name = d.name(kind, i);
+                (d.id, name, selected)
             })
-            .collect_view()
+            .collect::<Vec<Choice>>()
     };
-    let pick_camera = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        on_change.run(CaptureChoice {
-            camera: Some(id).filter(|id| !id.is_empty()),
-            ..choice.get_untracked()
-        });
+    // Each picker: its id, label, options, and how a picked value changes the choice.
+    let source = move || {
+        let current = choice.get().source;
+        SourceKind::ALL
+            .into_iter()
+            .map(|k| (k.as_str().to_owned(), k.label().to_owned(), k == current))
+            .collect::<Vec<Choice>>()
     };
-    let pick_microphone = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        on_change.run(CaptureChoice {
-            microphone: Some(id).filter(|id| !id.is_empty()),
-            ..choice.get_untracked()
-        });
+    let cameras = move || device_options(devices.get().0, "Camera", choice.get().camera);
+    let microphones =
+        move || device_options(devices.get().1, "Microphone", choice.get().microphone);
+    let resolutions = move || {
+        let current = choice.get().resolution;
+        Resolution::ALL
+            .into_iter()
+            .map(|r| (r.height().to_string(), r.label(), r == current))
+            .collect::<Vec<Choice>>()
     };
-    let pick_resolution = move |ev: leptos::ev::Event| {
-        let height = event_target_value(&ev).parse::<u32>().unwrap_or(720);
-        on_change.run(CaptureChoice {
-            resolution: Resolution::from_height(height).unwrap_or_default(),
-            ..choice.get_untracked()
-        });
+    let change = move |apply: fn(&mut CaptureChoice, &str)| {
+        move |ev: leptos::ev::Event| {
+            let mut next = choice.get_untracked();
+            apply(&mut next, &event_target_value(&ev));
+            on_change.run(next);
+        }
     };
     view! {
         <div class="row capture">
-            <div>
-                <label for="camera-select">"Camera"</label>
-                <select id="camera-select" on:change=pick_camera prop:disabled=disabled>
-                    {move || options(devices.get().0, "Camera", choice.get().camera)}
-                </select>
-            </div>
-            <div>
-                <label for="microphone-select">"Microphone"</label>
-                <select id="microphone-select" on:change=pick_microphone prop:disabled=disabled>
-                    {move || options(devices.get().1, "Microphone", choice.get().microphone)}
-                </select>
-            </div>
-            <div>
-                <label for="resolution-select">"Resolution"</label>
-                <select id="resolution-select" on:change=pick_resolution prop:disabled=disabled>
-                    {move || {
-                        let current = choice.get().resolution;
-                        Resolution::ALL
-                            .into_iter()
-                            .map(|r| {
-                                view! {
-                                    <option value=r.height().to_string() selected=r == current>
-                                        {r.label()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
+            <Picker id="source-select" label="Picture" options=Signal::derive(source) disabled=disabled
+                on_pick=change(|c, v| c.source = SourceKind::parse(v).unwrap_or_default()) />
+            <Picker id="camera-select" label="Camera" options=Signal::derive(cameras) disabled=disabled
+                on_pick=change(|c, v| c.camera = Some(v.to_owned()).filter(|v| !v.is_empty())) />
+            <Picker id="microphone-select" label="Microphone" options=Signal::derive(microphones)
+                disabled=disabled
+                on_pick=change(|c, v| c.microphone = Some(v.to_owned()).filter(|v| !v.is_empty())) />
+            <Picker id="resolution-select" label="Resolution" options=Signal::derive(resolutions)
+                disabled=disabled
+                on_pick=change(|c, v| {
+                    c.resolution = v.parse().ok().and_then(Resolution::from_height).unwrap_or_default();
+                }) />
+        </div>
+    }
+}
+
+/// A labelled `<select>` of `options`.
+#[component]
+fn Picker(
+    id: &'static str,
+    label: &'static str,
+    options: Signal<Vec<Choice>>,
+    disabled: Signal<bool>,
+    on_pick: impl Fn(leptos::ev::Event) + 'static,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id>{label}</label>
+            <select id=id on:change=on_pick prop:disabled=disabled>
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(value, text, selected)| view! { <option value=value selected=selected>{text}</option> })
+                        .collect_view()
+                }}
+            </select>
         </div>
     }
 }

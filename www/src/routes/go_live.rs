@@ -6,7 +6,7 @@ use std::rc::Rc;
 use leptos::html::{Input, Select, Textarea, Video};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use onair_broadcaster::source::CaptureChoice;
+use onair_broadcaster::source::{CaptureChoice, SourceKind};
 use onair_broadcaster::stats::format_bytes;
 use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
 use onair_protocol::{paths, CreateStreamRequest, CATEGORIES};
@@ -75,8 +75,14 @@ pub fn GoLive() -> impl IntoView {
                 Ok(cam) => {
                     // What the browser gave (a device that was gone is replaced by the default).
                     let (camera_id, microphone_id) = cam.device_ids();
+                    // (A screen's id is not a camera's: the camera picked stays.)
+                    let camera_id = match wanted.source {
+                        SourceKind::Camera => camera_id.or(wanted.camera),
+                        SourceKind::Screen => wanted.camera,
+                    };
                     let opened = CaptureChoice {
-                        camera: camera_id.or(wanted.camera),
+                        source: wanted.source,
+                        camera: camera_id,
                         microphone: microphone_id.or(wanted.microphone),
                         resolution: wanted.resolution,
                     };
