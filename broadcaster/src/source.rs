@@ -52,17 +52,21 @@ pub enum SourceKind {
     /// A screen, window or tab the browser lets the person pick (`getDisplayMedia`), with the
     /// microphone's sound.
     Screen,
+    /// A local video file played out live, in real time, with its own sound (the page plays it in a
+    /// muted `<video>` and captures that).
+    File,
 }
 
 impl SourceKind {
     /// Every kind, in the order offered.
-    pub const ALL: [SourceKind; 2] = [SourceKind::Camera, SourceKind::Screen];
+    pub const ALL: [SourceKind; 3] = [SourceKind::Camera, SourceKind::Screen, SourceKind::File];
 
     /// Its name in a form: `camera`, `screen`.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Camera => "camera",
             SourceKind::Screen => "screen",
+            SourceKind::File => "file",
         }
     }
 
@@ -76,6 +80,7 @@ impl SourceKind {
         match self {
             SourceKind::Camera => "Camera",
             SourceKind::Screen => "Screen, window or tab",
+            SourceKind::File => "A video file, played out live",
         }
     }
 }
@@ -133,7 +138,7 @@ mod tests {
         for kind in SourceKind::ALL {
             assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
         }
-        assert_eq!(SourceKind::parse("file"), None);
+        assert_eq!(SourceKind::parse("files"), None);
     }
 
     #[test]

@@ -256,7 +256,7 @@ impl Browser {
 
     /// Runs `script` (it returns a state, e.g. a player's `{t, ...}`) every 250 ms until `done` holds
     /// for the value, and returns that value; fails after `timeout` naming `what` and the last value
-    /// seen. Use it instead of a fixed sleep between two samples of a state: it waits exactly as long as
+    /// seen (a script that throws counts as not done). Use it instead of a fixed sleep between two samples of a state: it waits exactly as long as
     /// the condition takes, and a failure says what was awaited.
     pub async fn wait_for_state(
         &self,
@@ -267,7 +267,12 @@ impl Browser {
     ) -> Result<serde_json::Value> {
         let deadline = Instant::now() + timeout;
         loop {
-            let value = self.js(script).await?;
+            // A script that throws (the page is still loading: an element not there yet) is a state
+            // that is not done yet; the last error is the value a timeout reports.
+            let value = match self.js(script).await {
+                Ok(value) => value,
+                Err(e) => serde_json::Value::String(format!("script failed: {e}")),
+            };
             if done(&value) {
                 return Ok(value);
             }
@@ -343,6 +348,14 @@ impl Browser {
                     .await?;
             }
         }
+        self.press_go_live().await
+    }
+
+    /// On the /go-live page as it is (its source and fields already chosen): presses **Go live** and
+    /// answers the stream's id, once the watch link appears.
+    pub async fn press_go_live(&self) -> Result<String> {
+        use fantoccini::Locator;
+        let c = &self.client;
         c.find(Locator::Css("#go-live")).await?.click().await?;
         let link = c
             .wait()

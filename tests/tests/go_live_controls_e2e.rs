@@ -179,7 +179,8 @@ async fn going_live_with_a_screen() -> Result<()> {
             .wait_for(
                 "the screen in the preview",
                 "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
-                 return !!v.srcObject && v.srcObject.getVideoTracks().some(t => t.label.startsWith('screen'))
+                 return !!v && !!b && !!v.srcObject
+                     && v.srcObject.getVideoTracks().some(t => t.label.startsWith('screen'))
                      && v.videoWidth > 0 && !b.disabled;",
                 Duration::from_secs(20),
             )
@@ -193,21 +194,77 @@ async fn going_live_with_a_screen() -> Result<()> {
         ensure!(tracks["audio"] == 1, "the microphone's sound: {tracks}");
         let size = tracks["size"].as_str().context("size")?.to_owned();
         caster.screenshot("go-live-screen").await?;
-        click(caster, "#go-live").await?;
-        let link = caster
-            .client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css("#watch-link"))
-            .await?;
-        let href = link.attr("href").await?.context("href")?;
-        let id = href.rsplit('/').next().context("id")?.to_owned();
+        let id = caster.press_go_live().await?;
         let url = server.url(&format!("/live/{id}/index.m3u8"));
         let text = onair_tests::wait_for_ok(&url, Duration::from_secs(20)).await?;
         println!("{text}");
         ensure!(text.contains(&format!("RESOLUTION={size}")), "{size}: {text}");
         ensure!(text.contains("mp4a.40.2") || text.contains("opus"), "with sound: {text}");
         caster.end_stream_on_page("go-live-screen-ended").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Picking "A video file, played out live" plays a local file (ffmpeg's test pattern with a 440 Hz
+/// tone, 4 s) in real time, looping, with its own sound: the thumbnail is the pattern, and the
+/// recording lasts past the file's end and carries the tone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_live_with_a_video_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("show.mp4");
+    let file = file.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = onair_tests::ffmpeg::TEST_SOURCE.to_vec();
+    args.extend([
+        "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+    ]);
+    args.extend(["-movflags", "+faststart", &file]);
+    onair_tests::ffmpeg(&args)?;
+    let server = TestServer::start().await?;
+    let base = server.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    Browser::run("go-live-file", async |caster| {
+        caster.client.goto(&format!("{base}/go-live")).await?;
+        caster
+            .wait_for(
+                "the camera",
+                "const b = document.querySelector('#go-live'); return !!b && !b.disabled;",
+                Duration::from_secs(20),
+            )
+            .await?;
+        caster
+            .js("const s = document.querySelector('#source-select'); s.value = 'file';
+                 s.dispatchEvent(new Event('change', { bubbles: true })); return true;")
+            .await?;
+        let input = caster
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#file-input"))
+            .await?;
+        input.send_keys(&file).await?;
+        caster
+            .wait_for(
+                "the file in the preview",
+                "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
+                 return !!v && !!b && v.videoWidth === 640 && !b.disabled;",
+                Duration::from_secs(20),
+            )
+            .await?;
+        caster.screenshot("go-live-file").await?;
+        let id = caster.press_go_live().await?;
+        let picture = wait_for_thumbnail(&base, &id, None, "file", Duration::from_secs(20)).await?;
+        println!("file: mean {:?}, spread {}", picture.mean(), picture.spread());
+        ensure!(picture.spread() > 100, "the test pattern, not the camera: {picture:?}");
+        // Past the file's 4 s: it loops.
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        caster.end_stream_on_page("go-live-file-ended").await?;
+        let recording = download_recording(&base, &id, "file").await?;
+        let path = onair_tests::artifacts_dir().join("recording-file.mp4");
+        let loud = max_volume(&path.to_string_lossy(), 1.0, 5.0)?;
+        println!("recording {:.1} s, its tone at {loud} dB", recording.duration);
+        ensure!(recording.duration > 6.0, "looped past the file's end: {:?}", recording.probe);
+        ensure!(loud > -30.0, "the file's sound: {loud} dB");
         Ok(())
     })
     .await

@@ -23,7 +23,7 @@ async fn pick_480p_and_go_live(browser: &Browser, server: &TestServer) -> Result
     let ready = |height: u64| {
         format!(
             "const v = document.querySelector('#preview'); const b = document.querySelector('#go-live');
-             return v.videoHeight === {height} && !b.disabled
+             return !!v && !!b && v.videoHeight === {height} && !b.disabled
                  && document.querySelectorAll('#camera-select option').length > 0;"
         )
     };

@@ -30,6 +30,11 @@ impl Camera {
     /// gone (`NotFoundError`, `OverconstrainedError`) is replaced by the default one; without any
     /// microphone it falls back to video only.
     pub async fn open_with(choice: &CaptureChoice) -> Result<Camera, BroadcastError> {
+        if choice.source == SourceKind::File {
+            return Err(BroadcastError::Unsupported {
+                what: "a file without its <video> (open it with Camera::from_element)".to_owned(),
+            });
+        }
         let attempts = [
             (choice.clone(), true),
             (
@@ -156,6 +161,26 @@ impl Camera {
             }
         }
         Ok(stream)
+    }
+
+    /// What a playing `<video>` shows and sounds, in real time (`captureStream`, Firefox's
+    /// `mozCaptureStream`): a local file played out live. The element may be muted; its capture is not.
+    pub fn from_element(video: &web_sys::HtmlVideoElement) -> Result<Camera, BroadcastError> {
+        let capture = ["captureStream", "mozCaptureStream"]
+            .into_iter()
+            .find_map(|name| {
+                js_sys::Reflect::get(video, &JsValue::from_str(name))
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            })
+            .ok_or_else(|| BroadcastError::Unsupported {
+                what: "HTMLMediaElement.captureStream".to_owned(),
+            })?;
+        let stream = capture
+            .call0(video)
+            .and_then(|s| s.dyn_into::<MediaStream>())
+            .map_err(|e| BroadcastError::js("captureStream", e))?;
+        Ok(Self { stream })
     }
 
     /// The cameras and microphones the browser lists (named once the page may use the camera).

@@ -59,11 +59,17 @@ pub fn CapturePicker(
         <div class="row capture">
             <Picker id="source-select" label="Picture" options=Signal::derive(source) disabled=disabled
                 on_pick=change(|c, v| c.source = SourceKind::parse(v).unwrap_or_default()) />
-            <Picker id="camera-select" label="Camera" options=Signal::derive(cameras) disabled=disabled
-                on_pick=change(|c, v| c.camera = Some(v.to_owned()).filter(|v| !v.is_empty())) />
-            <Picker id="microphone-select" label="Microphone" options=Signal::derive(microphones)
-                disabled=disabled
-                on_pick=change(|c, v| c.microphone = Some(v.to_owned()).filter(|v| !v.is_empty())) />
+            // A camera for the camera only; a microphone unless a file brings its own sound.
+            <Show when=move || choice.get().source == SourceKind::Camera>
+                <Picker id="camera-select" label="Camera" options=Signal::derive(cameras)
+                    disabled=disabled
+                    on_pick=change(|c, v| c.camera = Some(v.to_owned()).filter(|v| !v.is_empty())) />
+            </Show>
+            <Show when=move || choice.get().source != SourceKind::File>
+                <Picker id="microphone-select" label="Microphone" options=Signal::derive(microphones)
+                    disabled=disabled
+                    on_pick=change(|c, v| c.microphone = Some(v.to_owned()).filter(|v| !v.is_empty())) />
+            </Show>
             <Picker id="resolution-select" label="Resolution" options=Signal::derive(resolutions)
                 disabled=disabled
                 on_pick=change(|c, v| {

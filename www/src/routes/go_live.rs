@@ -30,6 +30,8 @@ enum Stage {
     Failed,
     /// This browser cannot go live from the page.
     Unsupported,
+    /// The picture is a video file, not chosen yet.
+    ChoosingFile,
 }
 
 /// The go-live page.
@@ -61,6 +63,53 @@ pub fn GoLive() -> impl IntoView {
     // What this browser cannot do is said before anyone tries: no camera, no stream created.
     let unsupported = onair_broadcaster::support::explain(&onair_broadcaster::missing_features());
     let (choice, set_choice) = signal(capture::load());
+    // A video file played out live: a muted, hidden <video> plays it and its capture goes out.
+    let file_video = NodeRef::<Video>::new();
+    let (looping, set_looping) = signal(true);
+    let file_url = StoredValue::new_local(None::<String>);
+    let play_file = move |ev: leptos::ev::Event| {
+        let Some(file) = event_target::<web_sys::HtmlInputElement>(&ev)
+            .files()
+            .and_then(|files| files.get(0))
+        else {
+            return;
+        };
+        let Some(video) = file_video.get_untracked() else {
+            return;
+        };
+        if let Some(old) = file_url.get_value() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&file) else {
+            return fail(AppError::Camera("cannot read the file".to_owned()));
+        };
+        file_url.set_value(Some(url.clone()));
+        video.set_muted(true);
+        video.set_loop(looping.get_untracked());
+        video.set_src(&url);
+        set_stage.set(Stage::OpeningCamera);
+        spawn_local(async move {
+            let played = match video.play() {
+                Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+                    .await
+                    .map(drop),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = played {
+                return fail(AppError::Camera(format!(
+                    "this browser cannot play the file: {}",
+                    onair_broadcaster::onair_browser::JsError::from(&e)
+                )));
+            }
+            match Camera::from_element(&video) {
+                Ok(cam) => {
+                    camera.set_value(Some(cam));
+                    set_stage.set(Stage::CameraReady);
+                }
+                Err(e) => fail(AppError::Camera(e.to_string())),
+            }
+        });
+    };
     let (devices, set_devices) = signal((Vec::new(), Vec::new()));
     // Opens the camera chosen (the one before it is stopped first) and lists the devices, which the
     // browser names once the page may use the camera.
@@ -68,6 +117,15 @@ pub fn GoLive() -> impl IntoView {
         if let Some(old) = camera.try_get_value().flatten() {
             old.stop();
             camera.set_value(None);
+        }
+        if let Some(video) = file_video.get_untracked() {
+            let _ = video.pause();
+        }
+        if wanted.source == SourceKind::File {
+            // The file input comes next (a file is never remembered).
+            set_choice.set(wanted);
+            set_stage.set(Stage::ChoosingFile);
+            return;
         }
         set_stage.set(Stage::OpeningCamera);
         spawn_local(async move {
@@ -78,7 +136,7 @@ pub fn GoLive() -> impl IntoView {
                     // (A screen's id is not a camera's: the camera picked stays.)
                     let camera_id = match wanted.source {
                         SourceKind::Camera => camera_id.or(wanted.camera),
-                        SourceKind::Screen => wanted.camera,
+                        SourceKind::Screen | SourceKind::File => wanted.camera,
                     };
                     let opened = CaptureChoice {
                         source: wanted.source,
@@ -186,7 +244,7 @@ pub fn GoLive() -> impl IntoView {
         });
     };
 
-    let end_stream = move |_| {
+    let end_stream = move || {
         let Some(b) = broadcast.get_value() else {
             return;
         };
@@ -235,6 +293,7 @@ pub fn GoLive() -> impl IntoView {
             .get()
             .map_or_else(|| "Error".to_owned(), |e| format!("Error: {e}")),
         Stage::Unsupported => "Not available in this browser".to_owned(),
+        Stage::ChoosingFile => "Choose a video file".to_owned(),
     };
     let is_live = move || matches!(stage.get(), Stage::Live | Stage::Starting);
     // Ready once the camera is open, and again after a stream ended or failed.
@@ -271,6 +330,19 @@ pub fn GoLive() -> impl IntoView {
             })}
             <ErrorView error=error />
             <div class="studio">
+                <video
+                    id="file-source"
+                    class="offscreen"
+                    node_ref=file_video
+                    muted
+                    playsinline
+                    on:ended=move |_| {
+                        // The file is over (not looping): so is the stream.
+                        if is_live() {
+                            end_stream();
+                        }
+                    }
+                ></video>
                 <div class="preview-box">
                     <video id="preview" node_ref=preview muted autoplay playsinline></video>
                     <Show when=move || camera_off.get() && is_live()>
@@ -284,6 +356,27 @@ pub fn GoLive() -> impl IntoView {
                         disabled=Signal::derive(move || !can_go_live())
                         on_change=Callback::new(open_camera)
                     />
+                    <Show when=move || choice.get().source == SourceKind::File && !is_live()>
+                        <div class="file-source">
+                            <label for="file-input">"Video file"</label>
+                            <input id="file-input" type="file" accept="video/*" on:change=play_file />
+                            <label class="check">
+                                <input
+                                    id="file-loop"
+                                    type="checkbox"
+                                    prop:checked=looping
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        set_looping.set(on);
+                                        if let Some(video) = file_video.get_untracked() {
+                                            video.set_loop(on);
+                                        }
+                                    }
+                                />
+                                " Loop"
+                            </label>
+                        </div>
+                    </Show>
                     <label for="title">"Title"</label>
                     <input
                         id="title"
@@ -340,7 +433,7 @@ pub fn GoLive() -> impl IntoView {
                                 }
                             }
                         >
-                            <button id="end-stream" class="danger" on:click=end_stream>
+                            <button id="end-stream" class="danger" on:click=move |_| end_stream()>
                                 "End stream"
                             </button>
                             <button
