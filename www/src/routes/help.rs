@@ -45,7 +45,13 @@ pub fn Help() -> impl IntoView {
 
             <h2 id="from-the-page">"Going live from this site"</h2>
             <ol>
-                <li>"Open " <a href="/go-live">"Go Live"</a> " and allow the camera and microphone."</li>
+                <li>
+                    "Open " <a href="/go-live">"Go Live"</a> " and allow the camera and microphone. "
+                    "Pick the picture: the camera (which one, and 1080p, 720p or 480p), a screen, "
+                    "window or tab (with your microphone's sound), or a video file on your computer, "
+                    "played out live with its own sound (looping, or ending the stream at its end). "
+                    "This browser remembers the camera and microphone you chose."
+                </li>
                 <li>
                     "Give your stream a title; a description, tags (" <code>"music, live-set"</code>
                     ") and a category help people find it. You can change them while you are live, from "
@@ -54,7 +60,8 @@ pub fn Help() -> impl IntoView {
                 <li>
                     "Press " <em>"Go live"</em> ". The panel shows the upload rate, how far behind the "
                     "camera your viewers are and anything dropped on a slow connection. Share the watch "
-                    "link."
+                    "link. While live, " <em>"Mute microphone"</em> " sends silence and "
+                    <em>"Turn camera off"</em> " sends a black picture; the stream goes on."
                 </li>
                 <li>
                     "Press " <em>"End stream"</em> " when you are done: the stream becomes a "
