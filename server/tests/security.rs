@@ -205,3 +205,30 @@ async fn other_sites_cannot_write_through_a_form() {
     .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
 }
+
+/// A shared watch page behind a TLS proxy (trusted: loopback here) names itself with `https`, so the
+/// links a chat or a social site shows do not fall back to plain HTTP.
+#[tokio::test]
+async fn shared_links_use_the_scheme_the_client_used() {
+    let t = app_with_index(INDEX).await;
+    let stream = t.create_stream("Show").await;
+    let page = |proto: Option<&'static str>| {
+        let mut request =
+            Request::get(format!("/watch/{}", stream.id)).header(header::HOST, "onair.example");
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.body(Body::empty()).expect("request")
+    };
+    let plain = t.request(page(None)).await.text();
+    let url = format!("onair.example/watch/{}", stream.id);
+    assert!(
+        plain.contains(&format!("content=\"http://{url}\"")),
+        "{plain}"
+    );
+    let secure = t.request(page(Some("https"))).await.text();
+    assert!(
+        secure.contains(&format!("content=\"https://{url}\"")),
+        "{secure}"
+    );
+}

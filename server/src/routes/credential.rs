@@ -166,15 +166,56 @@ impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(
-                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-                |info| info.0.ip(),
-            );
         Ok(Self(
-            state.trusted_proxies().client_address(peer, &parts.headers),
+            state
+                .trusted_proxies()
+                .client_address(peer(parts), &parts.headers),
+        ))
+    }
+}
+
+/// The socket's address; loopback for a request without one (the tests' `oneshot` calls).
+fn peer(parts: &Parts) -> std::net::IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            |info| info.0.ip(),
+        )
+}
+
+/// The scheme the client used: `https` when a trusted proxy (a CDN, a TLS terminator in front) says so
+/// in `X-Forwarded-Proto`, else `http` (the origin itself speaks plain HTTP). For the absolute URLs of
+/// a shared page's OpenGraph tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestScheme(pub &'static str);
+
+impl RequestScheme {
+    /// The scheme of a request from `peer` with `headers`, behind `proxies`.
+    pub fn of(
+        proxies: &crate::audience::TrustedProxies,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> Self {
+        let https = proxies.trusts(peer)
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+        Self(if https { "https" } else { "http" })
+    }
+}
+
+impl FromRequestParts<AppState> for RequestScheme {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(Self::of(
+            state.trusted_proxies(),
+            peer(parts),
+            &parts.headers,
         ))
     }
 }
@@ -184,6 +225,33 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn the_scheme_is_https_only_when_a_trusted_proxy_says_so() {
+        let proxies = crate::audience::TrustedProxies::default();
+        let mut headers = axum::http::HeaderMap::new();
+        let lan: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let stranger: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(
+            RequestScheme::of(&proxies, lan, &headers),
+            RequestScheme("http")
+        );
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("HTTPS, http"));
+        assert_eq!(
+            RequestScheme::of(&proxies, lan, &headers),
+            RequestScheme("https")
+        );
+        assert_eq!(
+            RequestScheme::of(&proxies, stranger, &headers),
+            RequestScheme("http"),
+            "anyone else's header is not believed"
+        );
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
+        assert_eq!(
+            RequestScheme::of(&proxies, lan, &headers),
+            RequestScheme("http")
+        );
+    }
 
     #[test]
     fn bearer_tokens() {

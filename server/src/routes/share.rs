@@ -3,6 +3,8 @@
 //! thumbnail, once it has one), so a link shared in a chat or a
 //! social site shows the stream, not "OnAir". Crawlers do not run the app's wasm; people's browsers then
 //! run it as on every other page. An unknown stream gets the plain page (the app says it is not found).
+//! The absolute URLs are `https` when a trusted proxy says the client used it
+//! ([`crate::routes::credential::RequestScheme`]).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -11,6 +13,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::names::StreamId;
+use crate::routes::credential::RequestScheme;
 use crate::routes::web::INDEX_FILE_NAME;
 use crate::AppState;
 
@@ -89,6 +92,7 @@ pub fn with_tags(index: &str, card: ShareCard<'_>) -> String {
 async fn watch_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RequestScheme(scheme): RequestScheme,
     headers: HeaderMap,
 ) -> Response {
     let index_path = state.web_dir().join(INDEX_FILE_NAME);
@@ -105,10 +109,10 @@ async fn watch_page(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    let url = format!("http://{host}/watch/{}", record.id);
+    let url = format!("{scheme}://{host}/watch/{}", record.id);
     let image = state.origin().thumbnail_version(&record.id).map(|v| {
         format!(
-            "http://{host}{}?v={v}",
+            "{scheme}://{host}{}?v={v}",
             onair_protocol::paths::thumbnail(record.id.as_str())
         )
     });
