@@ -131,14 +131,11 @@ impl Joiner {
             };
             let mut out = Vec::with_capacity(samples.samples.len());
             for (i, entry) in samples.samples.iter().enumerate() {
-                let bytes = usize::try_from(entry.size)
-                    .ok()
-                    .and_then(|size| data.get(entry.offset..entry.offset.checked_add(size)?))
-                    .ok_or_else(|| DemuxError::Invalid {
-                        fourcc: "mdat",
-                        offset: entry.offset,
-                        reason: "sample outside the segment".into(),
-                    })?;
+                let bytes = entry.data_in(data).ok_or_else(|| DemuxError::Invalid {
+                    fourcc: "mdat",
+                    offset: entry.offset,
+                    reason: "sample outside the segment".into(),
+                })?;
                 // Durations from the decode times, so that gaps between a segment's fragments stay.
                 let duration = samples
                     .samples

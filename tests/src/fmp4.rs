@@ -33,9 +33,7 @@ pub fn demux_fmp4_file(
     let mut frames = Vec::new();
     for track in &segment.tracks {
         for s in &track.samples {
-            let bytes = body
-                .get(s.offset..s.offset + s.size as usize)
-                .context("sample inside the file")?;
+            let bytes = s.data_in(body).context("sample inside the file")?;
             frames.push(onair_media::Frame {
                 track_id: track.track_id,
                 dts: s.dts,

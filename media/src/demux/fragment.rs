@@ -35,6 +35,14 @@ pub struct SampleEntry {
     pub size: u32,
 }
 
+impl SampleEntry {
+    /// The sample's bytes in `segment`, the bytes it was parsed from (`None` if they do not hold it).
+    pub fn data_in<'a>(&self, segment: &'a [u8]) -> Option<&'a [u8]> {
+        let size = usize::try_from(self.size).ok()?;
+        segment.get(self.offset..self.offset.checked_add(size)?)
+    }
+}
+
 /// The samples of one track in a media segment, over all its fragments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackSamples {

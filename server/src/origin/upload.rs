@@ -359,8 +359,8 @@ impl Origin {
                 upload.received_at,
             )
             .await?;
-        let completed = accepted.closes.is_some();
-        let accepted_closes = accepted.closes.as_ref().map(|c| c.data.clone());
+        // The segment this part completes, for its picture once the part is published.
+        let closed = accepted.closes.as_ref().map(|c| c.data.clone());
         if accepted.part.duration_secs > part_target + 0.001 {
             tracing::warn!(
                 stream = %upload.id, %rendition, msn, index, duration = accepted.part.duration_secs,
@@ -373,10 +373,8 @@ impl Origin {
             }
         })
         .await?;
-        if let Some(closed) = &accepted_closes {
+        if let Some(closed) = &closed {
             self.after_segment(stream, rendition, closed);
-        }
-        if completed {
             self.files
                 .remove_parts_before(&upload.id, rendition, msn)
                 .await;

@@ -143,11 +143,6 @@ impl Thumbnails {
         }
     }
 
-    /// Whether pictures can be decoded from segments.
-    pub fn can_decode(&self) -> bool {
-        self.decoder.is_some()
-    }
-
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<StreamId, Entry>) -> R) -> R {
         let mut entries = self
             .entries
