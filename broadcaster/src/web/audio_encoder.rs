@@ -74,7 +74,7 @@ impl AudioEncoding {
 async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder: AudioEncoder) {
     loop {
         let data: AudioData = match read(&reader).await {
-            Ok(Some(v)) => silent_if_muted(&core, v.unchecked_into()),
+            Ok(Some(v)) => super::blank::silent_if(core.muted.get(), v.unchecked_into()),
             Ok(None) => break,
             Err(e) => {
                 if !core.stopping.get() {
@@ -122,23 +122,6 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
     }
     core.readers_running
         .set(core.readers_running.get().saturating_sub(1));
-}
-
-/// The microphone's data, or, while muted, silence in its place (the microphone's closed).
-fn silent_if_muted(core: &Core, data: AudioData) -> AudioData {
-    if !core.muted.get() {
-        return data;
-    }
-    match super::blank::silence_like(&data) {
-        Ok(silence) => {
-            data.close();
-            silence
-        }
-        Err(e) => {
-            log(&format!("silence: {}", JsError::from(&e)));
-            data
-        }
-    }
 }
 
 /// Configures `encoder` for the first of [`AUDIO_CANDIDATES`] this browser can encode at the channel

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Object, Uint8Array};
+use onair_browser::{log, JsError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     AudioData, OffscreenCanvas, OffscreenCanvasRenderingContext2d, VideoFrame, VideoFrameInit,
@@ -17,8 +18,43 @@ thread_local! {
     static BLACK: RefCell<Option<(u32, u32, OffscreenCanvas)>> = const { RefCell::new(None) };
 }
 
+/// The camera's frame, or, while the camera is `off`, a black one in its place (the camera's closed).
+pub(super) fn black_if(off: bool, frame: VideoFrame) -> VideoFrame {
+    if !off {
+        return frame;
+    }
+    substitute(frame, black_like, VideoFrame::close, "black frame")
+}
+
+/// The microphone's data, or, while `muted`, silence in its place (the microphone's closed).
+pub(super) fn silent_if(muted: bool, data: AudioData) -> AudioData {
+    if !muted {
+        return data;
+    }
+    substitute(data, silence_like, AudioData::close, "silence")
+}
+
+/// `made` from `original` in its place (`original` closed), or `original` itself when that fails.
+fn substitute<T>(
+    original: T,
+    make: impl FnOnce(&T) -> Result<T, JsValue>,
+    close: impl FnOnce(&T),
+    what: &str,
+) -> T {
+    match make(&original) {
+        Ok(made) => {
+            close(&original);
+            made
+        }
+        Err(e) => {
+            log(&format!("{what}: {}", JsError::from(&e)));
+            original
+        }
+    }
+}
+
 /// A black frame of `frame`'s size at its timestamp (the caller closes `frame`).
-pub(super) fn black_like(frame: &VideoFrame) -> Result<VideoFrame, JsValue> {
+fn black_like(frame: &VideoFrame) -> Result<VideoFrame, JsValue> {
     let (width, height) = (frame.display_width().max(2), frame.display_height().max(2));
     let canvas = BLACK.with(|cell| -> Result<OffscreenCanvas, JsValue> {
         let mut cached = cell.borrow_mut();
@@ -46,7 +82,7 @@ pub(super) fn black_like(frame: &VideoFrame) -> Result<VideoFrame, JsValue> {
 }
 
 /// Silence as long as `data`, at its timestamp (the caller closes `data`).
-pub(super) fn silence_like(data: &AudioData) -> Result<AudioData, JsValue> {
+fn silence_like(data: &AudioData) -> Result<AudioData, JsValue> {
     let (frames, channels) = (data.number_of_frames(), data.number_of_channels());
     let bytes = frames as usize * channels as usize * 4;
     let init = Object::new();

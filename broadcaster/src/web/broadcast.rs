@@ -4,16 +4,14 @@
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{MediaStreamTrack, ReadableStreamDefaultReader, Request, RequestInit};
+use web_sys::{MediaStreamTrack, ReadableStreamDefaultReader};
 
 use super::audio_encoder::AudioEncoding;
 use super::camera::Camera;
 use super::capture::{check_supported, reader_for};
-use super::js::set;
 use super::state::Core;
-use super::uploader::upload_loop;
+use super::uploader::{fetch, upload_loop};
 use super::video_encoder::VideoEncoding;
 use crate::stats::{BroadcastState, BroadcastStats};
 use crate::upload::{UploadItem, UploadKind, UploadTarget};
@@ -178,21 +176,8 @@ impl Broadcast {
         }
         self.core.stopping.set(true);
         let target = self.core.target.borrow().clone();
-        let init = RequestInit::new();
-        init.set_method(UploadKind::End.method());
-        set(&init, "keepalive", &JsValue::TRUE);
-        let sent = Request::new_with_str_and_init(&target.url(UploadKind::End), &init).and_then(
-            |request| {
-                for (name, value) in target.headers(UploadKind::End) {
-                    request.headers().set(name, &value)?;
-                }
-                let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-                // Not awaited: the page is going.
-                let _ = window.fetch_with_request(&request);
-                Ok(())
-            },
-        );
-        if let Err(e) = sent {
+        // Not awaited: the page is going.
+        if let Err(e) = fetch(&target, UploadKind::End, None, true) {
             onair_browser::log(&format!(
                 "ending on pagehide: {}",
                 onair_browser::JsError::from(&e)

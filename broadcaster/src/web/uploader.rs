@@ -59,10 +59,26 @@ async fn try_send(
     kind: UploadKind,
     body: Option<Uint8Array>,
 ) -> Result<Response, JsValue> {
+    let response = JsFuture::from(fetch(target, kind, body.as_ref(), false)?).await?;
+    response.dyn_into::<Response>()
+}
+
+/// Starts the `fetch` of one upload (its method, URL, headers and body); with `keepalive` the browser
+/// finishes it even after the page is gone.
+pub(super) fn fetch(
+    target: &UploadTarget,
+    kind: UploadKind,
+    body: Option<&Uint8Array>,
+    keepalive: bool,
+) -> Result<js_sys::Promise, JsValue> {
     let init = RequestInit::new();
     init.set_method(kind.method());
-    if let Some(body) = &body {
+    if let Some(body) = body {
         init.set_body(body);
+    }
+    if keepalive {
+        // Not in web-sys's RequestInit.
+        super::js::set(&init, "keepalive", &JsValue::TRUE);
     }
     let request = Request::new_with_str_and_init(&target.url(kind), &init)?;
     let headers = request.headers();
@@ -70,8 +86,7 @@ async fn try_send(
         headers.set(name, &value)?;
     }
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let response = JsFuture::from(window.fetch_with_request(&request)).await?;
-    response.dyn_into::<Response>()
+    Ok(window.fetch_with_request(&request))
 }
 
 /// Sends the queue's uploads one at a time until the broadcast has ended or failed, reporting each

@@ -88,7 +88,7 @@ async fn frame_loop(
     let frame_rate = track.get_settings().get_frame_rate().unwrap_or(30.0);
     loop {
         let frame: VideoFrame = match read(&reader).await {
-            Ok(Some(v)) => blank_if_off(&core, v.unchecked_into()),
+            Ok(Some(v)) => super::blank::black_if(core.camera_off.get(), v.unchecked_into()),
             Ok(None) => break,
             Err(e) => {
                 if !core.stopping.get() {
@@ -156,26 +156,6 @@ async fn frame_loop(
     }
     core.readers_running
         .set(core.readers_running.get().saturating_sub(1));
-}
-
-/// The camera's frame, or, while the camera is off, a black one in its place (the camera's closed).
-fn blank_if_off(core: &Core, frame: VideoFrame) -> VideoFrame {
-    if !core.camera_off.get() {
-        return frame;
-    }
-    match super::blank::black_like(&frame) {
-        Ok(black) => {
-            frame.close();
-            black
-        }
-        Err(e) => {
-            log(&format!(
-                "black frame: {}",
-                onair_browser::JsError::from(&e)
-            ));
-            frame
-        }
-    }
 }
 
 /// Configures `encoder` for H.264 at the size of `frame`, if this browser can encode that.

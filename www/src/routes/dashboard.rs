@@ -175,28 +175,16 @@ fn StreamPanel(
     };
     let end = move |_| act(Action::End);
     let delete = move |_| {
-        let confirmed = web_sys::window()
-            .and_then(|w| {
-                w.confirm_with_message("Delete this stream and its recording?")
-                    .ok()
-            })
-            .unwrap_or(false);
-        if confirmed {
+        if confirmed("Delete this stream and its recording?") {
             act(Action::Delete);
         }
     };
     let panel_id = id.clone();
     let rotate = move |_| {
-        let confirmed = web_sys::window()
-            .and_then(|w| {
-                w.confirm_with_message(
-                    "Make a new stream key? The current one stops working at once: an encoder \
-                     using it must restart with the new one.",
-                )
-                .ok()
-            })
-            .unwrap_or(false);
-        if confirmed {
+        if confirmed(
+            "Make a new stream key? The current one stops working at once: an encoder using it \
+             must restart with the new one.",
+        ) {
             act(Action::NewKey);
         }
     };
@@ -288,6 +276,13 @@ fn StreamPanel(
             </Show>
         </article>
     }
+}
+
+/// Whether the person answers OK to `question` (no window: no).
+fn confirmed(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
 }
 
 /// What a panel's buttons ask of the API.
