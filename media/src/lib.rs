@@ -13,6 +13,8 @@
 //!   upload the server accepts goes through it.
 //! - [`join`]: one fragmented MP4 file from a recording's renditions (video with its separate audio) and
 //!   periods (time laid end to end), for downloads.
+//! - [`ladder`]: the bitrate ladder both ends use: lower rungs for a source size, 0.07 bit per pixel per
+//!   frame.
 //! - [`segmenter`]: cuts encoded frames of several tracks into segments that start on a video keyframe.
 //! - [`ts`]: MPEG transport streams: a demuxer and a transmuxer of TS segments to CMAF.
 //! - [`playlist`]: the HLS playlist model: media playlists rendered with `m3u8-rs`, multivariant playlists
@@ -31,6 +33,7 @@ pub mod decimal;
 pub mod demux;
 pub mod error;
 pub mod join;
+pub mod ladder;
 pub mod mux;
 pub mod playlist;
 pub mod segmenter;

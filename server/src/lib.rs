@@ -46,6 +46,7 @@ pub mod store;
 pub mod stream_key;
 pub mod thumbnails;
 pub mod time;
+pub mod transcode;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -82,6 +83,9 @@ pub struct Config {
     /// The ffmpeg that decodes thumbnails for streams without snapshots (`--ffmpeg`, `ONAIR_FFMPEG`,
     /// default `ffmpeg` from `PATH`; `none`: off).
     pub ffmpeg: Option<PathBuf>,
+    /// Lower rungs for streams with one video rendition, made with that ffmpeg (`--transcode-ladder`,
+    /// `--max-transcodes`; [`transcode`]). `None` (the default here; the binary's is on): off.
+    pub transcode: Option<transcode::TranscodeSettings>,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             trusted_proxies: TrustedProxies::default(),
             retention_days: None,
             ffmpeg: Some(PathBuf::from("ffmpeg")),
+            transcode: None,
         }
     }
 }
@@ -117,6 +122,7 @@ impl AppState {
                 .retention_days
                 .map(|days| Duration::from_secs(days.saturating_mul(24 * 3600))),
             ffmpeg: config.ffmpeg.clone(),
+            transcode: config.transcode.clone(),
             ..Settings::default()
         };
         Self::open_with(config, settings).await
@@ -221,6 +227,9 @@ pub async fn serve_app(
 
     let reaper = state.origin().spawn_idle_reaper();
     let recorder = audience::recorder::spawn(Arc::clone(state.origin()));
+    let transcoder = tokio::spawn(transcode::supervisor::start_requested(Arc::clone(
+        state.origin(),
+    )));
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
@@ -295,6 +304,8 @@ pub async fn serve_app(
     connections.shutdown().await;
     reaper.abort();
     recorder.abort();
+    // Its transcodes with it (their ffmpegs are killed).
+    transcoder.abort();
     // What the audience did since the last tick.
     audience::recorder::record_once(state.origin(), tokio::time::Instant::now()).await;
     tracing::info!("onair stopped");

@@ -75,6 +75,35 @@ struct ServeArgs {
     /// `none` turns that off.
     #[arg(long, env = "ONAIR_FFMPEG", default_value = "ffmpeg")]
     ffmpeg: PathBuf,
+    /// Heights of the lower rungs the origin makes (with that ffmpeg) for a stream that sends one video
+    /// rendition, those below the source's; `none` turns transcoding off.
+    #[arg(long, env = "ONAIR_TRANSCODE_LADDER", default_value = "720,480,240", value_parser = parse_ladder)]
+    transcode_ladder: Ladder,
+    /// Streams transcoded at once (a stream that starts past it keeps its one rendition); default: half
+    /// the CPU cores, at least one.
+    #[arg(long, env = "ONAIR_MAX_TRANSCODES")]
+    max_transcodes: Option<usize>,
+}
+
+/// `--transcode-ladder`: heights, or none.
+#[derive(Debug, Clone)]
+struct Ladder(Vec<u16>);
+
+fn parse_ladder(raw: &str) -> Result<Ladder, String> {
+    if raw.trim() == "none" || raw.trim().is_empty() {
+        return Ok(Ladder(Vec::new()));
+    }
+    raw.split(',')
+        .map(|h| {
+            h.trim()
+                .trim_end_matches('p')
+                .parse::<u16>()
+                .ok()
+                .filter(|&h| (16..=4320).contains(&h))
+                .ok_or_else(|| format!("{h:?} is not a height from 16 to 4320 (e.g. 720,480,240)"))
+        })
+        .collect::<Result<Vec<u16>, String>>()
+        .map(Ladder)
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -149,6 +178,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trusted_proxies: args.trusted_proxies,
         retention_days: args.retention_days,
         ffmpeg: (args.ffmpeg.as_os_str() != "none").then_some(args.ffmpeg),
+        transcode: (!args.transcode_ladder.0.is_empty()).then(|| {
+            let defaults = onair_server::transcode::TranscodeSettings::default();
+            onair_server::transcode::TranscodeSettings {
+                heights: args.transcode_ladder.0,
+                max_running: args.max_transcodes.unwrap_or(defaults.max_running),
+            }
+        }),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -182,6 +218,17 @@ mod tests {
         );
         assert_eq!(find_inspector(Some(empty), None), None);
         assert_eq!(find_inspector(None, Some(empty.as_os_str())), None);
+    }
+
+    #[test]
+    fn ladders_are_heights_or_none() {
+        assert_eq!(
+            parse_ladder("720,480p, 240").expect("ok").0,
+            [720, 480, 240]
+        );
+        assert!(parse_ladder("none").expect("ok").0.is_empty());
+        assert!(parse_ladder("720,big").is_err());
+        assert!(parse_ladder("8").is_err());
     }
 
     #[test]

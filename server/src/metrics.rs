@@ -7,7 +7,9 @@
 //! `onair_ingest_bitrate_bits_per_second` per stream and rendition (its last segments' bytes over their
 //! duration), `onair_blocking_waiters` (requests parked for a part), `onair_segment_cache_bytes` (the
 //! segments held in memory), and `onair_thumbnails_total` by source with
-//! `onair_thumbnail_decode_failures_total` ([`crate::thumbnails`]).
+//! `onair_thumbnail_decode_failures_total` ([`crate::thumbnails`]); the transcoder's
+//! `onair_transcodes`, `onair_transcoder_restarts_total`, `onair_transcodes_refused_total` and the
+//! histogram `onair_transcode_added_latency_seconds` by rung ([`crate::transcode`]).
 
 use std::sync::Arc;
 
@@ -161,6 +163,33 @@ impl Metrics {
             "thumbnail_decode_failures",
             "Decodes of a segment's picture that made no thumbnail",
             failures,
+        );
+        let transcoders = origin.transcoders();
+        registry.register(
+            "transcodes",
+            "Streams whose lower rungs the origin is making now",
+            gauge(transcoders.running()),
+        );
+        let figures = transcoders.figures();
+        let counter = |value: &std::sync::atomic::AtomicU64| {
+            let counter = Counter::<u64>::default();
+            counter.inc_by(value.load(std::sync::atomic::Ordering::Relaxed));
+            counter
+        };
+        registry.register(
+            "transcoder_restarts",
+            "Transcoder runs started again after a failure",
+            counter(&figures.restarts),
+        );
+        registry.register(
+            "transcodes_refused",
+            "Streams left with their one rendition because the transcode limit was reached",
+            counter(&figures.refused),
+        );
+        registry.register(
+            "transcode_added_latency_seconds",
+            "How much later than its source segment a transcoded rung's segment was accepted, by rung",
+            figures.added_latency.clone(),
         );
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry)?;

@@ -83,7 +83,31 @@ impl RenditionName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The rendition the transcoder makes at this height: `auto-480p` ([`crate::transcode`]).
+    pub fn transcoded(height: u16) -> Self {
+        Self(format!("{TRANSCODED_PREFIX}{height}p"))
+    }
+
+    /// True for a name of the transcoder's ([`TRANSCODED_PREFIX`]), which no upload may use.
+    pub fn is_transcoded(&self) -> bool {
+        self.0.starts_with(TRANSCODED_PREFIX)
+    }
+
+    /// Refuses a name of the transcoder's, for uploads (400).
+    pub fn refuse_transcoded(&self) -> Result<(), AppError> {
+        if self.is_transcoded() {
+            Err(AppError::bad_request(format!(
+                "rendition names starting with {TRANSCODED_PREFIX:?} are the origin's transcoded renditions"
+            )))
+        } else {
+            Ok(())
+        }
+    }
 }
+
+/// What the names of the transcoder's renditions start with.
+pub const TRANSCODED_PREFIX: &str = "auto-";
 
 impl fmt::Display for RenditionName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

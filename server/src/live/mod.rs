@@ -53,6 +53,9 @@ pub struct StreamState {
     pub changed_at: SystemTime,
     /// Bumped by every change viewers can see ([`LiveStream::change`]).
     pub version: u64,
+    /// The transcoder is starting rungs that have no init segment yet: the first multivariant playlist
+    /// waits for them as for a broadcaster's renditions ([`crate::transcode`]).
+    pub rungs_pending: bool,
 }
 
 /// One stream's state, its key and its ingest lock.
@@ -338,6 +341,7 @@ mod tests {
                 last_activity: Instant::now(),
                 changed_at: SystemTime::UNIX_EPOCH,
                 version: 0,
+                rungs_pending: false,
             },
             StreamSecrets {
                 key: StreamKey::new("key").hash(),

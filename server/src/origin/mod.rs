@@ -46,6 +46,7 @@ use crate::names::StreamId;
 use crate::store::hot::HotSegments;
 use crate::store::{Db, MediaFiles};
 use crate::thumbnails::{FrameDecoder, Thumbnails};
+use crate::transcode::Transcoders;
 
 /// Name of the metadata database inside the data directory.
 pub const DB_FILE_NAME: &str = "onair.db";
@@ -64,6 +65,7 @@ pub struct Origin {
     hot: HotSegments,
     audience: Audience,
     thumbnails: Arc<Thumbnails>,
+    transcoders: Arc<Transcoders>,
 }
 
 impl Origin {
@@ -87,6 +89,10 @@ impl Origin {
             (None, _) => tracing::info!("no ffmpeg: streams without snapshots get no thumbnail"),
             (Some(_), Some(_)) => {}
         }
+        let transcoders = Arc::new(Transcoders::new(
+            settings.transcode.clone(),
+            settings.ffmpeg.clone(),
+        ));
         let origin = Self {
             db,
             files: MediaFiles::new(data_dir.join(STREAMS_DIR_NAME)),
@@ -97,6 +103,7 @@ impl Origin {
             waiting: Waiting::default(),
             audience: Audience::default(),
             thumbnails: Arc::new(Thumbnails::new(decoder)),
+            transcoders,
         };
         origin.reload().context("reloading streams")?;
         Ok(origin)
@@ -120,6 +127,21 @@ impl Origin {
     /// Bytes of segments held in memory for viewers.
     pub fn hot_bytes(&self) -> usize {
         self.hot.bytes()
+    }
+
+    /// The transcoder ([`crate::transcode`]).
+    pub fn transcoders(&self) -> &Arc<Transcoders> {
+        &self.transcoders
+    }
+
+    /// The bounds every upload is parsed within.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A stream's live state.
+    pub(crate) fn live_stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {
+        self.stream(id)
     }
 
     pub(super) fn stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {

@@ -106,12 +106,14 @@ impl Origin {
     }
 
     /// True while a stream is starting: some rendition has its first segment, another has an init
-    /// segment and no segment yet, and the first segment is younger than [`Settings::start_grace`].
+    /// segment and no segment yet (or the transcoder is starting rungs), and the first segment is
+    /// younger than [`Settings::start_grace`].
     fn starting(&self, state: &StreamState) -> bool {
-        let waiting = state
-            .renditions
-            .values()
-            .any(|r| r.init().is_some() && r.segments().is_empty());
+        let waiting = state.rungs_pending
+            || state
+                .renditions
+                .values()
+                .any(|r| r.init().is_some() && r.segments().is_empty());
         let first = state
             .renditions
             .values()

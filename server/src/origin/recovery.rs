@@ -60,6 +60,7 @@ impl Origin {
                 last_activity: Instant::now(),
                 changed_at,
                 version: 0,
+                rungs_pending: false,
             };
             self.streams
                 .insert(id, Arc::new(LiveStream::new(state, secrets)));

@@ -82,6 +82,10 @@ pub struct Settings {
     /// The ffmpeg that decodes thumbnails of streams that send no snapshot ([`crate::thumbnails`]). It
     /// defaults to `ffmpeg` from `PATH`; `None`, or one that does not run, leaves only snapshots.
     pub ffmpeg: Option<PathBuf>,
+    /// Lower rungs made by the origin for a stream with one video rendition ([`crate::transcode`]),
+    /// with that ffmpeg. It defaults to `None` (off) here; the `onair` binary turns it on
+    /// (`--transcode-ladder`).
+    pub transcode: Option<crate::transcode::TranscodeSettings>,
 }
 
 impl Default for Settings {
@@ -105,6 +109,7 @@ impl Default for Settings {
             creation_period: Duration::from_secs(30),
             unstarted_timeout: Duration::from_secs(3600),
             ffmpeg: Some(PathBuf::from("ffmpeg")),
+            transcode: None,
         }
     }
 }

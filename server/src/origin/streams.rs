@@ -74,6 +74,7 @@ impl Origin {
                     last_activity: Instant::now(),
                     changed_at: SystemTime::now(),
                     version: 0,
+                    rungs_pending: false,
                 };
                 let stream = LiveStream::new(state, secrets);
                 self.streams.insert(record.id.clone(), Arc::new(stream));

@@ -40,6 +40,10 @@ pub enum InitSource {
     /// A standard encoder pushing HLS: it sends its init once per run, so an init for a rendition that
     /// has segments means the encoder restarted: the next segment starts a new period.
     EncoderRun,
+    /// The origin's transcoder ([`crate::transcode`]), for a rung: each of its runs sends an init, and
+    /// one describing the same tracks as the stored one keeps it and the timeline goes on (the run
+    /// starts where the last one stopped); anything else is a codec change.
+    Transcoder,
 }
 
 /// How long a pushed segment waits for what must come before it (its init segment, or the file before
@@ -62,7 +66,9 @@ impl Origin {
             let existing = state.renditions.get(rendition);
             let check = match (existing, source) {
                 (Some(existing), InitSource::Broadcaster) => existing.check_init(&data)?,
-                (Some(existing), InitSource::EncoderRun) => existing.check_run_init(&data)?,
+                (Some(existing), InitSource::EncoderRun | InitSource::Transcoder) => {
+                    existing.check_run_init(&data)?
+                }
                 (None, _) => Rendition::default().check_init(&data)?,
             };
             let has_segments = existing.is_some_and(|r| !r.segments().is_empty());
@@ -250,6 +256,7 @@ impl Origin {
         })
         .await?;
         self.after_segment(stream, rendition, &data);
+        self.request_transcode(stream, rendition);
         Ok(())
     }
 
@@ -373,6 +380,7 @@ impl Origin {
             }
         })
         .await?;
+        self.request_transcode(stream, rendition);
         if let Some(closed) = &closed {
             self.after_segment(stream, rendition, closed);
             self.files
@@ -380,6 +388,24 @@ impl Origin {
                 .await;
         }
         Ok(SegmentStored::New)
+    }
+
+    /// Asks the transcoder to look at a stream whose source rendition got media ([`crate::transcode`]).
+    fn request_transcode(&self, stream: &LiveStream, rendition: &RenditionName) {
+        if !rendition.is_transcoded() {
+            self.transcoders.request(&stream.read().record.id);
+        }
+    }
+
+    /// Starts a new period in a transcoded rung: its source's next segment starts one
+    /// ([`crate::transcode`]).
+    pub(crate) fn start_transcoded_period(&self, stream: &LiveStream, rung: &RenditionName) {
+        let mut state = stream.write();
+        if let Some(r) = state.renditions.get_mut(rung) {
+            if !r.segments().is_empty() || r.open_segment().is_some() {
+                r.start_period();
+            }
+        }
     }
 
     /// Registers the upload of part `index` of segment `msn` as arriving, so that the viewers waiting for

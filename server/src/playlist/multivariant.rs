@@ -18,7 +18,8 @@ pub const AUDIO_GROUP_ID: &str = "audio";
 
 /// The multivariant playlist of a stream, each entry pointing at a rendition's `playlist` (a live playlist
 /// or a recording); `None` while no rendition has a segment. Only renditions with at least one segment
-/// are listed, in name order.
+/// are listed, in name order, except that the transcoder's rungs ([`crate::transcode`]) come after the
+/// stream's own renditions, highest first.
 ///
 /// A rendition whose init has only audio tracks is an audio rendition. When the stream has both kinds,
 /// the audio is separate (as ffmpeg pushes it with `-var_stream_map "v:0,agroup:aud v:1,agroup:aud
@@ -34,7 +35,7 @@ pub fn multivariant(
     playlist: &str,
     beacons: Option<String>,
 ) -> Option<String> {
-    let (audio, video): (Vec<_>, Vec<_>) = renditions
+    let (audio, mut video): (Vec<_>, Vec<_>) = renditions
         .iter()
         .filter_map(|(name, rendition)| {
             let variant = variant(name, rendition, playlist)?;
@@ -42,6 +43,15 @@ pub fn multivariant(
             Some((name, variant, channels))
         })
         .partition(|(_, _, channels)| channels.is_some());
+    // The stream's own renditions first (in name order: the first is a player's default), then the
+    // transcoder's rungs, highest first.
+    video.sort_by_key(|(name, variant, _)| {
+        let transcoded = name.is_transcoded();
+        (
+            transcoded,
+            std::cmp::Reverse(if transcoded { variant.bandwidth } else { 0 }),
+        )
+    });
     let mut multivariant = MultivariantPlaylist {
         session_data: beacons
             .into_iter()

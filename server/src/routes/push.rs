@@ -90,6 +90,7 @@ pub fn parse_pushed_path(path: &str) -> AppResult<PushedFile> {
         }
     };
     let rendition = RenditionName::parse(folder.unwrap_or(DEFAULT_RENDITION))?;
+    rendition.refuse_transcoded()?;
     let name_ok = !file_name.is_empty()
         && file_name.len() <= MAX_FILE_NAME_LEN
         && !file_name.starts_with('.')
@@ -216,6 +217,7 @@ mod tests {
             ("stream_0/..", 400),
             ("stream_0/.hidden.m4s", 400),
             ("stream_0/a b.m4s", 400),
+            ("auto-480p/index0.m4s", 400),
             ("index0.ts", 415),
             ("index.vtt", 415),
             ("noextension", 415),

@@ -58,6 +58,7 @@ impl UploadParams {
             .await
             .map_err(|rejection| AppError::bad_request(rejection.body_text()))?;
         let rendition = RenditionName::parse(&params.rendition)?;
+        rendition.refuse_transcoded()?;
         Ok((rendition, params.file.unwrap_or_default()))
     }
 }
