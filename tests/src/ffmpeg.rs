@@ -79,6 +79,49 @@ impl FfmpegPush {
         Self::spawn(name, &args)
     }
 
+    /// Pushes `seconds` of a 1280x720 test source at 25 fps in real time as one rendition with B-frames
+    /// (libx264 `veryfast`, `-bf 2`, 2 Mbit/s, a keyframe every 2 s) and AAC in the same segments, to
+    /// `{base}/index.m3u8`: what the origin's transcoder turns into a ladder.
+    pub fn hd_with_b_frames(name: &str, base: &str, seconds: u32) -> Result<FfmpegPush> {
+        let duration = seconds.to_string();
+        let url = format!("{base}/index.m3u8");
+        let mut args: Vec<String> = [
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            &duration,
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-b:v",
+            "2000k",
+            "-maxrate",
+            "2000k",
+            "-bufsize",
+            "2000k",
+            "-bf",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(encoder_args());
+        args.extend(hls_args());
+        args.push(url);
+        Self::spawn(name, &args)
+    }
+
     /// Pushes `seconds` of the test source in real time as a two-rendition ladder (640x360 at 600 kbps
     /// and 320x180 at 150 kbps, each with audio) with `-var_stream_map` to
     /// `{base}/stream_%v/index.m3u8` and `{base}/master.m3u8`.

@@ -63,7 +63,7 @@ pub use hlsjs::{hlsjs_script, hlsjs_web_dir, HLSJS_PAGE, HLSJS_STATE};
 pub use inspect::onair_inspect;
 pub use nginx::{NginxCache, NGINX_CONF, NGINX_STATIC_CONF};
 pub use paths::{artifacts_dir, web_dir, workspace_root};
-pub use process::{free_port, terminate};
+pub use process::{free_port, pids_with_argument, terminate};
 pub use recording::{download_recording, RecordingFile};
 pub use server::{
     create_stream, create_stream_at, end_stream, AnsweredRequest, CreatedStream, RequestCounter,

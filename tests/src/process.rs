@@ -25,3 +25,21 @@ pub fn terminate(child: &mut Child, grace: Duration) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The processes (of this user) one of whose command-line arguments contains `needle`, by pid.
+pub fn pids_with_argument(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            cmdline
+                .split(|&b| b == 0)
+                .any(|arg| String::from_utf8_lossy(arg).contains(needle))
+                .then_some(pid)
+        })
+        .collect()
+}

@@ -84,6 +84,8 @@ pub struct TestServer {
     requests: RequestCounter,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Transcoding, when on (it is off in every other test: their streams keep their renditions).
+    transcode: Option<onair_server::transcode::TranscodeSettings>,
 }
 
 impl TestServer {
@@ -106,6 +108,22 @@ impl TestServer {
         Ok(server)
     }
 
+    /// Starts the server serving `web_dir`, transcoding streams of one video rendition to these rung
+    /// heights ([`onair_server::transcode`]), one stream at a time.
+    pub async fn start_transcoding(web_dir: PathBuf, heights: &[u16]) -> Result<TestServer> {
+        let transcode = onair_server::transcode::TranscodeSettings {
+            heights: heights.to_vec(),
+            max_running: 1,
+        };
+        Self::start_at_with(
+            "127.0.0.1:0".parse()?,
+            Arc::new(tempfile::tempdir()?),
+            web_dir,
+            Some(transcode),
+        )
+        .await
+    }
+
     /// Starts the server on an existing data directory (a restart), serving `web_dir`.
     pub async fn start_on(
         data_dir: Arc<tempfile::TempDir>,
@@ -120,6 +138,15 @@ impl TestServer {
         data_dir: Arc<tempfile::TempDir>,
         web_dir: PathBuf,
     ) -> Result<TestServer> {
+        Self::start_at_with(addr, data_dir, web_dir, None).await
+    }
+
+    async fn start_at_with(
+        addr: SocketAddr,
+        data_dir: Arc<tempfile::TempDir>,
+        web_dir: PathBuf,
+        transcode: Option<onair_server::transcode::TranscodeSettings>,
+    ) -> Result<TestServer> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr}"))?;
@@ -129,6 +156,7 @@ impl TestServer {
             data_dir: data_dir.path().to_path_buf(),
             web_dir: web_dir.clone(),
             geoip_db: Some(crate::paths::geoip_db()).filter(|path| path.is_file()),
+            transcode: transcode.clone(),
             ..Default::default()
         };
         let state = onair_server::AppState::open(&config).await?;
@@ -176,6 +204,7 @@ impl TestServer {
             requests,
             shutdown: Some(shutdown),
             task: Some(task),
+            transcode,
         })
     }
 
@@ -196,7 +225,13 @@ impl TestServer {
     /// Stops this server and starts a new one (on a new port) on the same data directory.
     pub async fn restart(mut self) -> Result<TestServer> {
         self.stop().await?;
-        let mut server = Self::start_on(Arc::clone(&self.data_dir), self.web_dir.clone()).await?;
+        let mut server = Self::start_at_with(
+            "127.0.0.1:0".parse()?,
+            Arc::clone(&self.data_dir),
+            self.web_dir.clone(),
+            self.transcode.clone(),
+        )
+        .await?;
         server.web_kept = self.web_kept.take();
         Ok(server)
     }
@@ -208,8 +243,13 @@ impl TestServer {
         self.stop().await?;
         // The thing tested, not a wait: the origin is unreachable for `down`.
         tokio::time::sleep(down).await;
-        let mut server =
-            Self::start_at(self.addr, Arc::clone(&self.data_dir), self.web_dir.clone()).await?;
+        let mut server = Self::start_at_with(
+            self.addr,
+            Arc::clone(&self.data_dir),
+            self.web_dir.clone(),
+            self.transcode.clone(),
+        )
+        .await?;
         server.web_kept = self.web_kept.take();
         Ok(server)
     }

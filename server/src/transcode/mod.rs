@@ -173,6 +173,12 @@ impl TranscodeFigures {
     }
 }
 
+/// What a stream's ffmpeg carries in its command line (`-metadata comment=`), so that a person (or a
+/// test) can tell which stream a process transcodes.
+pub fn process_label(id: &StreamId) -> String {
+    format!("onair-transcode {id}")
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new([0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0])
 }

@@ -27,7 +27,7 @@ use super::rungs::{RungMuxer, RungUpload, SourceEvent};
 use super::{Plan, RungLabels, Running, TranscodeError};
 use crate::error::AppError;
 use crate::live::LiveStream;
-use crate::names::{RenditionName, StreamId};
+use crate::names::RenditionName;
 use crate::origin::{InitSource, Origin};
 use crate::store::StreamStatus;
 
@@ -164,7 +164,7 @@ async fn run(
         .cloned()
         .ok_or_else(|| TranscodeError::Process("no ffmpeg".into()))?;
     let rungs: Vec<_> = plan.rungs.iter().map(|(_, rung)| *rung).collect();
-    let label = label(&id);
+    let label = super::process_label(&id);
     let mut child = Command::new(&ffmpeg)
         .args(ffmpeg_args(&rungs, plan.tracks.video.timescale, &label))
         .stdin(Stdio::piped())
@@ -461,10 +461,4 @@ impl Uploader<'_> {
             })
             .observe(added);
     }
-}
-
-/// What a stream's ffmpeg carries in its command line (`-metadata comment=`), so that a person (or a
-/// test) can tell which stream a process transcodes.
-pub fn label(id: &StreamId) -> String {
-    format!("onair-transcode {id}")
 }

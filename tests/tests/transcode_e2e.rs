@@ -1,0 +1,323 @@
+//! The origin's transcoder with real programs: ffmpeg pushes one 1280x720 rendition with B-frames and
+//! AAC (`-re`, fMP4 over HTTP PUT); the origin's own ffmpeg makes 480p and 240p rungs. ffprobe reads
+//! every variant, the rungs' segments are checked against the source's (same msns, same first
+//! presentation time, a keyframe, the same frame count), `onair inspect` walks it all, and the
+//! transcoder's ffmpeg is killed mid-stream (it must come back, the rungs going on without a gap, the
+//! source never stopping). In Chromium, our watch page and hls.js each switch between the source and a
+//! transcoded rung when DevTools throttles the network, and play through the switch.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use onair_media::{parse_init, parse_segment, Limits, MultivariantPlaylist};
+use onair_tests::{
+    create_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, pids_with_argument,
+    wait_for_segments, web_dir, Browser, FfmpegPush, TestServer, HLSJS_STATE, WATCH_PAGE_STATE,
+};
+
+const RUNGS: [&str; 3] = ["r0", "auto-480p", "auto-240p"];
+
+/// The first video frame of a segment: (presentation time, keyframe, frames), from its bytes.
+async fn first_frame(base: &str, rendition: &str, msn: u64) -> Result<(i64, bool, usize)> {
+    let get = |path: String| async move {
+        let response = reqwest::get(&path).await?;
+        ensure!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        Ok::<_, anyhow::Error>(response.bytes().await?)
+    };
+    let init = parse_init(&get(format!("{base}/{rendition}/init.mp4")).await?)?;
+    let segment = parse_segment(
+        &init,
+        &get(format!("{base}/{rendition}/{msn}.m4s")).await?,
+        &Limits::default(),
+    )?;
+    let video = init.video().context("no video track")?;
+    let samples = &segment.track(video.id).context("no video samples")?.samples;
+    let first = samples.first().context("an empty segment")?;
+    let pts = i64::try_from(first.dts)? + i64::from(first.cts_offset);
+    // In seconds * 1000, so that different timescales compare.
+    Ok((
+        pts * 1000 / i64::from(video.timescale),
+        first.keyframe,
+        samples.len(),
+    ))
+}
+
+async fn metric(server: &TestServer, name: &str) -> Result<f64> {
+    let text = reqwest::get(server.url("/metrics")).await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_transcoder(
+) -> Result<()> {
+    let web = hlsjs_web_dir()?;
+    let server = TestServer::start_transcoding(web.path().to_path_buf(), &[720, 480, 240]).await?;
+    let stream = create_stream(&server, "transcoded").await?;
+    let push = FfmpegPush::hd_with_b_frames("transcode", &server.ingest_url(&stream), 50)?;
+    let base = server.url(&format!("/live/{}", stream.id));
+    for rendition in RUNGS {
+        wait_for_segments(
+            &format!("{base}/{rendition}/index.m3u8"),
+            3,
+            Duration::from_secs(40),
+        )
+        .await
+        .with_context(|| push.log_text())?;
+    }
+
+    // Three variants, the source first, each with its measured bandwidth and exact codecs.
+    let text = reqwest::get(format!("{base}/index.m3u8"))
+        .await?
+        .text()
+        .await?;
+    println!("{text}");
+    let multivariant = MultivariantPlaylist::parse(&text)?;
+    let shapes: Vec<(&str, Option<(u16, u16)>)> = multivariant
+        .variants
+        .iter()
+        .map(|v| (v.uri.as_str(), v.resolution))
+        .collect();
+    ensure!(
+        shapes
+            == [
+                ("r0/index.m3u8", Some((1280, 720))),
+                ("auto-480p/index.m3u8", Some((854, 480))),
+                ("auto-240p/index.m3u8", Some((426, 240))),
+            ],
+        "{shapes:?}"
+    );
+    for variant in &multivariant.variants {
+        ensure!(
+            variant.codecs.starts_with("avc1.") && variant.codecs.ends_with(",mp4a.40.2"),
+            "{variant:?}"
+        );
+    }
+    let bandwidths: Vec<u64> = multivariant.variants.iter().map(|v| v.bandwidth).collect();
+    ensure!(
+        bandwidths.windows(2).all(|w| w[0] > w[1]) && bandwidths[2] > 100_000,
+        "{bandwidths:?}"
+    );
+
+    // ffprobe, an independent client, reads every variant: a video stream of each size, and audio.
+    let probe = ffprobe_json(&["-show_streams", &format!("{base}/index.m3u8")])?;
+    let mut heights: Vec<i64> = probe["streams"]
+        .as_array()
+        .context("no streams")?
+        .iter()
+        .filter(|s| s["codec_type"] == "video")
+        .filter_map(|s| s["height"].as_i64())
+        .collect();
+    heights.sort_unstable();
+    ensure!(heights == [240, 480, 720], "ffprobe: {probe}");
+    let audio = probe["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["codec_type"] == "audio")
+        .count();
+    ensure!(audio >= 1, "ffprobe found no audio: {probe}");
+
+    // Every rung's segment n starts where the source's does, on a keyframe, with as many frames.
+    for msn in 0..3 {
+        let source = first_frame(&base, "r0", msn).await?;
+        ensure!(source.1, "source segment {msn} starts without a keyframe");
+        for rung in &RUNGS[1..] {
+            let frame = first_frame(&base, rung, msn).await?;
+            println!("segment {msn}: source {source:?}, {rung} {frame:?}");
+            ensure!(
+                frame == source,
+                "{rung} segment {msn}: {frame:?} against {source:?}"
+            );
+        }
+    }
+
+    let (code, report) = onair_inspect(&format!("{base}/index.m3u8")).await?;
+    ensure!(code == 0, "onair inspect: {report:#}");
+
+    // The transcoder's ffmpeg killed mid-stream: it comes back and the rungs go on.
+    let id =
+        onair_server::names::StreamId::parse(&stream.id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let label = onair_server::transcode::process_label(&id);
+    let pids = pids_with_argument(&label);
+    ensure!(pids.len() == 1, "transcoder processes {pids:?}");
+    let source_at_kill = wait_for_segments(&format!("{base}/r0/index.m3u8"), 1, Duration::ZERO)
+        .await?
+        .segments
+        .len();
+    std::process::Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()?;
+    let killed = Instant::now();
+    let deadline = killed + Duration::from_secs(40);
+    loop {
+        let restarted = metric(&server, "onair_transcoder_restarts_total").await? >= 1.0;
+        let new = pids_with_argument(&label);
+        if restarted && new.len() == 1 && new != pids {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the transcoder did not come back: {new:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "transcoder back {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    let wanted = source_at_kill + 3;
+    for rendition in RUNGS {
+        let playlist = wait_for_segments(
+            &format!("{base}/{rendition}/index.m3u8"),
+            wanted,
+            Duration::from_secs(30),
+        )
+        .await
+        .with_context(|| push.log_text())?;
+        ensure!(
+            playlist.segments.iter().all(|s| !s.discontinuity),
+            "{rendition} needed no discontinuity: {playlist:?}"
+        );
+    }
+    for msn in source_at_kill as u64 - 1..wanted as u64 {
+        let source = first_frame(&base, "r0", msn).await?;
+        for rung in &RUNGS[1..] {
+            let frame = first_frame(&base, rung, msn).await?;
+            ensure!(
+                frame == source,
+                "after the restart, {rung} segment {msn}: {frame:?} against {source:?}"
+            );
+        }
+    }
+    let latency = metric(
+        &server,
+        "onair_transcode_added_latency_seconds_sum{rung=\"480p\"}",
+    )
+    .await?
+        / metric(
+            &server,
+            "onair_transcode_added_latency_seconds_count{rung=\"480p\"}",
+        )
+        .await?;
+    println!("added latency of the 480p rung: {latency:.2} s a segment on average");
+    ensure!(latency > 0.0 && latency < 10.0, "added latency {latency}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_player_and_hlsjs_switch_to_a_transcoded_rung_and_back() -> Result<()> {
+    let server = TestServer::start_transcoding(web_dir()?, &[480, 240]).await?;
+    let hlsjs = TestServer::start_serving(hlsjs_web_dir()?).await?;
+    let stream = create_stream(&server, "transcoded switch").await?;
+    let push = FfmpegPush::hd_with_b_frames("transcode-switch", &server.ingest_url(&stream), 150)?;
+    let base = server.url(&format!("/live/{}", stream.id));
+    for rendition in RUNGS {
+        wait_for_segments(
+            &format!("{base}/{rendition}/index.m3u8"),
+            3,
+            Duration::from_secs(40),
+        )
+        .await
+        .with_context(|| push.log_text())?;
+    }
+    let mut figures = Vec::new();
+    let result = Browser::run("transcode-switch-failure", async |browser| {
+        // Our watch page: at the source's 720p, down to a rung under 1.2 Mbit/s, back up once lifted.
+        browser
+            .client
+            .goto(&server.url(&format!("/watch/{}", stream.id)))
+            .await?;
+        let level_is = |height: &str| {
+            format!(
+                "const s = (document.querySelector('#player-stats') || {{}}).textContent || '';
+                 const v = document.querySelector('#player');
+                 return s.startsWith('{height}p') && v.currentTime > 1 && !v.paused;"
+            )
+        };
+        browser
+            .wait_for(
+                "our player at 720p",
+                &level_is("720"),
+                Duration::from_secs(40),
+            )
+            .await?;
+        browser.throttle(Some((1200, 40))).await?;
+        let throttled = Instant::now();
+        browser
+            .wait_for(
+                "our player switching down to the transcoded 480p",
+                &level_is("480"),
+                Duration::from_secs(40),
+            )
+            .await?;
+        figures.push(format!(
+            "ours: down to 480p {:.1} s after the throttle: {}",
+            throttled.elapsed().as_secs_f64(),
+            browser.js(WATCH_PAGE_STATE).await?
+        ));
+        browser.screenshot("transcode-ours-480p").await?;
+        browser.throttle(None).await?;
+        let lifted = Instant::now();
+        browser
+            .wait_for(
+                "our player back at 720p",
+                &level_is("720"),
+                Duration::from_secs(60),
+            )
+            .await?;
+        figures.push(format!(
+            "ours: back up {:.1} s after lifting it",
+            lifted.elapsed().as_secs_f64()
+        ));
+
+        // hls.js, from another origin, on the same stream: down to a transcoded rung and playing on.
+        let state = browser
+            .play_with_hlsjs(
+                &hlsjs.url("/hls.html"),
+                &format!("{base}/index.m3u8"),
+                2.0,
+                Duration::from_secs(40),
+            )
+            .await?;
+        figures.push(format!("hls.js playing: {state}"));
+        browser.throttle(Some((700, 40))).await?;
+        let throttled = Instant::now();
+        let switched = browser
+            .wait_for_state(
+                "hls.js showing a transcoded rung",
+                HLSJS_STATE,
+                Duration::from_secs(60),
+                |s| s["height"].as_i64().is_some_and(|h| h < 720 && h > 0),
+            )
+            .await?;
+        let t = switched["t"].as_f64().unwrap_or(0.0);
+        let on = browser
+            .wait_for_state(
+                "hls.js playing through the switch",
+                HLSJS_STATE,
+                Duration::from_secs(30),
+                |s| s["t"].as_f64().unwrap_or(0.0) > t + 2.0 && s["fatal"].is_null(),
+            )
+            .await?;
+        browser.screenshot("transcode-hlsjs-rung").await?;
+        figures.push(format!(
+            "hls.js: a {} px rung {:.1} s after the throttle, then {on}",
+            switched["height"],
+            throttled.elapsed().as_secs_f64()
+        ));
+        browser.throttle(None).await?;
+        Ok(())
+    })
+    .await;
+    for figure in &figures {
+        println!("{figure}");
+    }
+    result
+}
