@@ -208,6 +208,38 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
         .await?;
     println!("added latency of the 480p rung: {latency:.2} s a segment on average");
     ensure!(latency > 0.0 && latency < 10.0, "added latency {latency}");
+
+    // The encoder goes away: once the source has been quiet a while, the transcoder flushes ffmpeg
+    // and the rungs get the source's last segment too (a B-frame source's last frames wait in the
+    // decoder for a next segment that does not come).
+    push.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let source = wait_for_segments(&format!("{base}/r0/index.m3u8"), 1, Duration::ZERO).await?;
+    let last = source.media_sequence + source.segments.len() as u64;
+    for rung in &RUNGS[1..] {
+        let url = format!("{base}/{rung}/index.m3u8");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let playlist = wait_for_segments(&url, 1, Duration::ZERO).await?;
+            if playlist.media_sequence + playlist.segments.len() as u64 >= last {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{rung} stopped before the source's segment {}: {playlist:?}",
+                    last - 1
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let source = first_frame(&base, "r0", last - 1).await?;
+    for rung in &RUNGS[1..] {
+        ensure!(
+            first_frame(&base, rung, last - 1).await? == source,
+            "{rung}'s last segment"
+        );
+    }
     Ok(())
 }
 

@@ -97,3 +97,137 @@ impl Cursor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use onair_media::testing::{av_init_bytes, av_part, av_segment, PART_SECS};
+    use onair_media::Limits;
+
+    use super::*;
+    use crate::live::{InitCheck, PartCheck, SegmentCheck};
+
+    fn with_init() -> Rendition {
+        let mut r = Rendition::default();
+        let bytes = av_init_bytes();
+        if let Ok(InitCheck::Store(parsed)) = r.check_init(&bytes) {
+            r.apply_init(parsed, Bytes::from(bytes), UNIX_EPOCH);
+        }
+        r
+    }
+
+    fn segment(r: &mut Rendition, msn: u64) {
+        let data = av_segment(msn);
+        match r.check_segment(msn, &data, &Limits::default(), UNIX_EPOCH) {
+            Ok(SegmentCheck::New(accepted)) => r.apply_segment(accepted),
+            other => panic!("segment {msn}: {other:?}"),
+        }
+    }
+
+    fn part(r: &mut Rendition, msn: u64, index: u64) -> Bytes {
+        let data = av_part(msn, index, None);
+        let check = r.check_part(
+            msn,
+            index as u32,
+            PART_SECS,
+            &data,
+            &Limits::default(),
+            UNIX_EPOCH,
+        );
+        match check {
+            Ok(PartCheck::New(accepted)) => r.apply_part(*accepted),
+            other => panic!("part {msn}.{index}: {other:?}"),
+        }
+        Bytes::from(data)
+    }
+
+    /// Every step from `cursor` until there is nothing to do.
+    fn steps(r: &Rendition, mut cursor: Cursor, first: u64) -> (Vec<Next>, Cursor) {
+        let mut all = Vec::new();
+        loop {
+            let step = next(r, cursor, first);
+            if matches!(step, Next::Wait | Next::NewPeriod { .. }) {
+                all.push(step);
+                return (all, cursor);
+            }
+            cursor = cursor.after(&step);
+            all.push(step);
+        }
+    }
+
+    #[test]
+    fn whole_segments_are_fed_whole_and_a_new_period_ends_the_run() {
+        let mut r = with_init();
+        segment(&mut r, 0);
+        segment(&mut r, 1);
+        let start = Cursor { msn: 0, parts: 0 };
+        let (all, cursor) = steps(&r, start, 0);
+        assert_eq!(
+            all,
+            [
+                Next::Segment { msn: 0 },
+                Next::Segment { msn: 1 },
+                Next::Wait
+            ]
+        );
+        assert_eq!(cursor, Cursor { msn: 2, parts: 0 });
+        r.start_period();
+        segment(&mut r, 2);
+        assert_eq!(next(&r, cursor, 0), Next::NewPeriod { msn: 2 });
+        // The next run starts there, so for it the period is no news.
+        assert_eq!(next(&r, cursor, 2), Next::Segment { msn: 2 });
+    }
+
+    #[test]
+    fn parts_are_fed_as_they_come_and_a_segment_closes_after_its_last() {
+        let mut r = with_init();
+        let first = part(&mut r, 0, 0);
+        let second = part(&mut r, 0, 1);
+        let (all, cursor) = steps(&r, Cursor { msn: 0, parts: 0 }, 0);
+        assert_eq!(
+            all,
+            [
+                Next::Part {
+                    msn: 0,
+                    index: 0,
+                    bytes: first
+                },
+                Next::Part {
+                    msn: 0,
+                    index: 1,
+                    bytes: second
+                },
+                Next::Wait
+            ]
+        );
+        for index in 2..5 {
+            part(&mut r, 0, index);
+        }
+        let next_segment = part(&mut r, 1, 0);
+        let (all, _) = steps(&r, cursor, 0);
+        let kinds: Vec<(u64, Option<u32>)> = all
+            .iter()
+            .filter_map(|s| match s {
+                Next::Part { msn, index, .. } => Some((*msn, Some(*index))),
+                Next::Closed { msn } => Some((*msn, None)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (0, Some(2)),
+                (0, Some(3)),
+                (0, Some(4)),
+                (0, None),
+                (1, Some(0))
+            ]
+        );
+        assert!(all.contains(&Next::Part {
+            msn: 1,
+            index: 0,
+            bytes: next_segment
+        }));
+    }
+}

@@ -45,6 +45,42 @@ enum RunEnd {
     Done,
     /// The source's next segment starts a new period.
     NewPeriod,
+    /// The source sent nothing for a while after a whole segment: ffmpeg was flushed so that the
+    /// rungs hold every frame fed (a B-frame source's last frames wait in the decoder for the next
+    /// segment's), and the next run starts with segment `next`.
+    Idle {
+        /// The first segment not fed.
+        next: u64,
+    },
+}
+
+/// How long a source may send nothing after a whole segment before ffmpeg is flushed: twice its
+/// last segment's duration, from 3 to 12 s.
+fn idle_after(stream: &LiveStream, source: &RenditionName) -> Duration {
+    let last = stream
+        .read()
+        .renditions
+        .get(source)
+        .and_then(|r| r.segments().last().map(|s| s.duration_secs))
+        .unwrap_or(2.0);
+    Duration::from_secs_f64((2.0 * last).clamp(3.0, 12.0))
+}
+
+/// Waits until the source has segment `next` (or a part of it), or the stream ended.
+async fn await_source(stream: &LiveStream, source: &RenditionName, next: u64) {
+    let mut changes = stream.subscribe();
+    loop {
+        let ready = {
+            let state = stream.read();
+            state.record.status == StreamStatus::Ended
+                || state.renditions.get(source).is_some_and(|r| {
+                    r.next_msn() > next || r.open_segment().is_some_and(|o| o.msn >= next)
+                })
+        };
+        if ready || changes.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Starts the transcodes the origin asks for, until the origin goes away; aborting it ends them all
@@ -103,6 +139,10 @@ async fn supervise(origin: Arc<Origin>, stream: Arc<LiveStream>, plan: Plan, _ru
         match run(&origin, &stream, &plan, new_period).await {
             Ok(RunEnd::Done) => break,
             Ok(RunEnd::NewPeriod) => new_period = true,
+            Ok(RunEnd::Idle { next }) => {
+                tracing::info!(stream = %id, next, "source idle: transcoder flushed");
+                await_source(&stream, &plan.source, next).await;
+            }
             Err(error) => {
                 stream.change(|state| state.rungs_pending = false);
                 if stream.read().record.status == StreamStatus::Ended {
@@ -282,6 +322,7 @@ async fn feed_source(
         (init.parsed.clone(), init.bytes.clone())
     };
     write(&mut stdin, &init_bytes).await?;
+    let idle = idle_after(&stream, &source);
     loop {
         let (step, ended) = {
             let state = stream.read();
@@ -295,10 +336,15 @@ async fn feed_source(
         match &step {
             Next::Wait if ended => return Ok(RunEnd::Done),
             Next::Wait => {
-                if changes.changed().await.is_err() {
-                    return Ok(RunEnd::Done);
+                match tokio::time::timeout(idle, changes.changed()).await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(_)) => return Ok(RunEnd::Done),
+                    // Flush only between whole segments, and once something was fed.
+                    Err(_) if cursor.parts == 0 && cursor.msn > first_msn => {
+                        return Ok(RunEnd::Idle { next: cursor.msn })
+                    }
+                    Err(_) => continue,
                 }
-                continue;
             }
             Next::NewPeriod { .. } => return Ok(RunEnd::NewPeriod),
             Next::Closed { msn } => {

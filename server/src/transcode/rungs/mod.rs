@@ -576,3 +576,6 @@ fn rescale_signed(value: i32, from: u32, to: u32) -> i32 {
     let scaled = i128::from(value) * i128::from(to) / i128::from(from);
     i32::try_from(scaled).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;
