@@ -17,8 +17,9 @@ use onair_tests::{
 
 const RUNGS: [&str; 3] = ["r0", "auto-480p", "auto-240p"];
 
-/// The first video frame of a segment: (presentation time, keyframe, frames), from its bytes.
-async fn first_frame(base: &str, rendition: &str, msn: u64) -> Result<(i64, bool, usize)> {
+/// The first video frame of a segment: (presentation time, timescale, keyframe, frames), from its
+/// bytes.
+async fn first_frame(base: &str, rendition: &str, msn: u64) -> Result<(i64, u32, bool, usize)> {
     let get = |path: String| async move {
         let response = reqwest::get(&path).await?;
         ensure!(
@@ -38,12 +39,8 @@ async fn first_frame(base: &str, rendition: &str, msn: u64) -> Result<(i64, bool
     let samples = &segment.track(video.id).context("no video samples")?.samples;
     let first = samples.first().context("an empty segment")?;
     let pts = i64::try_from(first.dts)? + i64::from(first.cts_offset);
-    // In seconds * 1000, so that different timescales compare.
-    Ok((
-        pts * 1000 / i64::from(video.timescale),
-        first.keyframe,
-        samples.len(),
-    ))
+    // Exactly, in ticks of the same timescale.
+    Ok((pts, video.timescale, first.keyframe, samples.len()))
 }
 
 async fn metric(server: &TestServer, name: &str) -> Result<f64> {
@@ -128,7 +125,7 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
     // Every rung's segment n starts where the source's does, on a keyframe, with as many frames.
     for msn in 0..3 {
         let source = first_frame(&base, "r0", msn).await?;
-        ensure!(source.1, "source segment {msn} starts without a keyframe");
+        ensure!(source.2, "source segment {msn} starts without a keyframe");
         for rung in &RUNGS[1..] {
             let frame = first_frame(&base, rung, msn).await?;
             println!("segment {msn}: source {source:?}, {rung} {frame:?}");
@@ -352,4 +349,76 @@ async fn our_player_and_hlsjs_switch_to_a_transcoded_rung_and_back() -> Result<(
         println!("{figure}");
     }
     result
+}
+
+/// A broadcast from the Go Live page (one rendition, uploaded in Low-Latency parts) gets a transcoded
+/// rung with parts of the same target, listed with the source in the multivariant playlist, and
+/// `onair inspect` (which checks the Low-Latency rules) finds nothing wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_go_live_broadcast_gets_a_low_latency_transcoded_rung() -> Result<()> {
+    let server = TestServer::start_transcoding(web_dir()?, &[240]).await?;
+    let base = server.url("");
+    Browser::run("transcode-go-live", async |caster| {
+        let id = caster
+            .go_live_with(&base, "Transcoded live", "", "", "transcode-go-live")
+            .await?;
+        let live = server.url(&format!("/live/{id}"));
+        let rung = wait_for_segments(
+            &format!("{live}/auto-240p/index.m3u8"),
+            2,
+            Duration::from_secs(40),
+        )
+        .await?;
+        let source = wait_for_segments(&format!("{live}/r0/index.m3u8"), 2, Duration::ZERO).await?;
+        println!(
+            "part targets: source {:?}, rung {:?}",
+            source.part_target, rung.part_target
+        );
+        ensure!(
+            rung.part_target.is_some() && rung.part_target == source.part_target,
+            "the rung's parts: {rung:?}"
+        );
+        let parts: usize = rung.segments.iter().map(|s| s.parts.len()).sum();
+        ensure!(
+            parts + rung.trailing_parts.len() >= 4,
+            "the rung lists its parts: {rung:?}"
+        );
+        ensure!(
+            rung.segments
+                .first()
+                .and_then(|s| s.parts.first())
+                .is_none_or(|p| p.independent)
+                || rung.segments.len() > 2,
+            "a segment starts with an independent part: {rung:?}"
+        );
+        let text = reqwest::get(format!("{live}/index.m3u8"))
+            .await?
+            .text()
+            .await?;
+        println!("{text}");
+        let multivariant = MultivariantPlaylist::parse(&text)?;
+        let uris: Vec<&str> = multivariant
+            .variants
+            .iter()
+            .map(|v| v.uri.as_str())
+            .collect();
+        ensure!(
+            uris == ["r0/index.m3u8", "auto-240p/index.m3u8"],
+            "{uris:?}"
+        );
+        let (code, report) = onair_inspect(&format!("{live}/index.m3u8")).await?;
+        ensure!(code == 0, "onair inspect: {report:#}");
+        // Segment by segment, the rung starts where the source does.
+        let last = rung.media_sequence + rung.segments.len() as u64;
+        for msn in last.saturating_sub(2)..last {
+            let (ours, theirs) = (
+                first_frame(&live, "auto-240p", msn).await?,
+                first_frame(&live, "r0", msn).await?,
+            );
+            ensure!(ours == theirs, "segment {msn}: {ours:?} against {theirs:?}");
+        }
+        caster.end_stream_on_page("transcode-go-live-ended").await?;
+        Ok(())
+    })
+    .await
 }

@@ -2,8 +2,10 @@
 //! standard input, one H.264 video track per rung in one fragmented MP4 on standard output, a fragment a
 //! frame.
 //!
-//! - `-fps_mode passthrough`, `-video_track_timescale` of the source and `-copyts`: every source frame
-//!   comes out once, on the source's timescale ([`super::rungs`] undoes the muxer's shift to zero).
+//! - `-fps_mode passthrough`, `-enc_time_base -1` (the input's), `-video_track_timescale` of the
+//!   source and `-copyts`: every source frame comes out once, at its own time on the source's timescale
+//!   ([`super::rungs`] undoes the muxer's shift to zero). Without `-enc_time_base`, a camera's variable
+//!   frame rate came out rounded to milliseconds (184455 became 184500 at 90 kHz).
 //! - `-force_key_frames source` with scene cuts off and a long GOP: keyframes where the source has
 //!   them, so the rungs cut where the source does.
 //! - libx264 `veryfast`, `zerolatency` (no B-frames, no look-ahead: a frame out as soon as it is in),
@@ -44,6 +46,8 @@ pub fn ffmpeg_args(rungs: &[Rung], source_timescale: u32, label: &str) -> Vec<St
         [
             "-fps_mode",
             "passthrough",
+            "-enc_time_base",
+            "-1",
             "-c:v",
             "libx264",
             "-preset",
@@ -105,6 +109,7 @@ mod tests {
         assert!(joined.contains("-b:v:0 717k -maxrate:v:0 717k"));
         assert!(joined.contains("-b:v:1 178k"));
         assert!(joined.contains("-video_track_timescale 12800"));
+        assert!(joined.contains("-fps_mode passthrough -enc_time_base -1"));
         assert_eq!(args.last().map(String::as_str), Some("pipe:1"));
     }
 }
