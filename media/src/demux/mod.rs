@@ -8,6 +8,7 @@ mod fragment;
 mod init;
 mod reader;
 mod start;
+pub mod stream;
 
 pub use fragment::{parse_segment, parse_segment_at, MediaSegment, SampleEntry, TrackSamples};
 pub use init::parse_init;

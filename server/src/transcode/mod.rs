@@ -10,7 +10,7 @@
 //!   the source rendition is copied into each rung; separate audio stays the audio group.
 //! - **One ffmpeg per stream** ([`supervisor`]): Debian's ffmpeg as a supervised subprocess fed the
 //!   source's fragments on its standard input as the origin accepts them ([`feed`]), its output (one
-//!   track per rung, [`command`]) cut into pieces ([`boxes`]) and muxed into rung segments and parts
+//!   track per rung, [`command`]) cut into pieces (`onair_media::demux::stream`) and muxed into rung segments and parts
 //!   on the source's own boundaries and msns ([`rungs`]), then uploaded through the origin's own checked
 //!   upload path ([`crate::origin`]), like any broadcaster's. Restarted with backoff when it fails,
 //!   ended with its stream, its standard error in the log with the stream's id.
@@ -22,7 +22,6 @@
 //! What it leaves to others: validation and storage (the origin), playlists (a rung is a rendition like
 //! any other), the decision to encode a ladder in the browser (the broadcaster).
 
-pub mod boxes;
 pub mod command;
 pub mod feed;
 pub mod rungs;

@@ -20,7 +20,6 @@ use tokio::process::{ChildStdin, Command};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::boxes::Splitter;
 use super::command::ffmpeg_args;
 use super::feed::{self, Cursor, Next};
 use super::rungs::{RungMuxer, RungUpload, SourceEvent};
@@ -30,6 +29,7 @@ use crate::live::LiveStream;
 use crate::names::RenditionName;
 use crate::origin::{InitSource, Origin};
 use crate::store::StreamStatus;
+use onair_media::demux::stream::Splitter;
 
 /// The first wait before a failed run is followed by another.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);

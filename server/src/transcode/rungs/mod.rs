@@ -22,8 +22,8 @@ use onair_media::{
     Segmenter, SegmenterConfig, TrackInfo,
 };
 
-use super::boxes::Piece;
 use super::TranscodeError;
+use onair_media::demux::stream::Piece;
 
 /// Track id of a rung's video.
 pub const RUNG_VIDEO_TRACK: u32 = 1;

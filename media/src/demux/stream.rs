@@ -1,11 +1,12 @@
-//! Cuts the bytes ffmpeg writes to its standard output into what they are: the init segment (`ftyp` +
-//! `moov`), then one `moof` + `mdat` fragment after another. Pure and bounded: a box larger than
-//! [`MAX_BOX_BYTES`], or a size that cannot be, is an error (the run is restarted), never a panic or an
-//! unbounded buffer.
+//! A fragmented MP4 byte stream (a pipe, a progressive download) cut into what it is as it arrives: the
+//! init segment (`ftyp` + `moov`), then one `moof` + `mdat` fragment after another (the server's
+//! transcoder reads ffmpeg's standard output with it). Pure and bounded: a box larger than
+//! [`MAX_BOX_BYTES`], or a size that cannot be, is an error, never a panic or an unbounded buffer. It
+//! only cuts: [`super::parse_init`] and [`super::parse_segment`] read the pieces.
 
 use thiserror::Error;
 
-/// The largest box accepted from ffmpeg: one fragment of one frame is far smaller.
+/// The largest box (and fragment) accepted.
 pub const MAX_BOX_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the splitter found.
@@ -17,11 +18,11 @@ pub enum Piece {
     Fragment(Vec<u8>),
 }
 
-/// ffmpeg's output cannot be read.
+/// The stream cannot be cut.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BoxError {
     /// A box header claims a size below its own header, or above [`MAX_BOX_BYTES`].
-    #[error("a {fourcc} box of {size} bytes at byte {offset} of ffmpeg's output")]
+    #[error("a {fourcc} box of {size} bytes at byte {offset} of the stream")]
     BadSize {
         /// The box type.
         fourcc: String,
