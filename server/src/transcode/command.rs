@@ -10,8 +10,13 @@
 //!   them, so the rungs cut where the source does.
 //! - libx264 `veryfast`, `zerolatency` (no B-frames, no look-ahead: a frame out as soon as it is in),
 //!   capped at the rung's bitrate with one second of VBV buffer, so measured bandwidths stay near the plan.
-//! - No probing (`-probesize`/`-analyzeduration` are left alone: cutting them made ffmpeg hold the
-//!   first segment until the second arrived).
+//! - Nothing held back that can be avoided: the decoder threads by slice, not by frame (frame threads
+//!   hold a frame each), and probing is left as it is (`-probesize 32 -analyzeduration 0` made ffmpeg
+//!   hold the first segment until the second arrived). What stays: the MP4 muxer writes a frame's
+//!   fragment when the next frame arrives (it needs its duration), and a B-frame source's decoder holds
+//!   its reorder depth; so a rung's last frames of a segment come once the source's next segment is fed
+//!   (a part later for a Low-Latency source, a segment later for an encoder's push; `bench-transcode`
+//!   measures it).
 
 use onair_media::ladder::Rung;
 
@@ -23,6 +28,8 @@ pub fn ffmpeg_args(rungs: &[Rung], source_timescale: u32, label: &str) -> Vec<St
         "-loglevel",
         "warning",
         "-copyts",
+        "-thread_type",
+        "slice",
         "-f",
         "mp4",
         "-i",
