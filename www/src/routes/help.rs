@@ -86,8 +86,11 @@ pub fn Help() -> impl IntoView {
             <p>"Then push to its ingest URL, with keyframes every 2 seconds (50 frames at 25 fps):"</p>
             <pre tabindex="0"><code>{push}</code></pre>
             <p>
-                "Several qualities (a ladder) go in folders of their own, one audio for all of them; "
-                "viewers' players then pick the quality their connection carries:"
+                "Push one quality and OnAir makes the lower ones itself (from 720p: 480p and 240p, "
+                "keyframe-aligned with yours, your sound copied in), so viewers on slow connections "
+                "still watch; they come about one segment behind yours. Or push several qualities "
+                "(a ladder) yourself, in folders of their own, one audio for all of them; OnAir then "
+                "transcodes nothing, and viewers' players pick the quality their connection carries:"
             </p>
             <pre tabindex="0"><code>{ladder}</code></pre>
             <p>
