@@ -89,9 +89,10 @@ impl Origin {
             (None, _) => tracing::info!("no ffmpeg: streams without snapshots get no thumbnail"),
             (Some(_), Some(_)) => {}
         }
+        // The transcoder's ffmpeg is the thumbnails' one, when it runs.
         let transcoders = Arc::new(Transcoders::new(
             settings.transcode.clone(),
-            settings.ffmpeg.clone(),
+            settings.ffmpeg.clone().filter(|_| decoder.is_some()),
         ));
         let origin = Self {
             db,

@@ -100,47 +100,8 @@ impl Cursor {
 
 #[cfg(test)]
 mod tests {
-    use std::time::UNIX_EPOCH;
-
-    use onair_media::testing::{av_init_bytes, av_part, av_segment, PART_SECS};
-    use onair_media::Limits;
-
     use super::*;
-    use crate::live::{InitCheck, PartCheck, SegmentCheck};
-
-    fn with_init() -> Rendition {
-        let mut r = Rendition::default();
-        let bytes = av_init_bytes();
-        if let Ok(InitCheck::Store(parsed)) = r.check_init(&bytes) {
-            r.apply_init(parsed, Bytes::from(bytes), UNIX_EPOCH);
-        }
-        r
-    }
-
-    fn segment(r: &mut Rendition, msn: u64) {
-        let data = av_segment(msn);
-        match r.check_segment(msn, &data, &Limits::default(), UNIX_EPOCH) {
-            Ok(SegmentCheck::New(accepted)) => r.apply_segment(accepted),
-            other => panic!("segment {msn}: {other:?}"),
-        }
-    }
-
-    fn part(r: &mut Rendition, msn: u64, index: u64) -> Bytes {
-        let data = av_part(msn, index, None);
-        let check = r.check_part(
-            msn,
-            index as u32,
-            PART_SECS,
-            &data,
-            &Limits::default(),
-            UNIX_EPOCH,
-        );
-        match check {
-            Ok(PartCheck::New(accepted)) => r.apply_part(*accepted),
-            other => panic!("part {msn}.{index}: {other:?}"),
-        }
-        Bytes::from(data)
-    }
+    use crate::transcode::fixtures::{part, segment, with_init};
 
     /// Every step from `cursor` until there is nothing to do.
     fn steps(r: &Rendition, mut cursor: Cursor, first: u64) -> (Vec<Next>, Cursor) {

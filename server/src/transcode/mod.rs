@@ -24,6 +24,8 @@
 
 pub mod command;
 pub mod feed;
+#[cfg(test)]
+mod fixtures;
 pub mod rungs;
 pub(crate) mod supervisor;
 
@@ -205,7 +207,9 @@ impl Transcoders {
                 "transcoding single-rendition streams"
             ),
             (Some(_), None) => {
-                tracing::warn!("no ffmpeg: streams with one rendition are not transcoded")
+                tracing::warn!(
+                    "no ffmpeg that runs (--ffmpeg): streams with one rendition are not transcoded"
+                )
             }
             (None, _) => tracing::info!("transcoding is off"),
         }
@@ -282,6 +286,9 @@ impl Transcoders {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// A stream's place among the running transcodes, given back when dropped.
 #[derive(Debug)]
