@@ -449,3 +449,88 @@ async fn a_go_live_broadcast_gets_a_low_latency_transcoded_rung() -> Result<()> 
     })
     .await
 }
+
+/// A server restart while a stream is transcoded: the old server's ffmpeg goes with it, the encoder
+/// comes back (a new period), and the rungs go on with the source: their discontinuity at exactly the
+/// source's msn, their segments after it aligned with the source's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_server_restart_the_rungs_follow_the_sources_new_period() -> Result<()> {
+    let web = hlsjs_web_dir()?;
+    let server = TestServer::start_transcoding(web.path().to_path_buf(), &[240]).await?;
+    let stream = create_stream(&server, "transcoded restart").await?;
+    let id =
+        onair_server::names::StreamId::parse(&stream.id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let label = onair_server::transcode::process_label(&id);
+    let push =
+        FfmpegPush::hd_with_b_frames("transcode-restart-1", &server.ingest_url(&stream), 30)?;
+    let path = |r: &str| format!("/live/{}/{r}/index.m3u8", stream.id);
+    wait_for_segments(&server.url(&path("auto-240p")), 3, Duration::from_secs(40))
+        .await
+        .with_context(|| push.log_text())?;
+    push.kill();
+    let server = server.restart().await?;
+    ensure!(
+        pids_with_argument(&label).is_empty(),
+        "the old server's transcoder is still running"
+    );
+    let push =
+        FfmpegPush::hd_with_b_frames("transcode-restart-2", &server.ingest_url(&stream), 30)?;
+    let source = loop {
+        let playlist =
+            wait_for_segments(&server.url(&path("r0")), 1, Duration::from_secs(30)).await?;
+        if playlist.segments.iter().filter(|s| s.discontinuity).count() == 1
+            && playlist
+                .segments
+                .iter()
+                .rev()
+                .take_while(|s| !s.discontinuity)
+                .count()
+                >= 3
+        {
+            break playlist;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let new_period = source.media_sequence
+        + source
+            .segments
+            .iter()
+            .position(|s| s.discontinuity)
+            .context("no discontinuity")? as u64;
+    let base = server.url(&format!("/live/{}", stream.id));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let rung = loop {
+        let rung = wait_for_segments(&server.url(&path("auto-240p")), 1, Duration::ZERO).await?;
+        if rung.media_sequence + rung.segments.len() as u64 >= new_period + 2 {
+            break rung;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the rung did not go on after the restart: {rung:?}\n{}",
+                push.log_text()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let breaks: Vec<u64> = rung
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.discontinuity)
+        .map(|(i, _)| rung.media_sequence + i as u64)
+        .collect();
+    println!("source's new period at msn {new_period}; the rung's discontinuities {breaks:?}");
+    ensure!(
+        breaks == [new_period],
+        "rung discontinuities {breaks:?}, source's {new_period}"
+    );
+    for msn in new_period..new_period + 2 {
+        let (ours, theirs) = (
+            first_frame(&base, "auto-240p", msn).await?,
+            first_frame(&base, "r0", msn).await?,
+        );
+        ensure!(ours == theirs, "segment {msn}: {ours:?} against {theirs:?}");
+    }
+    ensure!(pids_with_argument(&label).len() == 1, "one transcoder");
+    Ok(())
+}

@@ -397,14 +397,28 @@ impl Origin {
         }
     }
 
-    /// Starts a new period in a transcoded rung: its source's next segment starts one
-    /// ([`crate::transcode`]).
-    pub(crate) fn start_transcoded_period(&self, stream: &LiveStream, rung: &RenditionName) {
+    /// Gives a transcoded rung's segment `msn` the period of its source's segment `msn` (a new one
+    /// exactly where the source's starts one), before the rung's segment (or its first part) is
+    /// uploaded ([`crate::transcode`]).
+    pub(crate) fn align_transcoded_period(
+        &self,
+        stream: &LiveStream,
+        source: &RenditionName,
+        rung: &RenditionName,
+        msn: u64,
+    ) {
         let mut state = stream.write();
+        let Some(source) = state.renditions.get(source) else {
+            return;
+        };
+        let discontinuity = match source.segment(msn) {
+            Some(segment) => segment.discontinuity,
+            None => source
+                .open_segment()
+                .is_some_and(|o| o.msn == msn && o.discontinuity),
+        };
         if let Some(r) = state.renditions.get_mut(rung) {
-            if !r.segments().is_empty() || r.open_segment().is_some() {
-                r.start_period();
-            }
+            r.set_new_period(discontinuity);
         }
     }
 

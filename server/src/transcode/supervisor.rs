@@ -5,8 +5,9 @@
 //! Within a run, a feeder task writes the source's fragments to ffmpeg's standard input, each announced
 //! to the muxer first (so the muxer knows a segment's start before ffmpeg's frames of it come back),
 //! and this task reads ffmpeg's standard output, muxes and uploads. A source segment that starts a new
-//! period ends the run cleanly (ffmpeg flushes every frame); the next starts the rungs' new period at the
-//! same msn.
+//! period ends the run cleanly (ffmpeg flushes every frame); the next run starts there. Each rung
+//! segment takes its source segment's period (`Origin::align_transcoded_period`): a discontinuity exactly
+//! where the source has one, whatever a server restart decided for the rung.
 
 use std::process::Stdio;
 use std::sync::atomic::Ordering;
@@ -130,15 +131,15 @@ pub(crate) async fn start_requested(origin: Arc<Origin>) {
 async fn supervise(origin: Arc<Origin>, stream: Arc<LiveStream>, plan: Plan, _running: Running) {
     let id = stream.read().record.id.clone();
     let mut backoff = FIRST_BACKOFF;
-    let mut new_period = false;
     loop {
         if stream.read().record.status == StreamStatus::Ended {
             break;
         }
         let started = Instant::now();
-        match run(&origin, &stream, &plan, new_period).await {
+        match run(&origin, &stream, &plan).await {
             Ok(RunEnd::Done) => break,
-            Ok(RunEnd::NewPeriod) => new_period = true,
+            // A new timeline: a new ffmpeg (the rungs' period follows the source's, per segment).
+            Ok(RunEnd::NewPeriod) => {}
             Ok(RunEnd::Idle { next }) => {
                 tracing::info!(stream = %id, next, "source idle: transcoder flushed");
                 await_source(&stream, &plan.source, next).await;
@@ -159,7 +160,6 @@ async fn supervise(origin: Arc<Origin>, stream: Arc<LiveStream>, plan: Plan, _ru
                 tracing::warn!(stream = %id, %error, ?backoff, "transcoder failed: starting it again");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
-                new_period = false;
             }
         }
     }
@@ -188,16 +188,10 @@ async fn run(
     origin: &Arc<Origin>,
     stream: &Arc<LiveStream>,
     plan: &Plan,
-    new_period: bool,
 ) -> Result<RunEnd, TranscodeError> {
     let id = stream.read().record.id.clone();
     let resume = resume_msns(stream, plan);
     let first_msn = resume.iter().copied().min().unwrap_or(0);
-    if new_period {
-        for (name, _) in &plan.rungs {
-            origin.start_transcoded_period(stream, name);
-        }
-    }
     let ffmpeg = origin
         .transcoders()
         .ffmpeg()
@@ -449,17 +443,24 @@ impl Uploader<'_> {
             RungUpload::Part {
                 msn, index, bytes, ..
             } if msn >= first => {
+                if index == 0 {
+                    self.origin
+                        .align_transcoded_period(self.stream, &self.plan.source, name, msn);
+                }
                 let target = self.plan.tracks.part_target.unwrap_or_default();
                 self.origin
                     .put_part(self.stream, name, msn, index, target, Bytes::from(bytes))
                     .await
                     .map(|_| ())
             }
-            RungUpload::Segment { msn, bytes, .. } if msn >= first => self
-                .origin
-                .put_segment(self.stream, name, msn, Bytes::from(bytes))
-                .await
-                .map(|_| ()),
+            RungUpload::Segment { msn, bytes, .. } if msn >= first => {
+                self.origin
+                    .align_transcoded_period(self.stream, &self.plan.source, name, msn);
+                self.origin
+                    .put_segment(self.stream, name, msn, Bytes::from(bytes))
+                    .await
+                    .map(|_| ())
+            }
             RungUpload::Part { .. } | RungUpload::Segment { .. } => return Ok(()),
         };
         match result {

@@ -173,6 +173,12 @@ impl Rendition {
         }
     }
 
+    /// Makes the next new segment start a new period, or not: a transcoded rung's periods are its
+    /// source's ([`crate::transcode`]), whatever a restart of the server decided for the rung.
+    pub fn set_new_period(&mut self, new_period: bool) {
+        self.new_period = new_period && !self.segments.is_empty();
+    }
+
     /// The msn of the last segment pushed through `/ingest` under this file name, if it was the last one.
     pub fn last_ingest(&self, file_name: &str) -> Option<u64> {
         self.last_ingest
