@@ -227,9 +227,13 @@ pub async fn serve_app(
 
     let reaper = state.origin().spawn_idle_reaper();
     let recorder = audience::recorder::spawn(Arc::clone(state.origin()));
-    let transcoder = tokio::spawn(transcode::supervisor::start_requested(Arc::clone(
-        state.origin(),
-    )));
+    let (stop_transcoding, transcoding_stopped) = tokio::sync::oneshot::channel::<()>();
+    let transcoder = tokio::spawn(transcode::supervisor::start_requested(
+        Arc::clone(state.origin()),
+        async move {
+            let _ = transcoding_stopped.await;
+        },
+    ));
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
@@ -304,8 +308,14 @@ pub async fn serve_app(
     connections.shutdown().await;
     reaper.abort();
     recorder.abort();
-    // Its transcodes with it (their ffmpegs are killed).
-    transcoder.abort();
+    // Its transcodes with it: ended, their ffmpegs killed, before this returns.
+    let _ = stop_transcoding.send(());
+    if tokio::time::timeout(Duration::from_secs(5), transcoder)
+        .await
+        .is_err()
+    {
+        tracing::warn!("transcodes still ending after 5 s");
+    }
     // What the audience did since the last tick.
     audience::recorder::record_once(state.origin(), tokio::time::Instant::now()).await;
     tracing::info!("onair stopped");

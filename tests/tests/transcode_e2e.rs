@@ -469,10 +469,14 @@ async fn after_a_server_restart_the_rungs_follow_the_sources_new_period() -> Res
         .with_context(|| push.log_text())?;
     push.kill();
     let server = server.restart().await?;
-    ensure!(
-        pids_with_argument(&label).is_empty(),
-        "the old server's transcoder is still running"
-    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pids_with_argument(&label).is_empty() {
+        ensure!(
+            Instant::now() < deadline,
+            "the old server's transcoder is still running"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let push =
         FfmpegPush::hd_with_b_frames("transcode-restart-2", &server.ingest_url(&stream), 30)?;
     let source = loop {

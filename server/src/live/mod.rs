@@ -56,6 +56,9 @@ pub struct StreamState {
     /// The transcoder is starting rungs that have no init segment yet: the first multivariant playlist
     /// waits for them as for a broadcaster's renditions ([`crate::transcode`]).
     pub rungs_pending: bool,
+    /// The transcoder gave up on this stream (a ladder appeared, its codec changed, it kept failing):
+    /// its rungs, which stopped, are no longer listed in the multivariant playlist.
+    pub rungs_stopped: bool,
 }
 
 /// One stream's state, its key and its ingest lock.
@@ -342,6 +345,7 @@ mod tests {
                 changed_at: SystemTime::UNIX_EPOCH,
                 version: 0,
                 rungs_pending: false,
+                rungs_stopped: false,
             },
             StreamSecrets {
                 key: StreamKey::new("key").hash(),

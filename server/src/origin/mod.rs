@@ -140,12 +140,8 @@ impl Origin {
         self.limits
     }
 
-    /// A stream's live state.
-    pub(crate) fn live_stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {
-        self.stream(id)
-    }
-
-    pub(super) fn stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {
+    /// A stream's live state (404 for one that does not exist).
+    pub(crate) fn stream(&self, id: &StreamId) -> AppResult<Arc<LiveStream>> {
         self.streams
             .get(id)
             .ok_or_else(|| AppError::not_found(format!("stream {id}")))

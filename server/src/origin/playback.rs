@@ -86,10 +86,13 @@ impl Origin {
         stream.cached((None, kind.file_name(), false), state.version, || {
             // Live viewers' players report to the beacon endpoint the playlist names.
             let beacons = (kind == PlaylistKind::Live).then(|| paths::beacons(id.as_str()));
-            let text = playlist::multivariant(&state.renditions, kind.file_name(), beacons)
-                .ok_or_else(|| {
-                    AppError::not_found(format!("playlist of stream {id} (not started)"))
-                })?;
+            let text = playlist::multivariant_with(
+                &state.renditions,
+                kind.file_name(),
+                beacons,
+                !state.rungs_stopped,
+            )
+            .ok_or_else(|| AppError::not_found(format!("playlist of stream {id} (not started)")))?;
             let target_duration = state
                 .renditions
                 .values()

@@ -61,6 +61,7 @@ impl Origin {
                 changed_at,
                 version: 0,
                 rungs_pending: false,
+                rungs_stopped: false,
             };
             self.streams
                 .insert(id, Arc::new(LiveStream::new(state, secrets)));

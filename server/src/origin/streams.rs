@@ -75,6 +75,7 @@ impl Origin {
                     changed_at: SystemTime::now(),
                     version: 0,
                     rungs_pending: false,
+                    rungs_stopped: false,
                 };
                 let stream = LiveStream::new(state, secrets);
                 self.streams.insert(record.id.clone(), Arc::new(stream));

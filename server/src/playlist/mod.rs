@@ -25,7 +25,9 @@ pub use media::{
     media_playlist, recording_playlist, rendition_report, target_duration, DEFAULT_LIVE_WINDOW,
     PARTS_LISTED_TARGET_DURATIONS, PART_HOLD_BACK_PARTS, SKIP_UNTIL_TARGET_DURATIONS,
 };
-pub use multivariant::{bandwidth, multivariant, variant, with_audio_group, AUDIO_GROUP_ID};
+pub use multivariant::{
+    bandwidth, multivariant, multivariant_with, variant, with_audio_group, AUDIO_GROUP_ID,
+};
 
 /// A segment of `duration_secs` and `bytes` received at 1000 s + 2 s per msn, for the tests.
 #[cfg(test)]

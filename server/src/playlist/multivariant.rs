@@ -19,7 +19,7 @@ pub const AUDIO_GROUP_ID: &str = "audio";
 /// The multivariant playlist of a stream, each entry pointing at a rendition's `playlist` (a live playlist
 /// or a recording); `None` while no rendition has a segment. Only renditions with at least one segment
 /// are listed, in name order, except that the transcoder's rungs ([`crate::transcode`]) come after the
-/// stream's own renditions, highest first.
+/// stream's own renditions, by `BANDWIDTH`, highest first.
 ///
 /// A rendition whose init has only audio tracks is an audio rendition. When the stream has both kinds,
 /// the audio is separate (as ffmpeg pushes it with `-var_stream_map "v:0,agroup:aud v:1,agroup:aud
@@ -35,8 +35,28 @@ pub fn multivariant(
     playlist: &str,
     beacons: Option<String>,
 ) -> Option<String> {
+    multivariant_with(renditions, playlist, beacons, true)
+}
+
+/// [`multivariant`], listing the transcoder's rungs only when `rungs` says so (not once the transcoder
+/// gave up on the stream) and the stream has exactly one video rendition of its own (a ladder that
+/// appeared after the transcoder started is not mixed with rungs made from one of its renditions).
+pub fn multivariant_with(
+    renditions: &BTreeMap<RenditionName, Rendition>,
+    playlist: &str,
+    beacons: Option<String>,
+    rungs: bool,
+) -> Option<String> {
+    let own_videos = renditions
+        .iter()
+        .filter(|(name, r)| {
+            !name.is_transcoded() && r.init().is_some_and(|i| i.parsed.video().is_some())
+        })
+        .count();
+    let rungs = rungs && own_videos == 1;
     let (audio, mut video): (Vec<_>, Vec<_>) = renditions
         .iter()
+        .filter(|(name, _)| rungs || !name.is_transcoded())
         .filter_map(|(name, rendition)| {
             let variant = variant(name, rendition, playlist)?;
             let channels = audio_only_channels(rendition);
@@ -44,7 +64,7 @@ pub fn multivariant(
         })
         .partition(|(_, _, channels)| channels.is_some());
     // The stream's own renditions first (in name order: the first is a player's default), then the
-    // transcoder's rungs, highest first.
+    // transcoder's rungs by BANDWIDTH, highest first.
     video.sort_by_key(|(name, variant, _)| {
         let transcoded = name.is_transcoded();
         (
@@ -265,6 +285,35 @@ mod tests {
         list.into_iter()
             .map(|(name, r)| (RenditionName::parse(name).unwrap(), r))
             .collect()
+    }
+
+    #[test]
+    fn rungs_come_after_the_source_and_only_beside_one_video_rendition_of_its_own() {
+        use onair_media::testing::{audio_track, video_track};
+        let av = || vec![video_track(), audio_track()];
+        let mut all = renditions(vec![
+            ("auto-240p", rendition(av(), 2)),
+            ("auto-480p", rendition(av(), 3)),
+            ("r0", rendition(av(), 3)),
+        ]);
+        let uris = |text: String| -> Vec<String> {
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect()
+        };
+        let listed = uris(multivariant(&all, LIVE_PLAYLIST_FILE, None).unwrap());
+        assert_eq!(listed[0], "r0/index.m3u8", "the source first: {listed:?}");
+        assert_eq!(listed.len(), 3);
+        let stopped = uris(multivariant_with(&all, LIVE_PLAYLIST_FILE, None, false).unwrap());
+        assert_eq!(stopped, ["r0/index.m3u8"]);
+        all.insert(RenditionName::parse("r1").unwrap(), rendition(av(), 3));
+        let ladder = uris(multivariant(&all, LIVE_PLAYLIST_FILE, None).unwrap());
+        assert_eq!(
+            ladder,
+            ["r0/index.m3u8", "r1/index.m3u8"],
+            "a ladder: no rungs"
+        );
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub enum Next {
         /// The segment.
         msn: u64,
     },
+    /// The parts of segment `msn` this run has not fed are no longer kept (it fell that far behind):
+    /// the run must end, and the next feeds the segment whole.
+    Lost {
+        /// The segment.
+        msn: u64,
+    },
     /// Nothing new yet.
     Wait,
 }
@@ -53,8 +59,12 @@ pub fn next(source: &Rendition, cursor: Cursor, first_msn: u64) -> Next {
         if cursor.parts == 0 && starts_period(segment.discontinuity) {
             return Next::NewPeriod { msn: cursor.msn };
         }
-        if cursor.parts == 0 && segment.parts.is_empty() {
-            return Next::Segment { msn: cursor.msn };
+        if segment.parts.is_empty() {
+            return if cursor.parts == 0 {
+                Next::Segment { msn: cursor.msn }
+            } else {
+                Next::Lost { msn: cursor.msn }
+            };
         }
         return match segment.parts.get(cursor.parts as usize) {
             Some(part) => Next::Part {
@@ -93,7 +103,7 @@ impl Cursor {
                 msn: msn + 1,
                 parts: 0,
             },
-            Next::NewPeriod { .. } | Next::Wait => self,
+            Next::NewPeriod { .. } | Next::Lost { .. } | Next::Wait => self,
         }
     }
 }
@@ -108,7 +118,10 @@ mod tests {
         let mut all = Vec::new();
         loop {
             let step = next(r, cursor, first);
-            if matches!(step, Next::Wait | Next::NewPeriod { .. }) {
+            if matches!(
+                step,
+                Next::Wait | Next::NewPeriod { .. } | Next::Lost { .. }
+            ) {
                 all.push(step);
                 return (all, cursor);
             }

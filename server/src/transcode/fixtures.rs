@@ -71,5 +71,6 @@ pub fn state(renditions: Vec<(&str, Rendition)>) -> StreamState {
         changed_at: UNIX_EPOCH,
         version: 0,
         rungs_pending: false,
+        rungs_stopped: false,
     }
 }

@@ -82,6 +82,15 @@ pub enum TranscodeError {
     /// ffmpeg could not be run, or failed.
     #[error("ffmpeg: {0}")]
     Process(String),
+    /// The origin refused a rung's init segment: this run's encoder made another codec configuration
+    /// than the stored one's (the transcoder gives up).
+    #[error("rung {rung}: its init segment was refused: {reason}")]
+    CodecChanged {
+        /// The rung.
+        rung: String,
+        /// Why.
+        reason: String,
+    },
     /// The origin refused a rung's upload.
     #[error("rung {rung}: {reason}")]
     Refused {
@@ -104,8 +113,9 @@ pub struct Plan {
 }
 
 /// The plan for a stream, or `None` when it is not to be transcoded: not exactly one video rendition of
-/// its own, a source no rung is below, or a source past its first segment whose rungs do not exist (a
-/// rung's msns are the source's, from its first).
+/// its own, a source without a whole segment yet, a source no rung is below, a source past its first
+/// segment whose rungs do not exist (a rung's msns are the source's, from its first), or a stream the
+/// transcoder gave up on.
 pub fn plan(state: &StreamState, heights: &[u16]) -> Option<Plan> {
     let mut videos = state.renditions.iter().filter(|(name, r)| {
         !name.is_transcoded() && r.init().is_some_and(|i| i.parsed.video().is_some())
@@ -124,17 +134,27 @@ pub fn plan(state: &StreamState, heights: &[u16]) -> Option<Plan> {
         .first()
         .and_then(|s| s.frame_rate)
         .unwrap_or(ladder::DEFAULT_FRAME_RATE);
-    let rungs: Vec<(RenditionName, Rung)> = ladder::lower_rungs(width, height, frame_rate, heights)
-        .into_iter()
-        .map(|rung| (RenditionName::transcoded(rung.height), rung))
-        .collect();
-    if rungs.is_empty() {
+    // Decided once the first segment is whole: its frame rate is measured, and a ladder's other
+    // renditions have sent their init segments by then.
+    if state.rungs_stopped || rendition.segments().is_empty() {
         return None;
     }
+    let mut rungs: Vec<(RenditionName, Rung)> =
+        ladder::lower_rungs(width, height, frame_rate, heights)
+            .into_iter()
+            .map(|rung| (RenditionName::transcoded(rung.height), rung))
+            .collect();
     let resumed = rungs
         .iter()
         .any(|(name, _)| state.renditions.contains_key(name));
-    if !resumed && rendition.next_msn() > 1 {
+    if resumed {
+        // After a restart, the rungs that exist go on; a rung new to the ladder would have to start
+        // at the stream's first segment.
+        rungs.retain(|(name, _)| state.renditions.contains_key(name));
+    } else if rendition.next_msn() > 1 {
+        return None;
+    }
+    if rungs.is_empty() {
         return None;
     }
     Some(Plan {
@@ -201,6 +221,7 @@ impl Transcoders {
     /// Transcoders with these settings (`None`: off) and this ffmpeg (`None`: off).
     pub fn new(settings: Option<TranscodeSettings>, ffmpeg: Option<PathBuf>) -> Self {
         let (requests, receiver) = mpsc::unbounded_channel();
+        let settings = settings.filter(|s| !s.heights.is_empty() && s.max_running > 0);
         match (&settings, &ffmpeg) {
             (Some(s), Some(f)) => tracing::info!(
                 ffmpeg = %f.display(), heights = ?s.heights, max_running = s.max_running,
@@ -214,7 +235,7 @@ impl Transcoders {
             (None, _) => tracing::info!("transcoding is off"),
         }
         Self {
-            settings: settings.filter(|s| !s.heights.is_empty() && s.max_running > 0),
+            settings,
             ffmpeg,
             running: Mutex::new(HashSet::new()),
             requests,

@@ -42,8 +42,10 @@ const STEADY_RUN: Duration = Duration::from_secs(60);
 /// How a run ended, when it did not fail.
 #[derive(Debug, PartialEq, Eq)]
 enum RunEnd {
-    /// The stream ended (or is gone, or is no longer one to transcode).
+    /// The stream ended.
     Done,
+    /// The stream has a second video rendition of its own: it is a ladder, not to be transcoded.
+    Ladder,
     /// The source's next segment starts a new period.
     NewPeriod,
     /// The source sent nothing for a while after a whole segment: ffmpeg was flushed so that the
@@ -84,23 +86,27 @@ async fn await_source(stream: &LiveStream, source: &RenditionName, next: u64) {
     }
 }
 
-/// Starts the transcodes the origin asks for, until the origin goes away; aborting it ends them all
-/// (and kills their ffmpegs).
-pub(crate) async fn start_requested(origin: Arc<Origin>) {
+/// Starts the transcodes the origin asks for until `shutdown` completes; then ends them all and waits
+/// until they have ended (their ffmpegs killed).
+pub(crate) async fn start_requested(
+    origin: Arc<Origin>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let Some(mut requests) = origin.transcoders().take_requests() else {
         return;
     };
     let mut transcodes = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
     loop {
         let id = tokio::select! {
+            () = &mut shutdown => break,
             Some(id) = requests.recv() => id,
             Some(_) = transcodes.join_next(), if !transcodes.is_empty() => continue,
-            else => break,
         };
         let Some(settings) = origin.transcoders().settings().cloned() else {
             continue;
         };
-        let Ok(stream) = origin.live_stream(&id) else {
+        let Ok(stream) = origin.stream(&id) else {
             continue;
         };
         let Some(plan) = super::plan(&stream.read(), &settings.heights) else {
@@ -121,32 +127,63 @@ pub(crate) async fn start_requested(origin: Arc<Origin>) {
                 .get(name)
                 .is_none_or(|r| r.init().is_none())
         });
-        if pending {
-            stream.change(|state| state.rungs_pending = true);
-        }
+        set_pending(&stream, pending);
         transcodes.spawn(supervise(Arc::clone(&origin), stream, plan, running));
     }
+    transcodes.shutdown().await;
 }
+
+/// A change of `rungs_pending`, only when it changes (a change wakes every waiting viewer).
+fn set_pending(stream: &LiveStream, pending: bool) {
+    if stream.read().rungs_pending != pending {
+        stream.change(|state| state.rungs_pending = pending);
+    }
+}
+
+/// Failed runs in a row, without a rung going further, after which the transcoder gives up.
+const MAX_FRUITLESS_RUNS: u32 = 5;
 
 async fn supervise(origin: Arc<Origin>, stream: Arc<LiveStream>, plan: Plan, _running: Running) {
     let id = stream.read().record.id.clone();
     let mut backoff = FIRST_BACKOFF;
+    let mut fruitless = 0;
     loop {
         if stream.read().record.status == StreamStatus::Ended {
             break;
         }
         let started = Instant::now();
+        let before = resume_msns(&stream, &plan);
         match run(&origin, &stream, &plan).await {
             Ok(RunEnd::Done) => break,
+            Ok(RunEnd::Ladder) => {
+                give_up(&stream, "the stream sends a ladder of its own now");
+                break;
+            }
             // A new timeline: a new ffmpeg (the rungs' period follows the source's, per segment).
             Ok(RunEnd::NewPeriod) => {}
             Ok(RunEnd::Idle { next }) => {
                 tracing::info!(stream = %id, next, "source idle: transcoder flushed");
                 await_source(&stream, &plan.source, next).await;
             }
+            Err(TranscodeError::CodecChanged { rung, reason }) => {
+                give_up(&stream, &format!("rung {rung}: {reason}"));
+                break;
+            }
             Err(error) => {
-                stream.change(|state| state.rungs_pending = false);
+                set_pending(&stream, false);
                 if stream.read().record.status == StreamStatus::Ended {
+                    break;
+                }
+                fruitless = if resume_msns(&stream, &plan) == before {
+                    fruitless + 1
+                } else {
+                    0
+                };
+                if fruitless >= MAX_FRUITLESS_RUNS {
+                    give_up(
+                        &stream,
+                        &format!("{fruitless} runs in a row made nothing: {error}"),
+                    );
                     break;
                 }
                 if started.elapsed() >= STEADY_RUN {
@@ -163,8 +200,18 @@ async fn supervise(origin: Arc<Origin>, stream: Arc<LiveStream>, plan: Plan, _ru
             }
         }
     }
-    stream.change(|state| state.rungs_pending = false);
+    set_pending(&stream, false);
     tracing::info!(stream = %id, "transcoding ended");
+}
+
+/// Stops listing a stream's rungs for good: they stopped.
+fn give_up(stream: &LiveStream, why: &str) {
+    let id = stream.read().record.id.clone();
+    tracing::error!(stream = %id, why, "transcoder gives up: the stream keeps its own renditions only");
+    stream.change(|state| {
+        state.rungs_stopped = true;
+        state.rungs_pending = false;
+    });
 }
 
 /// Where each rung goes on: the msn after its segment in parts (those parts stay), else its next one.
@@ -267,14 +314,15 @@ async fn run(
         .wait()
         .await
         .map_err(|e| TranscodeError::Process(e.to_string()))?;
+    if !status.success() {
+        // The feeder may be waiting for the source: it is aborted when this returns.
+        return Err(TranscodeError::Process(format!("exited: {status}")));
+    }
     let end = match feeder.await {
         Ok(Ok(end)) => end,
         Ok(Err(error)) => return Err(error),
         Err(_) => return Err(TranscodeError::Process("the feeder stopped".into())),
     };
-    if !status.success() {
-        return Err(TranscodeError::Process(format!("exited: {status}")));
-    }
     while let Ok(event) = fed.try_recv() {
         uploader.send(muxer.source(event)?).await?;
     }
@@ -291,7 +339,9 @@ impl Drop for AbortOnDrop {
 }
 
 /// Writes the source to ffmpeg from segment `first_msn` on, announcing each fragment first; returns
-/// (closing ffmpeg's input, so that it finishes) when the stream ends or a new period starts.
+/// (closing ffmpeg's input, so that it finishes) when the stream ends, a new period starts, the source
+/// has been quiet for a while after a whole segment ([`RunEnd::Idle`]) or the stream turns out to be a
+/// ladder.
 async fn feed_source(
     origin: Arc<Origin>,
     stream: Arc<LiveStream>,
@@ -317,10 +367,21 @@ async fn feed_source(
     };
     write(&mut stdin, &init_bytes).await?;
     let idle = idle_after(&stream, &source);
+    let mut last_fed = Instant::now();
     loop {
         let (step, ended) = {
             let state = stream.read();
             let ended = state.record.status == StreamStatus::Ended;
+            let own_videos = state
+                .renditions
+                .iter()
+                .filter(|(name, r)| {
+                    !name.is_transcoded() && r.init().is_some_and(|i| i.parsed.video().is_some())
+                })
+                .count();
+            if own_videos > 1 {
+                return Ok(RunEnd::Ladder);
+            }
             let step = state
                 .renditions
                 .get(&source)
@@ -329,15 +390,25 @@ async fn feed_source(
         };
         match &step {
             Next::Wait if ended => return Ok(RunEnd::Done),
+            Next::Lost { msn } => {
+                return Err(TranscodeError::Source {
+                    msn: *msn,
+                    reason: "its parts were dropped before they were fed".into(),
+                })
+            }
             Next::Wait => {
-                match tokio::time::timeout(idle, changes.changed()).await {
+                // Quiet since the last fragment fed, whatever else changed meanwhile.
+                match tokio::time::timeout_at(last_fed + idle, changes.changed()).await {
                     Ok(Ok(())) => continue,
                     Ok(Err(_)) => return Ok(RunEnd::Done),
                     // Flush only between whole segments, and once something was fed.
                     Err(_) if cursor.parts == 0 && cursor.msn > first_msn => {
                         return Ok(RunEnd::Idle { next: cursor.msn })
                     }
-                    Err(_) => continue,
+                    Err(_) => {
+                        last_fed = Instant::now();
+                        continue;
+                    }
                 }
             }
             Next::NewPeriod { .. } => return Ok(RunEnd::NewPeriod),
@@ -362,6 +433,7 @@ async fn feed_source(
                 let _ = events.send(SourceEvent::Closed { msn: *msn });
             }
         }
+        last_fed = Instant::now();
         cursor = cursor.after(&step);
     }
 }
@@ -435,8 +507,18 @@ impl Uploader<'_> {
                         InitSource::Transcoder,
                     )
                     .await;
-                if result.is_ok() && rung + 1 == self.plan.rungs.len() {
-                    self.stream.change(|state| state.rungs_pending = false);
+                match result {
+                    Ok(()) if rung + 1 == self.plan.rungs.len() => set_pending(self.stream, false),
+                    Ok(()) => {}
+                    Err(AppError::Upload(refused))
+                        if self.stream.read().record.status != StreamStatus::Ended =>
+                    {
+                        return Err(TranscodeError::CodecChanged {
+                            rung: name.to_string(),
+                            reason: refused.to_string(),
+                        })
+                    }
+                    Err(_) => {}
                 }
                 result
             }

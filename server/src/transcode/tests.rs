@@ -5,7 +5,7 @@ use std::sync::Arc;
 use onair_media::testing::{audio_fragment, audio_track, fragment, init_bytes, video_track};
 use onair_media::{InitSegment, Limits, MediaParams, TrackInfo};
 
-use super::fixtures::{segment, state, with_init};
+use super::fixtures::{part, segment, state, with_init};
 use super::*;
 use crate::live::{InitCheck, Rendition, SegmentCheck};
 
@@ -52,9 +52,16 @@ fn one_video_rendition_gets_the_rungs_below_it_from_its_first_segment() {
     // Past its first segment, without rungs: a rung could not have the source's msns.
     segment(&mut source, 1);
     assert!(plan_for(&[("r0", source.clone())]).is_none());
-    // With its rungs (a restart): they go on.
+    // With its rungs (a restart): those that exist go on, no new one starts mid-stream.
     let resumed = plan_for(&[("r0", source.clone()), ("auto-480p", with_init())]);
-    assert!(resumed.is_some());
+    assert_eq!(names(&resumed.expect("resumed")), ["auto-480p"]);
+    // Not before the first segment is whole, and not once the transcoder gave up.
+    let mut parts = with_init();
+    part(&mut parts, 0, 0);
+    assert!(plan_for(&[("r0", parts)]).is_none());
+    let mut stopped = state(vec![("r0", with_init())]);
+    stopped.rungs_stopped = true;
+    assert!(super::plan(&stopped, &HEIGHTS).is_none());
 }
 
 fn plan_for(renditions: &[(&str, Rendition)]) -> Option<Plan> {

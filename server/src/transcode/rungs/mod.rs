@@ -108,7 +108,6 @@ struct Boundary {
 
 #[derive(Debug)]
 struct RungState {
-    init: InitSegment,
     segmenter: Segmenter,
     /// The segment it is in, and its frames so far.
     current: Option<(u64, usize)>,
@@ -294,7 +293,6 @@ impl RungMuxer {
                 },
             );
             self.states.push(RungState {
-                init,
                 segmenter,
                 current: None,
                 next: None,
@@ -535,11 +533,6 @@ impl RungMuxer {
             self.boundaries.pop_front();
         }
         self.audio.retain(|&msn, _| msn >= oldest);
-    }
-
-    /// The rungs' init segments, once ffmpeg wrote its own.
-    pub fn rung_inits(&self) -> impl Iterator<Item = &InitSegment> {
-        self.states.iter().map(|s| &s.init)
     }
 
     fn state(&self, rung: usize) -> Result<&RungState, TranscodeError> {
