@@ -15,6 +15,10 @@
 //!   stream for the segmenter.
 //! - [`codec`]: choosing the H.264 level for a frame size and the audio codec candidates.
 //! - [`packager`]: init segment and parts from encoded chunks (2 s segments, 0.21 s parts).
+//! - [`ladder`]: which renditions a broadcast sends (one, or a ladder encoded in the browser), their
+//!   sizes, bitrates and names.
+//! - [`renditions`]: the packagers of those renditions: one timeline, keyframes aligned across a
+//!   ladder, audio as a rendition of its own beside one.
 //! - [`upload`]: the ordered upload queue: capped exponential backoff and `Retry-After`, refused parts
 //!   dropped, and whole unsent segments dropped when the upload falls 10 s behind.
 //! - [`source`]: the camera, microphone and resolution a person picked.
@@ -34,13 +38,18 @@ pub mod codec;
 pub mod error;
 pub mod interleave;
 pub mod keyframe;
+pub mod ladder;
 pub mod packager;
+pub mod renditions;
 pub mod snapshot;
 pub mod source;
 pub mod stats;
 pub mod support;
 pub mod timeline;
 pub mod upload;
+
+#[cfg(test)]
+mod test_chunks;
 
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -75,6 +75,52 @@ pub struct BroadcastStats {
     pub dropped_chunks: u64,
     /// Raw video frames skipped because the encoder was overloaded.
     pub skipped_frames: u64,
+    /// Per rendition, what it encodes and how its uploads go (one entry for a single rendition).
+    pub renditions: Vec<RenditionStats>,
+}
+
+/// One rendition's figures, for the page's table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenditionStats {
+    /// Rendition name (`r0`, `r1`, …, `audio`).
+    pub name: String,
+    /// Encoded size, for a video rendition.
+    pub size: Option<(u16, u16)>,
+    /// Target bitrate of its encoder, bits per second (video), if known.
+    pub bitrate_bps: Option<u32>,
+    /// The audio codec of an audio rendition (`opus`, `mp4a.40.2`).
+    pub audio_codec: Option<String>,
+    /// Bytes the server took.
+    pub bytes_uploaded: u64,
+    /// Parts the server took.
+    pub parts_uploaded: u64,
+    /// Seconds of media waiting or in flight.
+    pub backlog_secs: f64,
+    /// How long its last part upload took, in milliseconds.
+    pub last_part_latency_ms: Option<f64>,
+}
+
+impl RenditionStats {
+    /// What it is, for the page: `1280x720 · 2.5 Mbit/s`, or the audio codec (`opus`).
+    pub fn label(&self) -> String {
+        match (self.size, self.bitrate_bps) {
+            (Some((w, h)), Some(bps)) => format!("{w}x{h} · {}", format_bitrate(bps)),
+            (Some((w, h)), None) => format!("{w}x{h}"),
+            _ => self
+                .audio_codec
+                .clone()
+                .unwrap_or_else(|| "audio".to_owned()),
+        }
+    }
+}
+
+/// Bits per second for the page: `2.5 Mbit/s`, `860 kbit/s`.
+pub fn format_bitrate(bps: u32) -> String {
+    if bps >= 1_000_000 {
+        format!("{:.1} Mbit/s", f64::from(bps) / 1e6)
+    } else {
+        format!("{} kbit/s", (f64::from(bps) / 1e3).round())
+    }
 }
 
 impl BroadcastStats {
@@ -197,6 +243,28 @@ mod tests {
             "frames encoded 120 · parts uploaded 0 · 0 B · last part – · upload errors 5 \
              · segments dropped 2 · 40 uploads (12.0 s) queued"
         );
+    }
+
+    #[test]
+    fn rendition_labels() {
+        let video = RenditionStats {
+            size: Some((854, 480)),
+            bitrate_bps: Some(860_832),
+            ..Default::default()
+        };
+        assert_eq!(video.label(), "854x480 · 861 kbit/s");
+        let top = RenditionStats {
+            size: Some((1280, 720)),
+            bitrate_bps: Some(2_500_000),
+            ..Default::default()
+        };
+        assert_eq!(top.label(), "1280x720 · 2.5 Mbit/s");
+        assert_eq!(RenditionStats::default().label(), "audio");
+        let audio = RenditionStats {
+            audio_codec: Some("opus".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(audio.label(), "opus");
     }
 
     #[test]

@@ -52,3 +52,33 @@ pub fn demux_fmp4_file(
     });
     Ok((init, frames))
 }
+
+/// The first video frame of segment `msn` of the live rendition at `{base}/{rendition}/` (its init
+/// segment and `{msn}.m4s`): `(presentation time, timescale, keyframe, frames in the segment)`, in
+/// ticks of the track's own timescale, so two renditions' segments compare exactly.
+pub async fn segment_first_frame(
+    base: &str,
+    rendition: &str,
+    msn: u64,
+) -> Result<(i64, u32, bool, usize)> {
+    let get = |path: String| async move {
+        let response = reqwest::get(&path).await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        Ok::<_, anyhow::Error>(response.bytes().await?)
+    };
+    let init = onair_media::parse_init(&get(format!("{base}/{rendition}/init.mp4")).await?)?;
+    let segment = onair_media::parse_segment(
+        &init,
+        &get(format!("{base}/{rendition}/{msn}.m4s")).await?,
+        &onair_media::Limits::default(),
+    )?;
+    let video = init.video().context("no video track")?;
+    let samples = &segment.track(video.id).context("no video samples")?.samples;
+    let first = samples.first().context("an empty segment")?;
+    let pts = i64::try_from(first.dts)? + i64::from(first.cts_offset);
+    Ok((pts, video.timescale, first.keyframe, samples.len()))
+}

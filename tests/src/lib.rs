@@ -58,7 +58,7 @@ pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{
     ffmpeg, ffprobe_json, fmp4_test_encode_args, write_subtitled_vod, FfmpegPush, TEST_SOURCE_FPS,
 };
-pub use fmp4::{demux_fmp4_file, first_moof};
+pub use fmp4::{demux_fmp4_file, first_moof, segment_first_frame};
 pub use hlsjs::{hlsjs_script, hlsjs_web_dir, HLSJS_PAGE, HLSJS_STATE};
 pub use inspect::onair_inspect;
 pub use nginx::{NginxCache, NGINX_CONF, NGINX_STATIC_CONF};
@@ -71,4 +71,4 @@ pub use server::{
 };
 pub use server_process::ServerProcess;
 pub use thumbnail::{wait_for_thumbnail, Picture};
-pub use waits::{first_variant, wait_for_ok, wait_for_segments};
+pub use waits::{first_variant, get_multivariant, variant_shapes, wait_for_ok, wait_for_segments};

@@ -35,6 +35,26 @@ pub async fn first_variant(base: &str, id: &str) -> Result<String> {
         .with_context(|| format!("a variant in the multivariant playlist:\n{multivariant}"))
 }
 
+/// GETs the multivariant playlist at `url` once, prints it, and returns its text and its parsed form.
+pub async fn get_multivariant(url: &str) -> Result<(String, onair_media::MultivariantPlaylist)> {
+    let text = reqwest::get(url).await?.text().await?;
+    println!("{text}");
+    let parsed = onair_media::MultivariantPlaylist::parse(&text)
+        .with_context(|| format!("parsing {text}"))?;
+    Ok((text, parsed))
+}
+
+/// Each variant of `multivariant` as (its URI, its `RESOLUTION`), in the playlist's order.
+pub fn variant_shapes(
+    multivariant: &onair_media::MultivariantPlaylist,
+) -> Vec<(&str, Option<(u16, u16)>)> {
+    multivariant
+        .variants
+        .iter()
+        .map(|v| (v.uri.as_str(), v.resolution))
+        .collect()
+}
+
 /// GETs a media playlist at `url` until it lists at least `segments` segments, and returns it parsed.
 pub async fn wait_for_segments(
     url: &str,

@@ -9,39 +9,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use onair_media::{parse_init, parse_segment, Limits, MultivariantPlaylist};
 use onair_tests::{
-    create_stream, ffprobe_json, hlsjs_web_dir, onair_inspect, pids_with_argument,
-    wait_for_segments, web_dir, Browser, FfmpegPush, TestServer, HLSJS_STATE, WATCH_PAGE_STATE,
+    create_stream, ffprobe_json, get_multivariant, hlsjs_web_dir, onair_inspect,
+    pids_with_argument, segment_first_frame, variant_shapes, wait_for_segments, web_dir, Browser,
+    FfmpegPush, TestServer, HLSJS_STATE, WATCH_PAGE_STATE,
 };
 
 const RUNGS: [&str; 3] = ["r0", "auto-480p", "auto-240p"];
-
-/// The first video frame of a segment: (presentation time, timescale, keyframe, frames), from its
-/// bytes.
-async fn first_frame(base: &str, rendition: &str, msn: u64) -> Result<(i64, u32, bool, usize)> {
-    let get = |path: String| async move {
-        let response = reqwest::get(&path).await?;
-        ensure!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        Ok::<_, anyhow::Error>(response.bytes().await?)
-    };
-    let init = parse_init(&get(format!("{base}/{rendition}/init.mp4")).await?)?;
-    let segment = parse_segment(
-        &init,
-        &get(format!("{base}/{rendition}/{msn}.m4s")).await?,
-        &Limits::default(),
-    )?;
-    let video = init.video().context("no video track")?;
-    let samples = &segment.track(video.id).context("no video samples")?.samples;
-    let first = samples.first().context("an empty segment")?;
-    let pts = i64::try_from(first.dts)? + i64::from(first.cts_offset);
-    // Exactly, in ticks of the same timescale.
-    Ok((pts, video.timescale, first.keyframe, samples.len()))
-}
 
 async fn metric(server: &TestServer, name: &str) -> Result<f64> {
     let text = reqwest::get(server.url("/metrics")).await?.text().await?;
@@ -71,17 +45,8 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
     }
 
     // Three variants, the source first, each with its measured bandwidth and exact codecs.
-    let text = reqwest::get(format!("{base}/index.m3u8"))
-        .await?
-        .text()
-        .await?;
-    println!("{text}");
-    let multivariant = MultivariantPlaylist::parse(&text)?;
-    let shapes: Vec<(&str, Option<(u16, u16)>)> = multivariant
-        .variants
-        .iter()
-        .map(|v| (v.uri.as_str(), v.resolution))
-        .collect();
+    let (_, multivariant) = get_multivariant(&format!("{base}/index.m3u8")).await?;
+    let shapes = variant_shapes(&multivariant);
     ensure!(
         shapes
             == [
@@ -124,10 +89,10 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
 
     // Every rung's segment n starts where the source's does, on a keyframe, with as many frames.
     for msn in 0..3 {
-        let source = first_frame(&base, "r0", msn).await?;
+        let source = segment_first_frame(&base, "r0", msn).await?;
         ensure!(source.2, "source segment {msn} starts without a keyframe");
         for rung in &RUNGS[1..] {
-            let frame = first_frame(&base, rung, msn).await?;
+            let frame = segment_first_frame(&base, rung, msn).await?;
             println!("segment {msn}: source {source:?}, {rung} {frame:?}");
             ensure!(
                 frame == source,
@@ -184,9 +149,9 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
         );
     }
     for msn in source_at_kill as u64 - 1..wanted as u64 {
-        let source = first_frame(&base, "r0", msn).await?;
+        let source = segment_first_frame(&base, "r0", msn).await?;
         for rung in &RUNGS[1..] {
-            let frame = first_frame(&base, rung, msn).await?;
+            let frame = segment_first_frame(&base, rung, msn).await?;
             ensure!(
                 frame == source,
                 "after the restart, {rung} segment {msn}: {frame:?} against {source:?}"
@@ -230,10 +195,10 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
-    let source = first_frame(&base, "r0", last - 1).await?;
+    let source = segment_first_frame(&base, "r0", last - 1).await?;
     for rung in &RUNGS[1..] {
         ensure!(
-            first_frame(&base, rung, last - 1).await? == source,
+            segment_first_frame(&base, rung, last - 1).await? == source,
             "{rung}'s last segment"
         );
     }
@@ -407,12 +372,7 @@ async fn a_go_live_broadcast_gets_a_low_latency_transcoded_rung() -> Result<()> 
                 || rung.segments.len() > 2,
             "a segment starts with an independent part: {rung:?}"
         );
-        let text = reqwest::get(format!("{live}/index.m3u8"))
-            .await?
-            .text()
-            .await?;
-        println!("{text}");
-        let multivariant = MultivariantPlaylist::parse(&text)?;
+        let (_, multivariant) = get_multivariant(&format!("{live}/index.m3u8")).await?;
         let uris: Vec<&str> = multivariant
             .variants
             .iter()
@@ -428,8 +388,8 @@ async fn a_go_live_broadcast_gets_a_low_latency_transcoded_rung() -> Result<()> 
         let last = rung.media_sequence + rung.segments.len() as u64;
         for msn in last.saturating_sub(2)..last {
             let (ours, theirs) = (
-                first_frame(&live, "auto-240p", msn).await?,
-                first_frame(&live, "r0", msn).await?,
+                segment_first_frame(&live, "auto-240p", msn).await?,
+                segment_first_frame(&live, "r0", msn).await?,
             );
             ensure!(ours == theirs, "segment {msn}: {ours:?} against {theirs:?}");
         }
@@ -530,8 +490,8 @@ async fn after_a_server_restart_the_rungs_follow_the_sources_new_period() -> Res
     );
     for msn in new_period..new_period + 2 {
         let (ours, theirs) = (
-            first_frame(&base, "auto-240p", msn).await?,
-            first_frame(&base, "r0", msn).await?,
+            segment_first_frame(&base, "auto-240p", msn).await?,
+            segment_first_frame(&base, "r0", msn).await?,
         );
         ensure!(ours == theirs, "segment {msn}: {ours:?} against {theirs:?}");
     }

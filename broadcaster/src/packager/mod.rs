@@ -103,9 +103,19 @@ struct Held {
     duration_us: Option<i64>,
 }
 
+/// Audio chunks an audio-only packager holds while it waits for the timeline's origin (5 s of 20 ms
+/// Opus frames); older ones are dropped.
+pub const MAX_WAIT_FOR_ORIGIN_CHUNKS: usize = 250;
+
 /// Turns encoded chunks into an init segment and parts.
 pub struct Packager {
     expect_audio: bool,
+    /// An audio rendition of a ladder: no video track; its timeline's origin comes from the video
+    /// renditions ([`Packager::set_origin`]).
+    audio_only: bool,
+    /// Whether a video keyframe was placed: a video rendition starts on its own keyframe even when its
+    /// timeline came from another rendition.
+    video_started: bool,
     video: Option<TrackInfo>,
     audio: Option<TrackInfo>,
     /// Chunks received before the init segment could be written.
@@ -142,6 +152,7 @@ impl std::fmt::Debug for Packager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Packager")
             .field("expect_audio", &self.expect_audio)
+            .field("audio_only", &self.audio_only)
             .field("video", &self.video)
             .field("audio", &self.audio)
             .field("waiting", &self.waiting.len())
@@ -158,6 +169,8 @@ impl Packager {
     pub fn new(expect_audio: bool, config: SegmenterConfig) -> Self {
         Self {
             expect_audio,
+            audio_only: false,
+            video_started: false,
             video: None,
             audio: None,
             waiting: Vec::new(),
@@ -178,6 +191,33 @@ impl Packager {
         }
     }
 
+    /// A packager of audio alone, the audio rendition of a ladder: it writes its init segment once it
+    /// has the audio configuration and the timeline's origin, which the video renditions decide
+    /// ([`Packager::set_origin`]); until then it holds the newest [`MAX_WAIT_FOR_ORIGIN_CHUNKS`]
+    /// chunks.
+    pub fn audio_only(config: SegmenterConfig) -> Self {
+        Self {
+            audio_only: true,
+            ..Self::new(true, config)
+        }
+    }
+
+    /// Puts zero of the timeline at capture time `origin_us` (the first video keyframe of another
+    /// rendition of the same broadcast), so every rendition of a ladder shares one timeline; only
+    /// counts before this packager has a timeline of its own. Chunks captured before it are dropped.
+    pub fn set_origin(&mut self, origin_us: i64) -> Result<Vec<Output>, BroadcastError> {
+        if self.timeline.is_none() {
+            self.timeline = Some(Timeline::new(origin_us));
+            self.apply_wall_clock();
+        }
+        self.try_start()
+    }
+
+    /// Capture time of zero on the timeline, once there is one.
+    pub fn origin_us(&self) -> Option<i64> {
+        self.timeline.map(|t| t.origin_us())
+    }
+
     /// Records the video configuration (`decoderConfig.description` = avcC). Only the first call counts.
     pub fn set_video_config(
         &mut self,
@@ -185,7 +225,7 @@ impl Packager {
         height: u16,
         avcc: Vec<u8>,
     ) -> Result<Vec<Output>, BroadcastError> {
-        if self.video.is_none() {
+        if self.video.is_none() && !self.audio_only {
             self.video = Some(video_track(width, height, avcc));
         }
         self.try_start()
@@ -269,7 +309,7 @@ impl Packager {
     }
 
     /// Hands the anchor to the segmenter, once, as the wall clock of decode time 0 (the first video
-    /// keyframe) of the video track.
+    /// keyframe) of the video track (of the audio track in an audio-only packager).
     fn apply_wall_clock(&mut self) {
         if self.wall_clock_set {
             return;
@@ -282,7 +322,12 @@ impl Packager {
         let at_origin =
             i128::from(unix_micros) + i128::from(timeline.origin_us()) - i128::from(capture_us);
         if let Ok(at_origin) = u64::try_from(at_origin) {
-            segmenter.set_wall_clock(VIDEO_TRACK_ID, 0, at_origin);
+            let track = if self.audio_only {
+                AUDIO_TRACK_ID
+            } else {
+                VIDEO_TRACK_ID
+            };
+            segmenter.set_wall_clock(track, 0, at_origin);
             self.wall_clock_set = true;
         }
     }
@@ -304,6 +349,10 @@ impl Packager {
         }
         if self.segmenter.is_none() {
             self.waiting.push(chunk);
+            if self.audio_only && self.waiting.len() > MAX_WAIT_FOR_ORIGIN_CHUNKS {
+                self.waiting.remove(0);
+                self.dropped += 1;
+            }
             return self.try_start();
         }
         self.place(chunk)
@@ -347,6 +396,9 @@ impl Packager {
     }
 
     fn ready_to_start(&self) -> bool {
+        if self.audio_only {
+            return self.segmenter.is_none() && self.audio.is_some() && self.timeline.is_some();
+        }
         if self.segmenter.is_some() || self.video.is_none() {
             return false;
         }
@@ -369,6 +421,9 @@ impl Packager {
         let bytes = write_init(&init)?;
         if self.audio.is_none() {
             self.interleaver.close_lane(1);
+        }
+        if self.video.is_none() {
+            self.interleaver.close_lane(0);
         }
         self.segmenter = Some(Segmenter::new(&init, self.config));
         let mut out = vec![Output::Init(bytes)];
@@ -417,14 +472,19 @@ impl Packager {
             return Ok(Vec::new());
         };
         let (track_id, timescale) = (track.id, track.timescale);
-        if self.timeline.is_none() {
-            if chunk.kind == TrackKind::Video && chunk.keyframe {
-                self.timeline = Some(Timeline::new(timestamp_us));
-                self.apply_wall_clock();
-            } else {
+        if chunk.kind == TrackKind::Video && !self.video_started {
+            if !chunk.keyframe {
                 self.dropped += 1;
                 return Ok(Vec::new());
             }
+            if self.timeline.is_none() {
+                self.timeline = Some(Timeline::new(timestamp_us));
+                self.apply_wall_clock();
+            }
+        }
+        if self.timeline.is_none() {
+            self.dropped += 1;
+            return Ok(Vec::new());
         }
         let Some(timeline) = self.timeline else {
             return Ok(Vec::new());
@@ -441,6 +501,9 @@ impl Packager {
         if not_after(previous_held, placed.dts) {
             self.dropped += 1;
             return Ok(Vec::new());
+        }
+        if chunk.kind == TrackKind::Video {
+            self.video_started = true;
         }
         let held = Held {
             frame: Frame {

@@ -83,6 +83,24 @@ pub struct UploadCounters {
     pub last_part_latency_ms: Option<f64>,
 }
 
+impl UploadCounters {
+    /// Adds another queue's counters (a ladder's renditions each have one); the last part latency is
+    /// the larger of the two.
+    pub fn add(&mut self, other: &UploadCounters) {
+        self.parts_uploaded += other.parts_uploaded;
+        self.segments_uploaded += other.segments_uploaded;
+        self.bytes_uploaded += other.bytes_uploaded;
+        self.upload_errors += other.upload_errors;
+        self.parts_rejected += other.parts_rejected;
+        self.segments_dropped += other.segments_dropped;
+        self.parts_dropped += other.parts_dropped;
+        self.last_part_latency_ms = match (self.last_part_latency_ms, other.last_part_latency_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Pending {
     item: UploadItem,

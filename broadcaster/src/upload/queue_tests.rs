@@ -288,3 +288,30 @@ fn the_segment_being_produced_and_the_end_are_never_dropped() {
     assert!(q.push(UploadItem::end()).is_empty());
     assert_eq!(kinds(&q).last(), Some(&UploadKind::End));
 }
+
+#[test]
+fn counters_of_several_queues_add_up() {
+    let mut total = UploadCounters {
+        parts_uploaded: 3,
+        bytes_uploaded: 100,
+        last_part_latency_ms: Some(40.0),
+        ..Default::default()
+    };
+    total.add(&UploadCounters {
+        parts_uploaded: 2,
+        bytes_uploaded: 50,
+        segments_dropped: 1,
+        last_part_latency_ms: Some(90.0),
+        ..Default::default()
+    });
+    total.add(&UploadCounters::default());
+    assert_eq!(
+        (
+            total.parts_uploaded,
+            total.bytes_uploaded,
+            total.segments_dropped
+        ),
+        (5, 150, 1)
+    );
+    assert_eq!(total.last_part_latency_ms, Some(90.0));
+}

@@ -1,5 +1,5 @@
 //! The audio encoder: WebCodecs `AudioEncoder` configured from the first microphone data (AAC where the
-//! browser can, else Opus), fed by the microphone's reader loop, its chunks handed to the packager.
+//! browser can, else Opus), fed by the microphone's reader loop, its chunks handed to the audio rendition's packager.
 //! Audio is optional: whatever goes wrong here, the broadcast goes on with video only.
 
 use std::rc::Rc;
@@ -107,7 +107,7 @@ async fn data_loop(core: Rc<Core>, reader: ReadableStreamDefaultReader, encoder:
             let (timestamp_us, rate) = (data.timestamp() as i64, data.sample_rate() as u32);
             // The first call anchors the microphone's clock; later ones are ignored.
             if let Some(unix_micros) = read_at_us {
-                s.packager.set_audio_wall_clock(timestamp_us, unix_micros);
+                s.renditions.set_audio_wall_clock(timestamp_us, unix_micros);
             }
             s.audio_clock
                 .get_or_insert_with(|| AudioClock::new(rate))
@@ -184,14 +184,14 @@ fn on_output(core: &Core, chunk: EncodedAudioChunk, meta: &JsValue) {
             let description = get(&config, "description").and_then(|d| buffer_source_to_vec(&d));
             let result = match AudioConfig::from_encoder(codec, channels, sample_rate, description)
             {
-                Some(c) => s.packager.set_audio_config(c),
-                None => s.packager.give_up_audio(),
+                Some(c) => s.renditions.set_audio_config(c),
+                None => s.renditions.give_up_audio(),
             };
             match result {
                 Ok(o) => outputs.extend(o),
                 Err(e) => {
                     s.stats.last_error = Some(format!("audio: {e}"));
-                    outputs.extend(s.packager.give_up_audio()?);
+                    outputs.extend(s.renditions.give_up_audio()?);
                 }
             }
         }
@@ -202,7 +202,7 @@ fn on_output(core: &Core, chunk: EncodedAudioChunk, meta: &JsValue) {
             Some(clock) => clock.output(duration_us.unwrap_or(20_000), encoder_us),
             None => encoder_us,
         };
-        outputs.extend(s.packager.push(EncodedChunk {
+        outputs.extend(s.renditions.push_audio(EncodedChunk {
             kind: TrackKind::Audio,
             timestamp_us,
             duration_us,

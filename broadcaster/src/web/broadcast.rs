@@ -1,5 +1,5 @@
-//! The broadcast handle: starts capture, the encoders and the uploader around one shared state, and
-//! stops them in order (flush, last parts, end of stream).
+//! The broadcast handle: starts capture, the encoders and an uploader per rendition around one shared
+//! state, and stops them in order (flush, last parts of every rendition, end of stream).
 
 use std::rc::Rc;
 
@@ -13,6 +13,9 @@ use super::capture::{check_supported, reader_for};
 use super::state::Core;
 use super::uploader::{fetch, upload_loop};
 use super::video_encoder::VideoEncoding;
+use crate::ladder::{self, Qualities, AUDIO_RENDITION};
+use crate::packager::live_config;
+use crate::renditions::Renditions;
 use crate::stats::{BroadcastState, BroadcastStats};
 use crate::upload::{UploadItem, UploadKind, UploadTarget};
 use crate::BroadcastError;
@@ -33,20 +36,34 @@ pub struct Broadcast {
 impl std::fmt::Debug for Broadcast {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Broadcast")
-            .field("target", &self.core.target)
+            .field("targets", &self.core.targets)
             .finish_non_exhaustive()
     }
 }
 
 impl Broadcast {
-    /// Starts encoding the camera and uploading to `server_base` (empty for the page's origin) as
-    /// stream `id` with `key`. `on_stats` is called with fresh counters whenever they change (at most
-    /// twice a second, plus on every state change).
+    /// Starts encoding the camera as one rendition and uploading to `server_base` (empty for the
+    /// page's origin) as stream `id` with `key`. `on_stats` is called with fresh counters whenever they
+    /// change (at most twice a second, plus on every state change).
     pub fn start(
         camera: &Camera,
         server_base: &str,
         id: &str,
         key: &str,
+        on_stats: impl Fn(BroadcastStats) + 'static,
+    ) -> Result<Broadcast, BroadcastError> {
+        Self::start_with(camera, server_base, id, key, Qualities::One, on_stats)
+    }
+
+    /// [`Broadcast::start`] with the renditions asked for: with [`Qualities::Ladder`] the capture and
+    /// its lower rungs, as many as this device's cores allow ([`ladder::max_rungs`]), each uploading
+    /// beside the others, with the audio as a rendition of its own.
+    pub fn start_with(
+        camera: &Camera,
+        server_base: &str,
+        id: &str,
+        key: &str,
+        qualities: Qualities,
         on_stats: impl Fn(BroadcastStats) + 'static,
     ) -> Result<Broadcast, BroadcastError> {
         let video_track = camera
@@ -59,12 +76,38 @@ impl Broadcast {
         let audio_track = camera.audio_track().map(|t| MediaStreamTrack::clone(&t));
         check_supported()?;
 
-        let core = Core::new(
-            UploadTarget::new(server_base, id, key),
-            on_stats,
-            audio_track.is_some(),
+        let settings = video_track.get_settings();
+        let size = |v: Option<i32>| v.and_then(|v| u16::try_from(v).ok()).unwrap_or(0);
+        let cores = web_sys::window()
+            .map(|w| w.navigator().hardware_concurrency())
+            .unwrap_or(1.0);
+        let rungs = ladder::rungs(
+            size(settings.get_width()),
+            size(settings.get_height()),
+            settings.get_frame_rate().unwrap_or(30.0),
+            qualities,
+            ladder::max_rungs(cores as u32),
         );
-        let video = VideoEncoding::new(&core)?;
+        let with_audio = audio_track.is_some();
+        let (renditions, audio_rendition) = if rungs.len() > 1 {
+            let renditions = Renditions::ladder(rungs.len(), with_audio, live_config());
+            (renditions, with_audio.then_some(AUDIO_RENDITION))
+        } else {
+            (Renditions::single(with_audio, live_config()), None)
+        };
+        let targets: Vec<UploadTarget> = rungs
+            .iter()
+            .map(|rung| rung.name.as_str())
+            .chain(audio_rendition)
+            .map(|name| UploadTarget {
+                rendition: name.to_owned(),
+                ..UploadTarget::new(server_base, id, key)
+            })
+            .collect();
+        let uploaders = targets.len();
+        let rung_count = rungs.len();
+        let core = Core::new(targets, on_stats, renditions, rungs);
+        let video = VideoEncoding::new(&core, rung_count)?;
         // Audio encoder, when there is a microphone.
         let audio = match &audio_track {
             Some(_) => Some(AudioEncoding::new(&core)?),
@@ -83,7 +126,9 @@ impl Broadcast {
             tracks.push(track);
             audio.run(&core, reader);
         }
-        spawn_local(upload_loop(core.clone()));
+        for index in 0..uploaders {
+            spawn_local(upload_loop(core.clone(), index));
+        }
         core.emit(true);
 
         Ok(Broadcast {
@@ -143,14 +188,21 @@ impl Broadcast {
             audio.flush().await;
         }
         let outputs = match self.core.shared.try_borrow_mut() {
-            Ok(mut s) => s.packager.finish(),
+            Ok(mut s) => s.renditions.finish(),
             Err(_) => Err(BroadcastError::State("packager busy")),
         };
         self.core.enqueue(outputs);
-        if let Ok(mut s) = self.core.shared.try_borrow_mut() {
-            s.queue.push(UploadItem::end());
+        // The end of the stream completes every rendition's last segment: it goes after their last
+        // parts (the first rendition's queue sends it after its own).
+        while !self.core.others_drained() {
+            TimeoutFuture::new(50).await;
         }
-        // The upload loop drains the queue and sets the state to Ended (or Failed).
+        if let Ok(mut s) = self.core.shared.try_borrow_mut() {
+            if let Some(queue) = s.queues.first_mut() {
+                queue.push(UploadItem::end());
+            }
+        }
+        // The first upload loop drains its queue and sets the state to Ended (or Failed).
         let result = loop {
             match self.core.state() {
                 BroadcastState::Ended => break Ok(()),
@@ -175,7 +227,9 @@ impl Broadcast {
             return;
         }
         self.core.stopping.set(true);
-        let target = self.core.target.borrow().clone();
+        let Some(target) = self.core.target(0) else {
+            return;
+        };
         // Not awaited: the page is going.
         if let Err(e) = fetch(&target, UploadKind::End, None, true) {
             onair_browser::log(&format!(

@@ -23,8 +23,8 @@ impl Callbacks {
     /// encoded chunk, `error(core, e)` when the encoder fails.
     pub fn new(
         core: &Rc<Core>,
-        output: fn(&Core, JsValue, &JsValue),
-        error: fn(&Core, JsValue),
+        output: impl Fn(&Core, JsValue, &JsValue) + 'static,
+        error: impl Fn(&Core, JsValue) + 'static,
     ) -> Self {
         let (for_output, for_error) = (core.clone(), core.clone());
         Self {

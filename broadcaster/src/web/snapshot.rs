@@ -57,7 +57,9 @@ async fn encode_and_send(core: &Core, canvas: &OffscreenCanvas) -> Result<(), Js
     let blob: Blob = JsFuture::from(canvas.convert_to_blob_with_options(&options)?)
         .await?
         .dyn_into()?;
-    let target = core.target.borrow().clone();
+    let target = core
+        .target(0)
+        .ok_or_else(|| JsValue::from_str("no upload target"))?;
     let init = RequestInit::new();
     init.set_method("PUT");
     init.set_body(&blob);

@@ -1,5 +1,6 @@
-//! The uploader loop: takes the upload queue's next request when it may go, sends it with `fetch`,
-//! and reports the answer back to the queue (which decides retries, refusals and backpressure).
+//! The uploader loops, one per rendition, so a ladder's renditions upload side by side: each takes its
+//! rendition's queue's next request when it may go, sends it with `fetch`, and reports the answer back
+//! to the queue (which decides retries, refusals and backpressure).
 
 use std::rc::Rc;
 
@@ -89,10 +90,10 @@ pub(super) fn fetch(
     Ok(window.fetch_with_request(&request))
 }
 
-/// Sends the queue's uploads one at a time until the broadcast has ended or failed, reporting each
-/// answer to the queue and acting on what it settles: the first part taken makes the broadcast live, the
-/// end taken ends it, a halted queue fails it.
-pub(super) async fn upload_loop(core: Rc<Core>) {
+/// Sends rendition `index`'s uploads one at a time until the broadcast has ended or failed, reporting
+/// each answer to its queue and acting on what it settles: the first part taken makes the broadcast
+/// live, the end taken ends it, a halted queue fails it.
+pub(super) async fn upload_loop(core: Rc<Core>, index: usize) {
     loop {
         // Pick the next upload, copying its body into a JS buffer so no borrow is held across await.
         let next = {
@@ -107,13 +108,16 @@ pub(super) async fn upload_loop(core: Rc<Core>) {
                 break;
             }
             let now = now_ms();
-            match s.queue.start_next(now) {
+            let Some(queue) = s.queues.get_mut(index) else {
+                break;
+            };
+            match queue.start_next(now) {
                 Some(item) => {
                     let body =
                         (!item.body.is_empty()).then(|| Uint8Array::from(item.body.as_slice()));
                     Ok((item.kind, body))
                 }
-                None => Err(s.queue.wait_ms(now)),
+                None => Err(queue.wait_ms(now)),
             }
         };
         let (kind, body) = match next {
@@ -124,11 +128,16 @@ pub(super) async fn upload_loop(core: Rc<Core>) {
                 continue;
             }
         };
-        let target = core.target.borrow().clone();
+        let Some(target) = core.target(index) else {
+            break;
+        };
         let (attempt, error) = send(&target, kind, body).await;
         let mut fatal = None;
         if let Ok(mut s) = core.shared.try_borrow_mut() {
-            match s.queue.report(now_ms(), &attempt) {
+            let Some(queue) = s.queues.get_mut(index) else {
+                break;
+            };
+            match queue.report(now_ms(), &attempt) {
                 Settled::Uploaded { item, .. } => match item.kind {
                     UploadKind::Part { .. } => {
                         if s.stats.state == BroadcastState::Starting {
@@ -140,13 +149,17 @@ pub(super) async fn upload_loop(core: Rc<Core>) {
                 },
                 Settled::Skipped { item } => {
                     let reason = error.map_or_else(|| "refused".to_owned(), |e| e.to_string());
-                    log(&format!("{} dropped: {reason}", item.kind));
+                    log(&format!(
+                        "{} {} dropped: {reason}",
+                        target.rendition, item.kind
+                    ));
                     s.stats.last_error = Some(reason);
                 }
                 Settled::Retry { after_ms, failures } => {
                     let reason = error.map_or_else(|| "failed".to_owned(), |e| e.to_string());
                     log(&format!(
-                        "upload of {kind}: {reason}; retry {failures} in {after_ms} ms"
+                        "upload of {} {kind}: {reason}; retry {failures} in {after_ms} ms",
+                        target.rendition
                     ));
                     s.stats.last_error = Some(reason);
                 }

@@ -1,5 +1,7 @@
-//! The video encoder: WebCodecs `VideoEncoder` configured for H.264 from the first camera frame, fed
-//! by the camera's reader loop with keyframes forced on schedule, its chunks handed to the packager.
+//! The video encoders: a WebCodecs `VideoEncoder` per rendition of the ladder (one for a single
+//! rendition), each configured for H.264 at its rung's size from the first camera frame and fed every
+//! frame by the camera's reader loop (the encoder scales it to its size), with keyframes forced on one
+//! schedule for all of them; their chunks go to their rendition's packager.
 
 use std::rc::Rc;
 
@@ -17,35 +19,40 @@ use super::capture::read;
 use super::encoder::{self, Callbacks};
 use super::js::{buffer_source_to_vec, get, set};
 use super::state::Core;
-use crate::codec::{avc_codec_string, VIDEO_BITRATE};
+use crate::codec::avc_codec_string;
+use crate::ladder::RungSpec;
 use crate::packager::{part_target_for, EncodedChunk, TrackKind};
 use crate::BroadcastError;
 
-/// Raw frames waiting in the video encoder beyond which new frames are skipped.
+/// Raw frames waiting in a video encoder beyond which new frames are skipped (by every rung, so their
+/// keyframes stay aligned).
 const MAX_VIDEO_ENCODE_QUEUE: u32 = 8;
 
-/// The broadcast's `VideoEncoder` and its callbacks.
+/// The broadcast's `VideoEncoder`s, one per rung, and their callbacks.
 pub(super) struct VideoEncoding {
-    encoder: VideoEncoder,
-    _callbacks: Callbacks,
+    encoders: Vec<VideoEncoder>,
+    _callbacks: Vec<Callbacks>,
 }
 
 impl VideoEncoding {
-    /// An unconfigured encoder whose chunks go to `core`'s packager; an encoder error fails the
-    /// broadcast.
-    pub fn new(core: &Rc<Core>) -> Result<Self, BroadcastError> {
-        let callbacks = Callbacks::new(
-            core,
-            |core, chunk, meta| on_output(core, chunk.unchecked_into(), meta),
-            |core, e| core.fail(&BroadcastError::js("video encoder", e)),
-        );
-        let encoder = VideoEncoder::new(&VideoEncoderInit::new(
-            callbacks.error(),
-            callbacks.output(),
-        ))
-        .map_err(|e| BroadcastError::js("new VideoEncoder", e))?;
+    /// `rungs` unconfigured encoders whose chunks go to their rung's packager; an encoder error fails
+    /// the broadcast.
+    pub fn new(core: &Rc<Core>, rungs: usize) -> Result<Self, BroadcastError> {
+        let mut encoders = Vec::new();
+        let mut callbacks = Vec::new();
+        for rung in 0..rungs.max(1) {
+            let these = Callbacks::new(
+                core,
+                move |core, chunk, meta| on_output(core, rung, chunk.unchecked_into(), meta),
+                |core, e| core.fail(&BroadcastError::js("video encoder", e)),
+            );
+            let encoder = VideoEncoder::new(&VideoEncoderInit::new(these.error(), these.output()))
+                .map_err(|e| BroadcastError::js("new VideoEncoder", e))?;
+            encoders.push(encoder);
+            callbacks.push(these);
+        }
         Ok(Self {
-            encoder,
+            encoders,
             _callbacks: callbacks,
         })
     }
@@ -61,28 +68,32 @@ impl VideoEncoding {
         spawn_local(frame_loop(
             core.clone(),
             reader,
-            self.encoder.clone(),
+            self.encoders.clone(),
             track,
         ));
     }
 
-    /// Encodes what it holds (when configured).
+    /// Encodes what they hold (those configured).
     pub async fn flush(&self) {
-        encoder::flush("video", self.encoder.state(), || self.encoder.flush()).await;
+        for encoder in &self.encoders {
+            encoder::flush("video", encoder.state(), || encoder.flush()).await;
+        }
     }
 
-    /// Closes the encoder (unless closed already).
+    /// Closes the encoders (unless closed already).
     pub fn close(&self) {
-        encoder::close(self.encoder.state(), || self.encoder.close());
+        for encoder in &self.encoders {
+            encoder::close(encoder.state(), || encoder.close());
+        }
     }
 }
 
-/// Reads camera frames and encodes them until the end of the track, the broadcast stopping or an
-/// error; configures the encoder from the first frame.
+/// Reads camera frames and encodes each with every rung's encoder until the end of the track, the
+/// broadcast stopping or an error; configures the encoders from the first frame.
 async fn frame_loop(
     core: Rc<Core>,
     reader: ReadableStreamDefaultReader,
-    encoder: VideoEncoder,
+    encoders: Vec<VideoEncoder>,
     track: MediaStreamTrack,
 ) {
     let frame_rate = track.get_settings().get_frame_rate().unwrap_or(30.0);
@@ -103,18 +114,29 @@ async fn frame_loop(
             frame.close();
             break;
         }
-        if encoder.state() == CodecState::Unconfigured {
-            if let Err(e) = configure(&core, &encoder, &frame, frame_rate).await {
+        let Some(top) = encoders.first() else {
+            frame.close();
+            break;
+        };
+        if top.state() == CodecState::Unconfigured {
+            if let Err(e) = configure_all(&core, &encoders, &frame, frame_rate).await {
                 frame.close();
                 core.fail(&e);
                 break;
             }
         }
-        if encoder.state() != CodecState::Configured {
+        if top.state() != CodecState::Configured {
             frame.close();
             break;
         }
-        if encoder.encode_queue_size() > MAX_VIDEO_ENCODE_QUEUE {
+        let configured: Vec<&VideoEncoder> = encoders
+            .iter()
+            .filter(|e| e.state() == CodecState::Configured)
+            .collect();
+        if configured
+            .iter()
+            .any(|e| e.encode_queue_size() > MAX_VIDEO_ENCODE_QUEUE)
+        {
             frame.close();
             if let Ok(mut s) = core.shared.try_borrow_mut() {
                 s.stats.skipped_frames += 1;
@@ -127,17 +149,21 @@ async fn frame_loop(
             .try_borrow_mut()
             .map(|mut s| {
                 // Anchor the capture clock to the wall clock once, for the parts' prft.
-                if let (false, Some(unix_micros)) = (s.packager.has_wall_clock(), read_at_us) {
-                    s.packager.set_wall_clock(timestamp, unix_micros);
+                if let (false, Some(unix_micros)) = (s.renditions.has_wall_clock(), read_at_us) {
+                    s.renditions.set_wall_clock(timestamp, unix_micros);
                 }
-                s.schedule.should_force(timestamp)
+                let key = s.schedule.should_force(timestamp);
+                if key {
+                    s.renditions.forced(timestamp);
+                }
+                key
             })
             .unwrap_or(false);
         let snapshot = core
             .shared
             .try_borrow_mut()
             .map(|mut s| {
-                let behind = s.queue.is_backpressured();
+                let behind = s.queues.iter().any(|q| q.is_backpressured());
                 s.snapshots.take(timestamp, behind)
             })
             .unwrap_or(false);
@@ -146,7 +172,9 @@ async fn frame_loop(
         }
         let options = VideoEncoderEncodeOptions::new();
         options.set_key_frame(key);
-        let result = encoder.encode_with_options(&frame, &options);
+        let result = configured
+            .iter()
+            .try_for_each(|encoder| encoder.encode_with_options(&frame, &options));
         // Close right away: holding camera frames starves the capturer.
         frame.close();
         if let Err(e) = result {
@@ -158,17 +186,69 @@ async fn frame_loop(
         .set(core.readers_running.get().saturating_sub(1));
 }
 
-/// Configures `encoder` for H.264 at the size of `frame`, if this browser can encode that.
-async fn configure(
+/// Configures every rung's encoder from the first frame: the top at the frame's size, the lower rungs
+/// at the ladder's sizes for it. The top must be encodable; a lower rung this browser cannot encode is
+/// left out (its rendition never starts).
+async fn configure_all(
     core: &Core,
-    encoder: &VideoEncoder,
+    encoders: &[VideoEncoder],
     frame: &VideoFrame,
     frame_rate: f64,
 ) -> Result<(), BroadcastError> {
     let (width, height) = (frame.display_width(), frame.display_height());
-    let codec = avc_codec_string(width, height, frame_rate, VIDEO_BITRATE);
+    let planned = core
+        .shared
+        .try_borrow()
+        .map(|s| s.rungs.clone())
+        .unwrap_or_default();
+    let qualities = if planned.len() > 1 {
+        crate::ladder::Qualities::Ladder
+    } else {
+        crate::ladder::Qualities::One
+    };
+    let rungs = crate::ladder::rungs(
+        u16::try_from(width).unwrap_or(u16::MAX),
+        u16::try_from(height).unwrap_or(u16::MAX),
+        frame_rate,
+        qualities,
+        planned.len(),
+    );
+    for (i, (encoder, rung)) in encoders.iter().zip(&rungs).enumerate() {
+        match configure(encoder, rung, frame_rate).await {
+            Ok(codec) if i == 0 => {
+                if let Ok(mut s) = core.shared.try_borrow_mut() {
+                    s.stats.video_codec = Some(codec);
+                }
+            }
+            Ok(_) => {}
+            Err(e) if i == 0 => return Err(e),
+            Err(e) => log(&format!("rendition {} left out: {e}", rung.name)),
+        }
+    }
+    if let Ok(mut s) = core.shared.try_borrow_mut() {
+        // Parts of whole frames, about 0.2 s: the part target follows the camera's frame rate.
+        let part_target = part_target_for(frame_rate);
+        if s.renditions.set_part_target(part_target) {
+            for target in core.targets.borrow_mut().iter_mut() {
+                target.part_target_secs = part_target;
+            }
+        }
+        s.rungs = rungs;
+    }
+    Ok(())
+}
+
+/// Configures `encoder` for H.264 at `rung`'s size and bitrate, if this browser can encode that;
+/// answers the codec string.
+async fn configure(
+    encoder: &VideoEncoder,
+    rung: &RungSpec,
+    frame_rate: f64,
+) -> Result<String, BroadcastError> {
+    let (width, height) = (u32::from(rung.width), u32::from(rung.height));
+    let codec = avc_codec_string(width, height, frame_rate, rung.bitrate_bps);
     let config = VideoEncoderConfig::new(&codec, height, width);
-    config.set_bitrate(VIDEO_BITRATE);
+    config.set_bitrate(rung.bitrate_bps);
     config.set_framerate(frame_rate);
     config.set_latency_mode(LatencyMode::Realtime);
     let avc = Object::new();
@@ -189,25 +269,14 @@ async fn configure(
         .configure(&config)
         .map_err(|e| BroadcastError::js("VideoEncoder.configure", e))?;
     log(&format!(
-        "video encoder: {codec} {width}x{height} @ {frame_rate} fps"
+        "video encoder {}: {codec} {width}x{height} @ {frame_rate} fps, {} bit/s",
+        rung.name, rung.bitrate_bps
     ));
-    if let Ok(mut s) = core.shared.try_borrow_mut() {
-        // Parts of whole frames, about 0.2 s: the part target follows the camera's frame rate.
-        let part_target = part_target_for(frame_rate);
-        if s.packager.set_part_target(part_target) {
-            core.target.borrow_mut().part_target_secs = part_target;
-        }
-        s.video_size = (
-            u16::try_from(width).unwrap_or(u16::MAX),
-            u16::try_from(height).unwrap_or(u16::MAX),
-        );
-        s.stats.video_codec = Some(codec);
-    }
-    Ok(())
+    Ok(codec)
 }
 
-/// Hands an encoded chunk (and, with the first one, the avcC) to the packager.
-fn on_output(core: &Core, chunk: EncodedVideoChunk, meta: &JsValue) {
+/// Hands an encoded chunk of `rung` (and, with the first one, the avcC) to its packager.
+fn on_output(core: &Core, rung: usize, chunk: EncodedVideoChunk, meta: &JsValue) {
     let mut data = vec![0; chunk.byte_length() as usize];
     if let Err(e) = chunk.copy_to_with_u8_slice(&mut data) {
         core.fail(&BroadcastError::js("EncodedVideoChunk.copyTo", e));
@@ -219,23 +288,32 @@ fn on_output(core: &Core, chunk: EncodedVideoChunk, meta: &JsValue) {
         .and_then(|c| get(&c, "description"))
         .and_then(|d| buffer_source_to_vec(&d));
     core.package(|s| {
-        s.stats.video_frames += 1;
-        if keyframe {
-            s.stats.keyframes += 1;
-            s.schedule.record_keyframe(timestamp_us);
+        if rung == 0 {
+            s.stats.video_frames += 1;
+            if keyframe {
+                s.stats.keyframes += 1;
+                // A single rendition cuts on any keyframe: the interval restarts from it. A ladder
+                // cuts only on the ones asked for, on schedule.
+                if s.renditions.rungs() == 1 {
+                    s.schedule.record_keyframe(timestamp_us);
+                }
+            }
         }
-        let (width, height) = s.video_size;
+        let (width, height) = s.rungs.get(rung).map_or((0, 0), |r| (r.width, r.height));
         let mut outputs = Vec::new();
         if let Some(avcc) = description {
-            outputs.extend(s.packager.set_video_config(width, height, avcc)?);
+            outputs.extend(s.renditions.set_video_config(rung, width, height, avcc)?);
         }
-        outputs.extend(s.packager.push(EncodedChunk {
-            kind: TrackKind::Video,
-            timestamp_us,
-            duration_us: chunk.duration().map(|d| d as i64),
-            keyframe,
-            data,
-        })?);
+        outputs.extend(s.renditions.push_video(
+            rung,
+            EncodedChunk {
+                kind: TrackKind::Video,
+                timestamp_us,
+                duration_us: chunk.duration().map(|d| d as i64),
+                keyframe,
+                data,
+            },
+        )?);
         Ok(outputs)
     });
     core.emit(false);

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use leptos::html::{Input, Select, Textarea, Video};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use onair_broadcaster::ladder::Qualities;
 use onair_broadcaster::source::{CaptureChoice, SourceKind};
 use onair_broadcaster::stats::format_bytes;
 use onair_broadcaster::{Broadcast, BroadcastState, BroadcastStats, Camera};
@@ -15,6 +16,7 @@ use crate::api;
 use crate::capture;
 use crate::components::capture_picker::CapturePicker;
 use crate::components::error_view::ErrorView;
+use crate::components::renditions_table::RenditionsTable;
 use crate::error::AppError;
 use crate::owned::{self, OwnedStream};
 
@@ -54,6 +56,8 @@ pub fn GoLive() -> impl IntoView {
     // stream going on.
     let (muted, set_muted) = signal(false);
     let (camera_off, set_camera_off) = signal(false);
+    // One rendition, or a ladder encoded here.
+    let (qualities, set_qualities) = signal(capture::load_qualities());
 
     let fail = move |e: AppError| {
         set_error.set(Some(e));
@@ -234,7 +238,15 @@ pub fn GoLive() -> impl IntoView {
                 }
                 set_stats.set(s);
             };
-            match Broadcast::start(&cam, "", &created.id, &created.stream_key, on_stats) {
+            let qualities = qualities.get_untracked();
+            match Broadcast::start_with(
+                &cam,
+                "",
+                &created.id,
+                &created.stream_key,
+                qualities,
+                on_stats,
+            ) {
                 Ok(b) => {
                     broadcast.set_value(Some(Rc::new(b)));
                     set_stream_id.set(Some(created.id));
@@ -377,6 +389,21 @@ pub fn GoLive() -> impl IntoView {
                             </label>
                         </div>
                     </Show>
+                    <label for="qualities">"Qualities"</label>
+                    <select
+                        id="qualities"
+                        prop:disabled=move || !can_go_live()
+                        prop:value=move || qualities.get().as_str()
+                        on:change=move |ev| {
+                            if let Some(q) = Qualities::parse(&event_target_value(&ev)) {
+                                capture::save_qualities(q);
+                                set_qualities.set(q);
+                            }
+                        }
+                    >
+                        <option value="ladder">"Several, for viewers on slow links"</option>
+                        <option value="one">"One: the capture's size"</option>
+                    </select>
                     <label for="title">"Title"</label>
                     <input
                         id="title"
@@ -486,6 +513,7 @@ pub fn GoLive() -> impl IntoView {
                         <dt>"Upload queue"</dt>
                         <dd class="queue">{move || stats.with(|s| s.queue_depth)}</dd>
                     </dl>
+                    <RenditionsTable stats=stats />
                 </div>
             </div>
         </section>
