@@ -53,6 +53,12 @@ pub fn Help() -> impl IntoView {
                     "This browser remembers the camera and microphone you chose."
                 </li>
                 <li>
+                    "Pick the qualities. " <em>"Several"</em> " encodes your picture at its own size "
+                    "and at 480p and 240p, in your browser, so viewers on slow links still watch "
+                    "smoothly; it needs a fast computer and about a third more upload. "
+                    <em>"One"</em> " sends your picture once and our server makes the smaller sizes."
+                </li>
+                <li>
                     "Give your stream a title; a description, tags (" <code>"music, live-set"</code>
                     ") and a category help people find it. You can change them while you are live, from "
                     "your " <a href="/dashboard">"dashboard"</a> "."
