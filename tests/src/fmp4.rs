@@ -82,3 +82,32 @@ pub async fn segment_first_frame(
     let pts = i64::try_from(first.dts)? + i64::from(first.cts_offset);
     Ok((pts, video.timescale, first.keyframe, samples.len()))
 }
+
+/// Checks that for each msn in `msns`, every rendition of `renditions` (under `{base}/`) starts its
+/// segment exactly where the first one does ([`segment_first_frame`]: the same pts, timescale and frame
+/// count), and that the first one starts on a keyframe.
+pub async fn ensure_segments_aligned(
+    base: &str,
+    renditions: &[&str],
+    msns: std::ops::Range<u64>,
+) -> Result<()> {
+    let Some((first, others)) = renditions.split_first() else {
+        return Ok(());
+    };
+    for msn in msns {
+        let reference = segment_first_frame(base, first, msn).await?;
+        anyhow::ensure!(
+            reference.2,
+            "{first} segment {msn} starts without a keyframe"
+        );
+        for rendition in others {
+            let frame = segment_first_frame(base, rendition, msn).await?;
+            println!("segment {msn}: {first} {reference:?}, {rendition} {frame:?}");
+            anyhow::ensure!(
+                frame == reference,
+                "{rendition} segment {msn}: {frame:?} against {reference:?}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -58,7 +58,7 @@ pub use crowd::{resolve, Crowd};
 pub use ffmpeg::{
     ffmpeg, ffprobe_json, fmp4_test_encode_args, write_subtitled_vod, FfmpegPush, TEST_SOURCE_FPS,
 };
-pub use fmp4::{demux_fmp4_file, first_moof, segment_first_frame};
+pub use fmp4::{demux_fmp4_file, ensure_segments_aligned, first_moof, segment_first_frame};
 pub use hlsjs::{hlsjs_script, hlsjs_web_dir, HLSJS_PAGE, HLSJS_STATE};
 pub use inspect::onair_inspect;
 pub use nginx::{NginxCache, NGINX_CONF, NGINX_STATIC_CONF};

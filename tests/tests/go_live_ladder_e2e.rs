@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use onair_tests::{
-    ffprobe_json, get_multivariant, hlsjs_web_dir, onair_inspect, segment_first_frame,
+    ensure_segments_aligned, ffprobe_json, get_multivariant, hlsjs_web_dir, onair_inspect,
     variant_shapes, wait_for_segments, watch_page_played_past, Browser, TestServer,
 };
 
@@ -104,18 +104,7 @@ async fn the_page_encodes_an_aligned_ladder_with_one_audio_rendition() -> Result
         ensure!(heights == [240, 480, 720], "ffprobe: {probe}");
 
         // Every rung's segment n starts where the top's does, on a keyframe, with as many frames.
-        for msn in 0..4 {
-            let top = segment_first_frame(&base, "r0", msn).await?;
-            ensure!(top.2, "r0 segment {msn} starts without a keyframe");
-            for rung in &VIDEO[1..] {
-                let frame = segment_first_frame(&base, rung, msn).await?;
-                println!("segment {msn}: r0 {top:?}, {rung} {frame:?}");
-                ensure!(
-                    frame == top,
-                    "{rung} segment {msn}: {frame:?} against {top:?}"
-                );
-            }
-        }
+        ensure_segments_aligned(&base, &VIDEO, 0..4).await?;
         let (code, report) = onair_inspect(&format!("{base}/index.m3u8")).await?;
         ensure!(code == 0, "onair inspect: {report:#}");
 

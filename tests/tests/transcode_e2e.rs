@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use onair_tests::{
-    create_stream, ffprobe_json, get_multivariant, hlsjs_web_dir, onair_inspect,
-    pids_with_argument, segment_first_frame, variant_shapes, wait_for_segments, web_dir, Browser,
-    FfmpegPush, TestServer, HLSJS_STATE, WATCH_PAGE_STATE,
+    create_stream, ensure_segments_aligned, ffprobe_json, get_multivariant, hlsjs_web_dir,
+    onair_inspect, pids_with_argument, segment_first_frame, variant_shapes, wait_for_segments,
+    web_dir, Browser, FfmpegPush, TestServer, HLSJS_STATE, WATCH_PAGE_STATE,
 };
 
 const RUNGS: [&str; 3] = ["r0", "auto-480p", "auto-240p"];
@@ -88,18 +88,7 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
     ensure!(audio >= 1, "ffprobe found no audio: {probe}");
 
     // Every rung's segment n starts where the source's does, on a keyframe, with as many frames.
-    for msn in 0..3 {
-        let source = segment_first_frame(&base, "r0", msn).await?;
-        ensure!(source.2, "source segment {msn} starts without a keyframe");
-        for rung in &RUNGS[1..] {
-            let frame = segment_first_frame(&base, rung, msn).await?;
-            println!("segment {msn}: source {source:?}, {rung} {frame:?}");
-            ensure!(
-                frame == source,
-                "{rung} segment {msn}: {frame:?} against {source:?}"
-            );
-        }
-    }
+    ensure_segments_aligned(&base, &RUNGS, 0..3).await?;
 
     let (code, report) = onair_inspect(&format!("{base}/index.m3u8")).await?;
     ensure!(code == 0, "onair inspect: {report:#}");
@@ -148,16 +137,7 @@ async fn one_720p_push_becomes_three_aligned_variants_and_outlives_a_killed_tran
             "{rendition} needed no discontinuity: {playlist:?}"
         );
     }
-    for msn in source_at_kill as u64 - 1..wanted as u64 {
-        let source = segment_first_frame(&base, "r0", msn).await?;
-        for rung in &RUNGS[1..] {
-            let frame = segment_first_frame(&base, rung, msn).await?;
-            ensure!(
-                frame == source,
-                "after the restart, {rung} segment {msn}: {frame:?} against {source:?}"
-            );
-        }
-    }
+    ensure_segments_aligned(&base, &RUNGS, source_at_kill as u64 - 1..wanted as u64).await?;
     let latency = metric(
         &server,
         "onair_transcode_added_latency_seconds_sum{rung=\"480p\"}",
